@@ -1,0 +1,21 @@
+// Module entry point. The addon does system calls and the fork-to-exec path only; every default,
+// check and policy lives in the TypeScript that calls it (src/native.ts is its only loader).
+#include <napi.h>
+
+#include "bindings.h"
+
+namespace daemonize {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("spawn", Napi::Function::New(env, Spawn, "spawn"));
+  exports.Set("tryLock", Napi::Function::New(env, TryLock, "tryLock"));
+  exports.Set("getUser", Napi::Function::New(env, GetUser, "getUser"));
+  exports.Set("getGroup", Napi::Function::New(env, GetGroup, "getGroup"));
+  exports.Set("groupList", Napi::Function::New(env, GroupList, "groupList"));
+  exports.Set("strerror", Napi::Function::New(env, Strerror, "strerror"));
+  return exports;
+}
+
+NODE_API_MODULE(daemonize, Init)
+
+}  // namespace daemonize

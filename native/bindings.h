@@ -1,0 +1,14 @@
+// Every function the addon exports; native/addon.cc registers them under these names.
+#pragma once
+#include <napi.h>
+
+namespace daemonize {
+
+Napi::Value Spawn(const Napi::CallbackInfo& info);      // spawn.cc
+Napi::Value TryLock(const Napi::CallbackInfo& info);    // flock.cc
+Napi::Value GetUser(const Napi::CallbackInfo& info);    // users.cc
+Napi::Value GetGroup(const Napi::CallbackInfo& info);   // users.cc
+Napi::Value GroupList(const Napi::CallbackInfo& info);  // users.cc
+Napi::Value Strerror(const Napi::CallbackInfo& info);   // errors.cc
+
+}  // namespace daemonize

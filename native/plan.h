@@ -1,0 +1,66 @@
+// What the launcher hands the fork-to-exec path. Every string and array is built here, in the parent,
+// before fork(): the child may not allocate (another thread may have held malloc's lock at fork time).
+#pragma once
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace daemonize {
+
+// Which step failed, as the child reports it; src/native.ts names each one's syscall.
+enum Step : int32_t {
+  kStepFork = 1,
+  kStepSetsid = 2,
+  kStepSetgroups = 3,
+  kStepSetgid = 4,
+  kStepSetuid = 5,
+  kStepChdir = 6,
+  kStepStdio = 7,
+  kStepCloseFds = 8,
+  kStepExec = 9,
+  kStepSetpgid = 10,
+};
+
+// One record on the report pipe. Smaller than PIPE_BUF, so each write is atomic.
+struct Report {
+  int32_t kind;   // kReportPid or kReportFailure
+  int32_t value;  // the daemon's pid, or the failed Step
+  int32_t err;    // errno of the failed step
+};
+constexpr int32_t kReportPid = 1;
+constexpr int32_t kReportFailure = 2;
+
+struct Plan {
+  std::string file;  // already resolved against PATH by the TypeScript side
+  std::vector<std::string> argv_storage;
+  std::vector<std::string> env_storage;
+  std::vector<char*> argv;  // NULL-terminated views of the storage above
+  std::vector<char*> envp;
+  bool has_cwd = false;
+  std::string cwd;
+  bool has_umask = false;
+  mode_t umask = 022;
+  bool has_stdio = false;
+  int stdio[3] = {0, 1, 2};
+  std::vector<int> keep_fds;  // sorted: descriptors the program inherits besides 0-2
+  bool has_ids = false;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;
+};
+
+struct Failure {
+  Step step = kStepExec;
+  int err = 0;
+};
+
+// child.cc: async-signal-safe steps run after fork() (or in place, for exec mode).
+void ResetSignalDispositions();
+// Applies the plan and execs; returns only on failure, saying which step failed and why.
+void ApplyPlanAndExec(const Plan& plan, Failure* failure);
+void WriteReport(int fd, int32_t kind, int32_t value, int32_t err);
+pid_t ForkForExec();
+
+}  // namespace daemonize

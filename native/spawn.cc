@@ -1,0 +1,277 @@
+// spawn(plan): the parent side of the fork-to-exec path.
+//   mode 'daemon': fork, setsid, fork; the first child relays the grandchild's exec result and exits.
+//                  Returns the daemon's pid once it has exec'd, or throws what failed.
+//   mode 'child':  one fork into a new process group (a supervisor's child); returns its pid once exec'd.
+//   mode 'exec':   no fork: this process becomes the program. Returns only by throwing.
+// The exec result travels over an O_CLOEXEC pipe, as in libuv's uv_spawn: EOF means execve succeeded,
+// a Report record means a step failed.
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "bindings.h"
+#include "errors.h"
+#include "plan.h"
+
+namespace daemonize {
+
+namespace {
+
+const char* StepSyscall(int32_t step) {
+  switch (step) {
+    case kStepFork: return "fork";
+    case kStepSetsid: return "setsid";
+    case kStepSetgroups: return "setgroups";
+    case kStepSetgid: return "setgid";
+    case kStepSetuid: return "setuid";
+    case kStepChdir: return "chdir";
+    case kStepStdio: return "dup2";
+    case kStepCloseFds: return "close_range";
+    case kStepExec: return "execve";
+    case kStepSetpgid: return "setpgid";
+    default: return "spawn";
+  }
+}
+
+bool ReadStrings(Napi::Value value, std::vector<std::string>* out) {
+  if (!value.IsArray()) return false;
+  Napi::Array array = value.As<Napi::Array>();
+  for (uint32_t i = 0; i < array.Length(); i++) {
+    Napi::Value item = array.Get(i);
+    if (!item.IsString()) return false;
+    out->push_back(item.As<Napi::String>().Utf8Value());
+  }
+  return true;
+}
+
+std::vector<char*> PointersTo(std::vector<std::string>* strings) {
+  std::vector<char*> pointers;
+  for (std::string& s : *strings) pointers.push_back(&s[0]);
+  pointers.push_back(nullptr);
+  return pointers;
+}
+
+bool ReadInts(Napi::Value value, std::vector<int>* out) {
+  if (!value.IsArray()) return false;
+  Napi::Array array = value.As<Napi::Array>();
+  for (uint32_t i = 0; i < array.Length(); i++) {
+    Napi::Value item = array.Get(i);
+    if (!item.IsNumber()) return false;
+    out->push_back(item.As<Napi::Number>().Int32Value());
+  }
+  return true;
+}
+
+// Reads the options object into a Plan. Shape errors are the glue's bugs, so they are TypeErrors.
+const char* ReadPlan(Napi::Object options, Plan* plan) {
+  Napi::Value file = options.Get("file");
+  if (!file.IsString()) return "spawn: plan.file must be a string";
+  plan->file = file.As<Napi::String>().Utf8Value();
+  if (!ReadStrings(options.Get("argv"), &plan->argv_storage) || plan->argv_storage.empty()) {
+    return "spawn: plan.argv must be a non-empty string array";
+  }
+  if (!ReadStrings(options.Get("env"), &plan->env_storage)) return "spawn: plan.env must be a string array";
+  plan->argv = PointersTo(&plan->argv_storage);
+  plan->envp = PointersTo(&plan->env_storage);
+
+  Napi::Value cwd = options.Get("cwd");
+  if (cwd.IsString()) {
+    plan->has_cwd = true;
+    plan->cwd = cwd.As<Napi::String>().Utf8Value();
+  }
+  Napi::Value mask = options.Get("umask");
+  if (mask.IsNumber()) {
+    plan->has_umask = true;
+    plan->umask = mask.As<Napi::Number>().Uint32Value() & 0777;
+  }
+  Napi::Value stdio = options.Get("stdio");
+  if (!stdio.IsUndefined()) {
+    std::vector<int> fds;
+    if (!ReadInts(stdio, &fds) || fds.size() != 3) return "spawn: plan.stdio must be three descriptors";
+    plan->has_stdio = true;
+    std::copy(fds.begin(), fds.end(), plan->stdio);
+  }
+  Napi::Value keep = options.Get("keepFds");
+  if (!keep.IsUndefined() && !ReadInts(keep, &plan->keep_fds)) return "spawn: plan.keepFds must be numbers";
+  std::sort(plan->keep_fds.begin(), plan->keep_fds.end());
+
+  Napi::Value ids = options.Get("ids");
+  if (ids.IsObject()) {
+    Napi::Object o = ids.As<Napi::Object>();
+    std::vector<int> groups;
+    if (!o.Get("uid").IsNumber() || !o.Get("gid").IsNumber() || !ReadInts(o.Get("groups"), &groups)) {
+      return "spawn: plan.ids must be {uid, gid, groups}";
+    }
+    plan->has_ids = true;
+    plan->uid = o.Get("uid").As<Napi::Number>().Uint32Value();
+    plan->gid = o.Get("gid").As<Napi::Number>().Uint32Value();
+    for (int g : groups) plan->groups.push_back(static_cast<gid_t>(g));
+  }
+  return nullptr;
+}
+
+// Reads Report records until EOF. Returns false with errno set if the pipe itself failed.
+bool ReadReports(int fd, pid_t* pid, Failure* failure, bool* failed) {
+  Report report;
+  for (;;) {
+    ssize_t n = read(fd, &report, sizeof report);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return false;
+    if (n == 0) return true;
+    if (n != sizeof report) continue;  // cannot happen: records are written whole, below PIPE_BUF
+    if (report.kind == kReportPid) *pid = report.value;
+    if (report.kind == kReportFailure) {
+      *failed = true;
+      *failure = {static_cast<Step>(report.value), report.err};
+    }
+  }
+}
+
+void WaitFor(pid_t pid) {
+  while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+}
+
+// The first child of a daemon: leaves the caller's session, forks the daemon, and relays its exec
+// result. Waiting here for the grandchild's exec means a grandchild that fails is reaped by its own
+// parent instead of lingering as a zombie under a PID 1 that reaps nothing.
+[[noreturn]] void RunSessionLeader(const Plan& plan, int report_fd) {
+  if (setsid() < 0) {
+    WriteReport(report_fd, kReportFailure, kStepSetsid, errno);
+    _exit(1);
+  }
+  int inner[2];
+  if (pipe2(inner, O_CLOEXEC) < 0) {
+    WriteReport(report_fd, kReportFailure, kStepFork, errno);
+    _exit(1);
+  }
+  pid_t daemon = ForkForExec();
+  if (daemon < 0) {
+    WriteReport(report_fd, kReportFailure, kStepFork, errno);
+    _exit(1);
+  }
+  if (daemon == 0) {
+    // Not a session leader, so the daemon can never acquire a controlling terminal.
+    close(report_fd);
+    close(inner[0]);
+    Failure failure;
+    ApplyPlanAndExec(plan, &failure);
+    WriteReport(inner[1], kReportFailure, failure.step, failure.err);
+    _exit(127);
+  }
+  close(inner[1]);
+  pid_t ignored = 0;
+  Failure failure;
+  bool failed = false;
+  if (!ReadReports(inner[0], &ignored, &failure, &failed)) {
+    failure = {kStepFork, errno};
+    failed = true;
+  }
+  if (failed) {
+    WaitFor(daemon);
+    WriteReport(report_fd, kReportFailure, failure.step, failure.err);
+    _exit(1);
+  }
+  WriteReport(report_fd, kReportPid, daemon, 0);
+  _exit(0);
+}
+
+[[noreturn]] void RunChild(const Plan& plan, int report_fd) {
+  // Its own process group, so a supervisor can signal the program and everything it forked at once.
+  if (setpgid(0, 0) < 0) {
+    WriteReport(report_fd, kReportFailure, kStepSetpgid, errno);
+    _exit(127);
+  }
+  Failure failure;
+  ApplyPlanAndExec(plan, &failure);
+  WriteReport(report_fd, kReportFailure, failure.step, failure.err);
+  _exit(127);
+}
+
+Napi::Value ThrowFailure(Napi::Env env, const Failure& failure) {
+  ThrowErrno(env, failure.err, StepSyscall(failure.step));
+  return env.Undefined();
+}
+
+Napi::Value ForkAndWait(Napi::Env env, const Plan& plan, bool daemon) {
+  int report[2];
+  if (pipe2(report, O_CLOEXEC) < 0) return ThrowErrno(env, errno, "pipe2");
+  // Blocked around fork, so no handler of Node's runs in the child before the dispositions are reset.
+  sigset_t all, previous;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &previous);
+  pid_t pid = ForkForExec();
+  if (pid == 0) {
+    close(report[0]);
+    ResetSignalDispositions();
+    if (daemon) RunSessionLeader(plan, report[1]);
+    RunChild(plan, report[1]);
+  }
+  int fork_errno = errno;
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  close(report[1]);
+  if (pid < 0) {
+    close(report[0]);
+    return ThrowErrno(env, fork_errno, "fork");
+  }
+  pid_t result = daemon ? 0 : pid;
+  Failure failure;
+  bool failed = false;
+  bool read_ok = ReadReports(report[0], &result, &failure, &failed);
+  int read_errno = errno;
+  close(report[0]);
+  // A daemon's first child exits at once; a supervisor's failed child is reaped here, a live one later.
+  if (daemon || failed) WaitFor(pid);
+  if (!read_ok) return ThrowErrno(env, read_errno, "read");
+  if (failed) return ThrowFailure(env, failure);
+  if (result <= 0) return ThrowErrno(env, ECHILD, "fork");
+  return Napi::Number::New(env, result);
+}
+
+// Exec in place: signal state and stdio are saved first, so a failed execve leaves Node able to report it.
+Napi::Value ExecInPlace(Napi::Env env, const Plan& plan) {
+  sigset_t all, previous;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &previous);
+  struct sigaction saved[NSIG];
+  for (int sig = 1; sig < NSIG; sig++) sigaction(sig, nullptr, &saved[sig]);
+  int saved_stdio[3];
+  for (int i = 0; i < 3; i++) saved_stdio[i] = fcntl(i, F_DUPFD_CLOEXEC, 3);
+  ResetSignalDispositions();
+  Failure failure;
+  ApplyPlanAndExec(plan, &failure);
+  for (int i = 0; i < 3; i++) {
+    if (saved_stdio[i] >= 0) {
+      dup2(saved_stdio[i], i);
+      close(saved_stdio[i]);
+    }
+  }
+  for (int sig = 1; sig < NSIG; sig++) {
+    if (sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &saved[sig], nullptr);
+  }
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  return ThrowFailure(env, failure);
+}
+
+}  // namespace
+
+Napi::Value Spawn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) return ThrowType(env, "spawn(plan: object)");
+  Napi::Object options = info[0].As<Napi::Object>();
+  Napi::Value mode_value = options.Get("mode");
+  std::string mode = mode_value.IsString() ? mode_value.As<Napi::String>().Utf8Value() : "";
+  Plan plan;
+  if (const char* problem = ReadPlan(options, &plan)) return ThrowType(env, problem);
+  if (mode == "daemon") return ForkAndWait(env, plan, true);
+  if (mode == "child") return ForkAndWait(env, plan, false);
+  if (mode == "exec") return ExecInPlace(env, plan);
+  return ThrowType(env, "spawn: plan.mode must be 'daemon', 'child' or 'exec'");
+}
+
+}  // namespace daemonize

@@ -1,0 +1,17 @@
+// The one exit-code table. README.md and `daemonize --help` print the same numbers.
+export const ExitCode = {
+  /** The daemon was started (its program exec'd, the pidfile written), or the verb succeeded. */
+  OK: 0,
+  /** A step before exec failed: pidfile, chdir, user, log file, fork. The message says which. */
+  FAILURE: 1,
+  /** Bad options or arguments. */
+  USAGE: 2,
+  /** The pidfile is locked: the daemon is already running. */
+  ALREADY_RUNNING: 3,
+  /** The program was found but cannot be executed. */
+  CANNOT_EXECUTE: 126,
+  /** The program was not found. */
+  NOT_FOUND: 127,
+} as const;
+
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

@@ -1,0 +1,70 @@
+// The only module that loads the compiled addon. Its errors look like Node's system errors
+// (code, errno, syscall); everything with policy stays on this side of the boundary.
+import { join } from 'node:path';
+
+export interface SpawnIds {
+  uid: number;
+  gid: number;
+  groups: number[];
+}
+
+export interface SpawnPlan {
+  /** 'daemon': double fork; 'child': one fork into a new process group; 'exec': replace this process. */
+  mode: 'daemon' | 'child' | 'exec';
+  /** Absolute path of the program, already resolved against PATH. */
+  file: string;
+  argv: string[];
+  /** "NAME=value" strings. */
+  env: string[];
+  cwd?: string;
+  umask?: number;
+  /** Descriptors for the program's 0, 1 and 2. */
+  stdio?: [number, number, number];
+  /** Descriptors above 2 the program inherits; all others are closed. */
+  keepFds?: number[];
+  ids?: SpawnIds;
+}
+
+export interface Account {
+  name: string;
+  uid: number;
+  gid: number;
+  home: string;
+  shell: string;
+}
+
+export interface Group {
+  name: string;
+  gid: number;
+}
+
+interface Addon {
+  spawn(plan: SpawnPlan): number;
+  tryLock(fd: number, shared: boolean): boolean;
+  getUser(nameOrUid: string | number): Account | null;
+  getGroup(nameOrGid: string | number): Group | null;
+  groupList(name: string, gid: number): number[];
+  strerror(errno: number): string;
+}
+
+/** A system error as the addon throws it. */
+export interface SystemError extends Error {
+  code: string;
+  errno: number;
+  syscall: string;
+}
+
+export function isSystemError(error: unknown): error is SystemError {
+  return error instanceof Error && typeof (error as SystemError).code === 'string' &&
+    typeof (error as SystemError).syscall === 'string';
+}
+
+function load(): Addon {
+  if (process.platform === 'win32') {
+    throw new Error('daemonize: Windows has no fork, sessions or signals to daemonize with; ' +
+      'use a Windows service manager (sc.exe, NSSM) instead');
+  }
+  return require(join(__dirname, '..', 'build', 'Release', 'daemonize.node')) as Addon;
+}
+
+export const native: Addon = load();

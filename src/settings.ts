@@ -1,0 +1,120 @@
+// Turns options as a user writes them (CLI flags or the library's object) into checked, absolute
+// settings. Every default lives here and is named in README.md and --help.
+import { isAbsolute, resolve } from 'node:path';
+
+import { DaemonizeError } from './errors';
+import { ExitCode } from './exit-codes';
+import { pidfilePath } from './pidfile-location';
+import { resolveUser, type TargetUser } from './user';
+
+/** Options as written by a user; the CLI and the library share them. */
+export interface DaemonOptions {
+  /** Pidfile path; relative paths are taken from the caller's directory. */
+  pidfile?: string;
+  /** The daemon's name; without `pidfile`, picks `<pidfiles>/<name>.pid`. */
+  name?: string;
+  /** Directory for named pidfiles (default: /run for root, a per-user directory otherwise). */
+  pidfiles?: string;
+  /** Working directory of the daemon (default: /). */
+  chdir?: string;
+  /** File mode creation mask, as an octal string or a number (default: 022). */
+  umask?: string | number;
+  /** File for stdout (default: /dev/null). */
+  stdout?: string;
+  /** File for stderr (default: /dev/null). */
+  stderr?: string;
+  /** File for both stdout and stderr. */
+  output?: string;
+  /** Extra environment: "VAR=value" strings or an object. */
+  env?: readonly string[] | Readonly<Record<string, string>>;
+  /** As root: run as NAME or NAME:GROUP. */
+  user?: string;
+}
+
+export interface Settings {
+  pidfile?: string;
+  name?: string;
+  cwd: string;
+  umask: number;
+  stdout?: string;
+  stderr?: string;
+  /** The program's whole environment. */
+  env: Record<string, string>;
+  user?: TargetUser;
+}
+
+export const DEFAULT_UMASK = 0o022;
+export const DEFAULT_CWD = '/';
+
+function badOption(option: string, expected: string, got: unknown): DaemonizeError {
+  return new DaemonizeError(`bad ${option} ${JSON.stringify(got)}: expected ${expected}`, ExitCode.USAGE);
+}
+
+function parseUmask(value: string | number | undefined): number {
+  if (value === undefined) return DEFAULT_UMASK;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 0o777) return value;
+  if (typeof value === 'string' && /^[0-7]{1,4}$/.test(value) && parseInt(value, 8) <= 0o777) {
+    return parseInt(value, 8);
+  }
+  throw badOption('--umask', 'an octal mask from 000 to 777', value);
+}
+
+function checkPath(option: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '' || value.includes('\0')) {
+    throw badOption(option, 'a non-empty path', value);
+  }
+  return value;
+}
+
+function absolute(path: string | undefined, baseDir: string): string | undefined {
+  return path === undefined ? undefined : isAbsolute(path) ? resolve(path) : resolve(baseDir, path);
+}
+
+function parseEnv(env: DaemonOptions['env']): Record<string, string> {
+  if (env === undefined) return {};
+  const pairs: [string, unknown][] = Array.isArray(env)
+    ? env.map((entry: unknown) => {
+      if (typeof entry !== 'string' || entry.indexOf('=') < 1) throw badOption('--env', 'VAR=value', entry);
+      const at = entry.indexOf('=');
+      return [entry.slice(0, at), entry.slice(at + 1)];
+    })
+    : Object.entries(env);
+  const result: Record<string, string> = {};
+  for (const [name, value] of pairs) {
+    if (name === '' || name.includes('=') || name.includes('\0') || typeof value !== 'string' || value.includes('\0')) {
+      throw badOption('--env', 'VAR=value', `${name}=${String(value)}`);
+    }
+    result[name] = value;
+  }
+  return result;
+}
+
+/** Checks options and fills in defaults; `baseDir` is the caller's directory, `callerEnv` its environment. */
+export function settle(options: DaemonOptions, baseDir: string, callerEnv: NodeJS.ProcessEnv): Settings {
+  const output = checkPath('--output', options.output);
+  const stdoutOption = checkPath('--stdout', options.stdout);
+  const stderrOption = checkPath('--stderr', options.stderr);
+  if (output !== undefined && (stdoutOption !== undefined || stderrOption !== undefined)) {
+    throw new DaemonizeError('--output names the file for both streams: use it without --stdout and --stderr', ExitCode.USAGE);
+  }
+  const user = options.user === undefined ? undefined : resolveUser(String(options.user));
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(callerEnv)) if (value !== undefined) env[name] = value;
+  if (user) Object.assign(env, { HOME: user.home, USER: user.name, LOGNAME: user.name });
+  Object.assign(env, parseEnv(options.env));
+  return {
+    pidfile: pidfilePath({
+      pidfile: checkPath('--pidfile', options.pidfile),
+      name: options.name,
+      pidfiles: checkPath('--pidfiles', options.pidfiles),
+    }, baseDir, callerEnv),
+    name: options.name,
+    cwd: absolute(checkPath('--chdir', options.chdir), baseDir) ?? DEFAULT_CWD,
+    umask: parseUmask(options.umask),
+    stdout: absolute(output ?? stdoutOption, baseDir),
+    stderr: absolute(output ?? stderrOption, baseDir),
+    env,
+    user,
+  };
+}
