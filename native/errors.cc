@@ -8,6 +8,10 @@
 namespace daemonize {
 
 const char* ErrnoName(int err) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
+  // glibc names every errno, including ones libuv has no name for (ENOEXEC).
+  if (const char* name = strerrorname_np(err)) return name;
+#endif
   // On Unix a libuv error code is exactly -errno.
   return uv_err_name(-err);
 }

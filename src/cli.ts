@@ -11,6 +11,7 @@ import { launchDaemon } from './launch';
 import { settle, type DaemonOptions } from './settings';
 
 const PROGRAM = 'daemonize';
+const TRY_HELP = ` (try '${PROGRAM} --help')`;
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -42,10 +43,9 @@ export function buildCommand(): Command {
     .addHelpText('after', EXAMPLES)
     .exitOverride()
     .configureOutput({
-      // One message shape for every failure: "daemonize: usage: ..."
-      outputError: (message, write) => write(`${PROGRAM}: usage: ${message.replace(/^error: /, '')}`),
-    })
-    .showHelpAfterError(`Try '${PROGRAM} --help' for more information.`);
+      // One line in one shape for every failure: "daemonize: usage: ..."
+      outputError: (message, write) => write(`${PROGRAM}: usage: ${message.replace(/^error: /, '').trimEnd()}${TRY_HELP}\n`),
+    });
 }
 
 function fail(error: unknown): never {
@@ -71,7 +71,7 @@ export function main(argv: string[]): void {
   const words = command.args;
   const options = command.opts<DaemonOptions & { env: string[] }>();
   try {
-    if (words.length === 0) throw new DaemonizeError(`no command given. Try '${PROGRAM} --help'.`, ExitCode.USAGE);
+    if (words.length === 0) throw new DaemonizeError(`no command given${TRY_HELP}`, ExitCode.USAGE);
     const settings = settle(options, process.cwd(), process.env);
     launchDaemon(words, settings);
   } catch (error) {

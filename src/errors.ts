@@ -1,7 +1,5 @@
 // One error type and one message shape for everything that stops a launch:
 //   daemonize: fatal: unable to chdir to /srv/app: No such file or directory
-import { constants } from 'node:os';
-
 import { ExitCode, type ExitCodeValue } from './exit-codes';
 import { native } from './native';
 
@@ -21,9 +19,9 @@ export class DaemonizeError extends Error {
 /** strerror(3) text for a Node or addon error ("No such file or directory"), else its message. */
 export function describe(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
-  const code = (error as NodeJS.ErrnoException).code;
-  const errno = code !== undefined ? (constants.errno as Record<string, number>)[code] : undefined;
-  return errno !== undefined ? native.strerror(errno) : error.message;
+  // Node's system errors carry -errno (libuv's convention), the addon's carry errno: on Unix both name it.
+  const errno = (error as NodeJS.ErrnoException).errno;
+  return typeof errno === 'number' && errno !== 0 ? native.strerror(Math.abs(errno)) : error.message;
 }
 
 /** "unable to <what>: <strerror>", keeping the system error code for callers that branch on it. */
