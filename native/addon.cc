@@ -13,6 +13,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getGroup", Napi::Function::New(env, GetGroup, "getGroup"));
   exports.Set("groupList", Napi::Function::New(env, GroupList, "groupList"));
   exports.Set("strerror", Napi::Function::New(env, Strerror, "strerror"));
+  exports.Set("waitpid", Napi::Function::New(env, WaitPid, "waitpid"));
+  exports.Set("openPipe", Napi::Function::New(env, OpenPipe, "openPipe"));
+  exports.Set("dup2", Napi::Function::New(env, Dup2, "dup2"));
+  exports.Set("setSubreaper", Napi::Function::New(env, SetSubreaper, "setSubreaper"));
   return exports;
 }
 

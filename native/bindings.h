@@ -10,5 +10,9 @@ Napi::Value GetUser(const Napi::CallbackInfo& info);    // users.cc
 Napi::Value GetGroup(const Napi::CallbackInfo& info);   // users.cc
 Napi::Value GroupList(const Napi::CallbackInfo& info);  // users.cc
 Napi::Value Strerror(const Napi::CallbackInfo& info);   // errors.cc
+Napi::Value WaitPid(const Napi::CallbackInfo& info);    // process.cc
+Napi::Value OpenPipe(const Napi::CallbackInfo& info);   // process.cc
+Napi::Value Dup2(const Napi::CallbackInfo& info);       // process.cc
+Napi::Value SetSubreaper(const Napi::CallbackInfo& info);  // process.cc
 
 }  // namespace daemonize

@@ -8,10 +8,31 @@ import { DaemonizeError } from './errors';
 import { ExitCode } from './exit-codes';
 import { DESCRIPTION, EXAMPLES, USAGE } from './help';
 import { launchDaemon } from './launch';
-import { settle, type DaemonOptions } from './settings';
+import { settle, type DaemonOptions, type Settings } from './settings';
 
 const PROGRAM = 'daemonize';
 const TRY_HELP = ` (try '${PROGRAM} --help')`;
+
+interface CliOptions extends DaemonOptions {
+  env: string[];
+  foreground?: boolean;
+  respawn?: boolean;
+  acceptable?: string;
+  attempts?: string;
+  delay?: string;
+  limit?: string;
+  errlog?: string;
+  stopTimeout?: string;
+  running?: boolean;
+  status?: boolean;
+  stop?: boolean;
+  restart?: boolean;
+  signal?: string;
+  list?: boolean;
+}
+
+const VERB_FLAGS = ['running', 'status', 'stop', 'restart', 'signal', 'list'] as const;
+const RESPAWN_ONLY = ['acceptable', 'attempts', 'delay', 'limit', 'errlog'] as const;
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -35,11 +56,24 @@ export function buildCommand(): Command {
     .option('-o, --output <file>', 'append stdout and stderr to file (default: /dev/null)')
     .option('-O, --stdout <file>', 'append stdout to file (default: /dev/null)')
     .option('-E, --stderr <file>', 'append stderr to file (default: /dev/null)')
+    .option('-f, --foreground', 'do not fork away: exec the program in place (or supervise it, with -r)')
+    .option('-r, --respawn', 'supervise the program: start it again whenever it ends')
+    .option('-a, --acceptable <seconds>', 'with -r: a run shorter than this is a failure (default: 10)')
+    .option('-A, --attempts <n>', 'with -r: failures in a row before a pause (default: 5)')
+    .option('-L, --delay <seconds>', 'with -r: length of the pause (default: 60)')
+    .option('-M, --limit <n>', 'with -r: pauses before giving up, 0 for never (default: 0)')
+    .option('-l, --errlog <file>', 'with -r: the supervisor\'s event log (default: see below)')
+    .option('--stop-timeout <seconds>', 'seconds from SIGTERM to SIGKILL when stopping (default: 10)')
+    .option('--running', 'exit 0 if the daemon is running, 1 if not')
+    .option('--status', 'print the daemon\'s state; exit with an LSB status code')
+    .option('--stop', 'stop the daemon and everything it started; return once they are gone')
+    .option('--restart', 'restart: a new child under the same supervisor, else stop then start')
+    .option('--signal <signal>', 'send the daemon a signal (name or number)')
+    .option('--list', 'list every pidfile in the pidfile directory with its state')
     .version(version(), '-V, --version', 'print the version and exit')
     .helpOption('-h, --help', 'print this help and exit')
     .argument('[command...]', 'the program to run and its arguments, passed untouched')
     .passThroughOptions()
-    .allowExcessArguments(false)
     .addHelpText('after', EXAMPLES)
     .exitOverride()
     .configureOutput({
@@ -58,6 +92,62 @@ function fail(error: unknown): never {
   process.exit(ExitCode.FAILURE);
 }
 
+function usage(message: string): DaemonizeError {
+  return new DaemonizeError(message, ExitCode.USAGE);
+}
+
+function print(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+/** Runs a control verb; returns its exit status. Loaded only when asked for, to keep start-up lean. */
+function runVerb(verb: (typeof VERB_FLAGS)[number], options: CliOptions, settings: Settings, words: string[]): number {
+  const verbs = require('./control/verbs') as typeof import('./control/verbs');
+  const { settleSupervision } = require('./supervisor/supervision-options') as typeof import('./supervisor/supervision-options');
+  const stopTimeout = settleSupervision({ stopTimeout: options.stopTimeout }, process.cwd()).stopTimeout;
+  if (verb === 'list') {
+    const { defaultPidfileDir } = require('./pidfile-location') as typeof import('./pidfile-location');
+    return verbs.list(settings.pidfile ? require('node:path').dirname(settings.pidfile)
+      : options.pidfiles ? require('node:path').resolve(options.pidfiles) : defaultPidfileDir(process.env, process.getuid?.() ?? 0), print);
+  }
+  const pidfile = settings.pidfile;
+  if (pidfile === undefined) throw usage(`--${verb} needs --name or --pidfile`);
+  if (verb !== 'restart' && words.length > 0) throw usage(`--${verb} takes no command`);
+  switch (verb) {
+    case 'running': return verbs.running(pidfile);
+    case 'status': return verbs.status(pidfile, print);
+    case 'stop': return verbs.stop(pidfile, stopTimeout);
+    case 'signal': return verbs.signal(pidfile, verbs.parseSignal(options.signal as string));
+    case 'restart':
+      return verbs.restart(pidfile, stopTimeout, words.length > 0 ? () => start(options, settings, words) : undefined);
+  }
+}
+
+/** Starts the program in the mode the options name; returns the exit status for this process. */
+function start(options: CliOptions, settings: Settings, words: string[]): number {
+  const choices = { chdirGiven: options.chdir !== undefined, umaskGiven: options.umask !== undefined };
+  if (options.respawn) {
+    const { settleSupervision } = require('./supervisor/supervision-options') as typeof import('./supervisor/supervision-options');
+    const supervision = settleSupervision(options, process.cwd());
+    if (options.foreground) {
+      const { superviseForeground } = require('./foreground') as typeof import('./foreground');
+      superviseForeground(words, settings, choices, supervision, (code) => process.exit(code));
+      return -1;
+    }
+    const { launchSupervisor } = require('./supervisor/launch-supervisor') as typeof import('./supervisor/launch-supervisor');
+    launchSupervisor(words, settings, supervision);
+    return ExitCode.OK;
+  }
+  const given = RESPAWN_ONLY.filter((name) => options[name] !== undefined);
+  if (given.length > 0) throw usage(`--${given[0]} needs --respawn`);
+  if (options.foreground) {
+    const { execForeground } = require('./foreground') as typeof import('./foreground');
+    execForeground(words, settings, choices);
+  }
+  launchDaemon(words, settings);
+  return ExitCode.OK;
+}
+
 export function main(argv: string[]): void {
   const command = buildCommand();
   try {
@@ -69,13 +159,21 @@ export function main(argv: string[]): void {
     fail(error);
   }
   const words = command.args;
-  const options = command.opts<DaemonOptions & { env: string[] }>();
+  const options = command.opts<CliOptions>();
+  let code: number;
   try {
-    if (words.length === 0) throw new DaemonizeError(`no command given${TRY_HELP}`, ExitCode.USAGE);
+    const verbs = VERB_FLAGS.filter((name) => options[name] !== undefined);
+    if (verbs.length > 1) throw usage(`--${verbs[0]} and --${verbs[1]} cannot be used together`);
     const settings = settle(options, process.cwd(), process.env);
-    launchDaemon(words, settings);
+    if (verbs.length === 1) {
+      code = runVerb(verbs[0], options, settings, words);
+    } else {
+      if (words.length === 0) throw usage(`no command given${TRY_HELP}`);
+      code = start(options, settings, words);
+    }
   } catch (error) {
     fail(error);
   }
-  process.exit(ExitCode.OK);
+  // A foreground supervisor keeps running; it exits through its own callback.
+  if (code >= 0) process.exit(code);
 }

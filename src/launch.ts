@@ -12,7 +12,7 @@ import type { Settings } from './settings';
 import { closeStdio, openStdio, removeCreated } from './stdio';
 
 /** Says what a failed step of the fork-to-exec path means for the user, with the exit code to match. */
-export function explainSpawnFailure(error: unknown, settings: Settings, program: string): DaemonizeError {
+export function explainSpawnFailure(error: unknown, settings: Pick<Settings, 'cwd' | 'user'>, program: string): DaemonizeError {
   if (!isSystemError(error)) return error instanceof DaemonizeError ? error : unable('start the daemon', error);
   switch (error.syscall) {
     case 'chdir':

@@ -38,6 +38,14 @@ export interface Group {
   gid: number;
 }
 
+export interface WaitResult {
+  pid: number;
+  /** Exit status, or null when a signal killed it. */
+  code: number | null;
+  /** The signal number that killed it, or null. */
+  signal: number | null;
+}
+
 interface Addon {
   spawn(plan: SpawnPlan): number;
   tryLock(fd: number, shared: boolean): boolean;
@@ -45,6 +53,12 @@ interface Addon {
   getGroup(nameOrGid: string | number): Group | null;
   groupList(name: string, gid: number): number[];
   strerror(errno: number): string;
+  /** A child that ended, or null (none yet, or no children at all). pid -1: any child. */
+  waitpid(pid: number, block: boolean): WaitResult | null;
+  openPipe(): [number, number];
+  dup2(from: number, to: number): void;
+  /** False where the system has no child subreapers (not Linux). */
+  setSubreaper(on: boolean): boolean;
 }
 
 /** A system error as the addon throws it. */

@@ -109,6 +109,11 @@ export class Pidfile {
     throw new DaemonizeError(`unable to lock pidfile ${path}: it keeps being replaced`);
   }
 
+  /** Wraps a descriptor inherited from a launcher that locked it (a daemonized supervisor's). */
+  static adopt(path: string, fd: number): Pidfile {
+    return new Pidfile(path, fd);
+  }
+
   /** Replaces the contents with "PID\n". */
   write(pid: number): void {
     try {

@@ -1,0 +1,78 @@
+// Process plumbing the supervisor needs and Node core lacks: reaping by pid, raw pipes for the
+// launcher-to-supervisor report channel, dup2 for reopening log files onto 1 and 2, and the
+// child-subreaper flag that makes orphans of the supervised program come back to be reaped.
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+#include "bindings.h"
+#include "errors.h"
+
+namespace daemonize {
+
+// waitpid(pid, block): {pid, code, signal} for a child that ended, or null when none has (WNOHANG).
+// pid -1 means any child.
+Napi::Value WaitPid(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsBoolean()) {
+    return ThrowType(env, "waitpid(pid: number, block: boolean)");
+  }
+  pid_t pid = info[0].As<Napi::Number>().Int32Value();
+  int options = info[1].As<Napi::Boolean>().Value() ? 0 : WNOHANG;
+  int status = 0;
+  pid_t ended;
+  do {
+    ended = waitpid(pid, &status, options);
+  } while (ended < 0 && errno == EINTR);
+  if (ended < 0 && errno == ECHILD) return env.Null();
+  if (ended < 0) return ThrowErrno(env, errno, "waitpid");
+  if (ended == 0) return env.Null();
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("pid", Napi::Number::New(env, ended));
+  result.Set("code", WIFEXITED(status) ? Napi::Number::New(env, WEXITSTATUS(status)) : env.Null());
+  result.Set("signal", WIFSIGNALED(status) ? Napi::Number::New(env, WTERMSIG(status)) : env.Null());
+  return result;
+}
+
+// openPipe(): [readFd, writeFd], both close-on-exec; spawn's keepFds makes one end inheritable.
+Napi::Value OpenPipe(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) < 0) return ThrowErrno(env, errno, "pipe2");
+  Napi::Array result = Napi::Array::New(env, 2);
+  result.Set(0u, Napi::Number::New(env, fds[0]));
+  result.Set(1u, Napi::Number::New(env, fds[1]));
+  return result;
+}
+
+// dup2(from, to): puts an open file on a fixed descriptor (1 or 2 after a log reopen).
+Napi::Value Dup2(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber()) return ThrowType(env, "dup2(from: number, to: number)");
+  int rc;
+  do {
+    rc = dup2(info[0].As<Napi::Number>().Int32Value(), info[1].As<Napi::Number>().Int32Value());
+  } while (rc < 0 && errno == EINTR);
+  if (rc < 0) return ThrowErrno(env, errno, "dup2");
+  return env.Undefined();
+}
+
+// setSubreaper(on): true when set; false where the system has no such thing (not Linux).
+Napi::Value SetSubreaper(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsBoolean()) return ThrowType(env, "setSubreaper(on: boolean)");
+#ifdef PR_SET_CHILD_SUBREAPER
+  if (prctl(PR_SET_CHILD_SUBREAPER, info[0].As<Napi::Boolean>().Value() ? 1 : 0, 0, 0, 0) < 0) {
+    return ThrowErrno(env, errno, "prctl");
+  }
+  return Napi::Boolean::New(env, true);
+#else
+  return Napi::Boolean::New(env, false);
+#endif
+}
+
+}  // namespace daemonize

@@ -1,0 +1,83 @@
+// Who is alive, read from /proc. A zombie counts as dead: it runs nothing, holds no lock, and on
+// machines whose PID 1 reaps nothing it may never go away.
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+
+export interface ProcessEntry {
+  pid: number;
+  ppid: number;
+  pgrp: number;
+  session: number;
+  state: string;
+  /** Start time in clock ticks after boot. */
+  startTicks: number;
+}
+
+/** Linux's USER_HZ: /proc counts process start times in these. */
+const TICKS_PER_SECOND = 100;
+
+export function readEntry(pid: number): ProcessEntry | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return null;
+  }
+  // The command name may hold spaces and parentheses: the fields start after the last ')'.
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return {
+    pid, state: fields[0], ppid: Number(fields[1]), pgrp: Number(fields[2]), session: Number(fields[3]),
+    startTicks: Number(fields[19]),
+  };
+}
+
+export function isAlive(pid: number): boolean {
+  const entry = readEntry(pid);
+  return entry !== null && entry.state !== 'Z' && entry.state !== 'X';
+}
+
+/** Every live process the predicate accepts. */
+export function liveProcesses(accept: (entry: ProcessEntry) => boolean): ProcessEntry[] {
+  const found: ProcessEntry[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (name.charCodeAt(0) < 48 || name.charCodeAt(0) > 57) continue;
+    const entry = readEntry(Number(name));
+    if (entry && entry.state !== 'Z' && entry.state !== 'X' && accept(entry)) found.push(entry);
+  }
+  return found;
+}
+
+export function groupAlive(pgid: number): boolean {
+  return liveProcesses((entry) => entry.pgrp === pgid).length > 0;
+}
+
+/** When a process started, in ms since the epoch, or null when it is gone. */
+export function startedAt(pid: number): number | null {
+  const entry = readEntry(pid);
+  if (entry === null) return null;
+  const boot = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'latin1'));
+  return boot ? Number(boot[1]) * 1000 + (entry.startTicks * 1000) / TICKS_PER_SECOND : null;
+}
+
+/** Live processes with a descriptor open on `path` (the holders of a pidfile's lock). */
+export function processesHolding(path: string): number[] {
+  const holders: number[] = [];
+  for (const entry of liveProcesses(() => true)) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${entry.pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        if (readlinkSync(`/proc/${entry.pid}/fd/${fd}`) === path) {
+          holders.push(entry.pid);
+          break;
+        }
+      } catch {
+        // closed while we looked
+      }
+    }
+  }
+  return holders;
+}

@@ -1,0 +1,23 @@
+// Wait statuses in words a person reads: "exited with status 7", "killed by signal 11 (SIGSEGV)".
+import { constants } from 'node:os';
+
+const SIGNAL_NAMES = new Map<number, string>(
+  Object.entries(constants.signals).map(([name, number]) => [number as number, name]));
+
+export function signalName(signal: number): string {
+  return SIGNAL_NAMES.get(signal) ?? `SIG${signal}`;
+}
+
+export function describeExit(code: number | null, signal: number | null): string {
+  if (signal !== null) return `killed by signal ${signal} (${signalName(signal)})`;
+  return `exited with status ${code ?? '?'}`;
+}
+
+/** "3.2 s", "4 min 10 s", "2 h 5 min": short enough for a log line, exact enough to tell a crash loop. */
+export function describeDuration(seconds: number): string {
+  if (seconds < 60) return `${seconds.toFixed(1)} s`;
+  const whole = Math.floor(seconds);
+  if (whole < 3600) return `${Math.floor(whole / 60)} min ${whole % 60} s`;
+  if (whole < 86400) return `${Math.floor(whole / 3600)} h ${Math.floor((whole % 3600) / 60)} min`;
+  return `${Math.floor(whole / 86400)} d ${Math.floor((whole % 86400) / 3600)} h`;
+}
