@@ -1,6 +1,6 @@
 // The command line. This is the only module that reads argv and calls process.exit.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 import { Command, CommanderError } from 'commander';
 
@@ -107,8 +107,9 @@ function runVerb(verb: (typeof VERB_FLAGS)[number], options: CliOptions, setting
   const stopTimeout = settleSupervision({ stopTimeout: options.stopTimeout }, process.cwd()).stopTimeout;
   if (verb === 'list') {
     const { defaultPidfileDir } = require('./pidfile-location') as typeof import('./pidfile-location');
-    return verbs.list(settings.pidfile ? require('node:path').dirname(settings.pidfile)
-      : options.pidfiles ? require('node:path').resolve(options.pidfiles) : defaultPidfileDir(process.env, process.getuid?.() ?? 0), print);
+    const dir = settings.pidfile !== undefined ? dirname(settings.pidfile)
+      : options.pidfiles !== undefined ? resolve(options.pidfiles) : defaultPidfileDir(process.env, process.getuid?.() ?? 0);
+    return verbs.list(dir, print);
   }
   const pidfile = settings.pidfile;
   if (pidfile === undefined) throw usage(`--${verb} needs --name or --pidfile`);
@@ -164,7 +165,8 @@ export function main(argv: string[]): void {
   try {
     const verbs = VERB_FLAGS.filter((name) => options[name] !== undefined);
     if (verbs.length > 1) throw usage(`--${verbs[0]} and --${verbs[1]} cannot be used together`);
-    const settings = settle(options, process.cwd(), process.env);
+    // --list reads a whole directory of pidfiles: --pidfiles without --name is its normal use.
+    const settings = settle(verbs[0] === 'list' ? { ...options, pidfiles: undefined } : options, process.cwd(), process.env);
     if (verbs.length === 1) {
       code = runVerb(verbs[0], options, settings, words);
     } else {

@@ -54,13 +54,15 @@ export function readPid(path: string): number | null {
   return match ? Number(match[1]) : null;
 }
 
-/** Whether a live process holds the pidfile's lock, tested without taking it for longer than a probe. */
+/** Whether a live process holds the pidfile's lock, tested without taking it for longer than a probe. Throws when it cannot tell. */
 export function isLocked(path: string): boolean {
   let fd: number;
   try {
     fd = fs.openSync(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
-  } catch {
-    return false;
+  } catch (error) {
+    // No pidfile: nobody holds it. Anything else (a path through a file, no permission) is unknown.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw unable(`open pidfile ${path}`, error);
   }
   try {
     return !native.tryLock(fd, true);
