@@ -14,7 +14,7 @@ const PROGRAM = 'daemonize';
 const TRY_HELP = ` (try '${PROGRAM} --help')`;
 
 interface CliOptions extends DaemonOptions {
-  env: string[];
+  env?: string[];
   foreground?: boolean;
   respawn?: boolean;
   acceptable?: string;
@@ -34,8 +34,8 @@ interface CliOptions extends DaemonOptions {
 const VERB_FLAGS = ['running', 'status', 'stop', 'restart', 'signal', 'list'] as const;
 const RESPAWN_ONLY = ['acceptable', 'attempts', 'delay', 'limit', 'errlog'] as const;
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 function version(): string {
@@ -51,7 +51,7 @@ export function buildCommand(): Command {
     .option('-P, --pidfiles <dir>', 'directory for named pidfiles (default: /run as root, else per-user)')
     .option('-D, --chdir <dir>', 'working directory of the daemon (default: /)')
     .option('-m, --umask <octal>', 'file mode creation mask of the daemon (default: 022)')
-    .option('-e, --env <VAR=value>', 'add or set an environment variable (repeatable)', collect, [])
+    .option('-e, --env <VAR=value>', 'add or set an environment variable (repeatable)', collect)
     .option('-u, --user <user[:group]>', 'as root: run as this user (and group), with its HOME, USER, LOGNAME')
     .option('-o, --output <file>', 'append stdout and stderr to file (default: /dev/null)')
     .option('-O, --stdout <file>', 'append stdout to file (default: /dev/null)')

@@ -4,26 +4,51 @@ import { ExitCode } from './exit-codes';
 export const USAGE = '[options] [--] command [args...]';
 
 export const DESCRIPTION =
-  'Run command as a Unix daemon: double fork, new session, no terminal, signals reset, stdio on /dev/null\n' +
-  'or the named files, a locked pidfile written before daemonize exits. Every failure before the program\n' +
-  'runs is reported here, with an exit code from the table below.';
+  'Run command as a Unix daemon (double fork, new session, no terminal, signals reset, stdio on /dev/null ' +
+  'or the named files, a locked pidfile written before daemonize exits), in the foreground, or under a ' +
+  'supervisor that starts it again; and stop, restart or ask after it. Every failure before the program ' +
+  'runs is reported here, with an exit status from the tables below.';
 
 export const EXAMPLES = `
+Modes:
+  (default)   daemon: double fork, new session, stdio on /dev/null, cwd /, umask 022
+  -f          foreground: exec the program in place after the pidfile and stdio set-up;
+              its exit status (128+N for signal N, as a shell shows it) is the command's own
+  -r          supervise: a daemonized supervisor starts the program again whenever it ends
+  -f -r       supervise in the foreground (under systemd, supervisord or a container)
+
 Examples:
   daemonize --pidfile /tmp/web.pid --stdout /tmp/web.log --chdir . -- node examples/server.js
   daemonize -n web -o /var/log/web.log -u www-data -- /usr/local/bin/web --port 8080
-  daemonize --name web --env NODE_ENV=production -- node /srv/web/server.js
+  daemonize -n web -r -a 5 -A 3 -L 30 -- node /srv/web/server.js
+  daemonize -n web --status        daemonize -n web --stop        daemonize -n web --restart
 
 Pidfiles:
   --name NAME uses DIR/NAME.pid, where DIR is --pidfiles, else /run for root, else
   $XDG_RUNTIME_DIR/daemonize, else ~/.local/state/daemonize. The daemon keeps the pidfile
   locked (flock) for its whole life; a second start on a locked pidfile is refused.
+  With -r the pidfile holds the supervisor's pid; DIR/NAME.status (JSON) names the child's.
+  The supervisor's event log is --errlog, else the --stderr/--output file, else DIR/NAME.log
+  (with -f -r: the supervisor's stderr).
 
-Exit status:
-  ${ExitCode.OK}    the program is running as a daemon and the pidfile holds its pid
+Signals to a supervisor (-r):
+  TERM, INT   stop: SIGTERM to the program's process group, SIGKILL after --stop-timeout,
+              then remove the pidfile and exit 0
+  HUP         passed to the program; the supervisor reopens its event log
+  USR1        start the program again now (not counted as a failure)
+  QUIT USR2 ALRM WINCH CONT TSTP TTIN TTOU URG PWR   passed to the program
+
+Exit status of a start:
+  ${ExitCode.OK}    the program is running and the pidfile holds its pid (with -r: the supervisor's)
   ${ExitCode.FAILURE}    a step before exec failed (pidfile, chdir, user, log file, fork)
   ${ExitCode.USAGE}    bad options or arguments
   ${ExitCode.ALREADY_RUNNING}    already running: another process holds the pidfile's lock
   ${ExitCode.CANNOT_EXECUTE}  the program was found but cannot be executed
   ${ExitCode.NOT_FOUND}  the program was not found
+
+Exit status of the verbs:
+  --running   0 running, 1 not running
+  --status    0 running, 1 dead but the pidfile remains, 3 not running, 4 unknown (LSB)
+  --stop      0 stopped (the daemon and its session are gone), 1 not running
+  --restart   0 restarted, else as a start; --signal: 0 sent, 1 not running; 2 for usage errors
 `;
