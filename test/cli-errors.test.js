@@ -118,7 +118,10 @@ describe('--help and --version', () => {
     const result = runCli(['--help']);
     assert.equal(result.status, 0);
     for (const flag of ['-n, --name', '-F, --pidfile', '-P, --pidfiles', '-D, --chdir', '-m, --umask', '-e, --env',
-      '-u, --user', '-o, --output', '-O, --stdout', '-E, --stderr', '-V, --version', 'Examples:', 'Exit status:']) {
+      '-u, --user', '-o, --output', '-O, --stdout', '-E, --stderr', '-V, --version', '-f, --foreground', '-r, --respawn',
+      '-a, --acceptable', '-A, --attempts', '-L, --delay', '-M, --limit', '-l, --errlog', '--stop-timeout', '--running',
+      '--status', '--stop ', '--restart', '--signal', '--list', 'Modes:', 'Examples:', 'Signals to a supervisor',
+      'Exit status of a start:', 'Exit status of the verbs:']) {
       assert.ok(result.stdout.includes(flag), `--help lacks ${flag}`);
     }
     for (const code of [0, 1, 2, 3, 126, 127]) assert.match(result.stdout, new RegExp(`^  ${code} +\\S`, 'm'));
