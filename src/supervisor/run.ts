@@ -120,11 +120,13 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
   return { supervisor, firstChild };
 }
 
-/** Sends the launcher its one report line and closes the pipe. */
+/** Sends the launcher its one report line and closes the pipe. A launcher that is gone (EPIPE) changes nothing. */
 export function report(fd: number | undefined, line: object): void {
   if (fd === undefined) return;
   try {
     writeSync(fd, `${JSON.stringify(line)}\n`);
+  } catch {
+    // Killed launcher: the supervisor goes on; its pidfile and log say the rest.
   } finally {
     closeSync(fd);
   }
