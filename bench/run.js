@@ -8,7 +8,7 @@ const os = require('node:os');
 const lib = require('./lib');
 
 /** Sections in the order they run. Add a file exporting { id, title, run(ctx) -> rows } and list it here. */
-const SECTIONS = [require('./launch'), require('./stdout-throughput')];
+const SECTIONS = [require('./launch'), require('./stdout-throughput'), require('./library')];
 
 /** Within this much over a goal, a ratio is 'near' rather than 'missed': these machines are noisy. */
 const NEAR = 0.05;

@@ -4,6 +4,8 @@
 // status is the supervisor's to see. With --respawn this process is the supervisor.
 import { DaemonizeError } from './errors';
 import { explainSpawnFailure, acquirePidfile, basePlan } from './launch';
+// Set for the program in foreground mode, so a Node app using the library stays in the foreground too.
+import { FOREGROUND_ENV } from './library/foreground';
 import { native } from './native';
 import type { Pidfile } from './pidfile';
 import { resolveProgram } from './program';
@@ -11,9 +13,6 @@ import type { Settings } from './settings';
 import { closeStdio, openStdio, removeCreated } from './stdio';
 import { supervisorConfig, type SupervisionSettings } from './supervisor/launch-supervisor';
 import { runSupervisor } from './supervisor/run';
-
-/** Set for the program in foreground mode, so a Node app using the library stays in the foreground too. */
-export const FOREGROUND_ENV = 'DAEMONIZE_FOREGROUND';
 
 export interface ForegroundChoices {
   /** Only what the user asked for changes in the foreground: no chdir to /, no umask, unless given. */

@@ -43,6 +43,7 @@ Exit status of a start:
   ${ExitCode.FAILURE}    a step before exec failed (pidfile, chdir, user, log file, fork)
   ${ExitCode.USAGE}    bad options or arguments
   ${ExitCode.ALREADY_RUNNING}    already running: another process holds the pidfile's lock
+  ${ExitCode.NOT_READY}    (library mode) the daemon exited or timed out before it was ready
   ${ExitCode.CANNOT_EXECUTE}  the program was found but cannot be executed
   ${ExitCode.NOT_FOUND}  the program was not found
 

@@ -2,3 +2,7 @@
 export { DaemonizeError } from './errors';
 export { ExitCode } from './exit-codes';
 export type { DaemonOptions } from './settings';
+export { daemonize } from './library/daemonize';
+export { FOREGROUND_ENV } from './library/foreground';
+export { DEFAULT_READY_TIMEOUT, type DaemonizeOptions } from './library/options';
+export type { DaemonHandle, ReloadListener, ShutdownListener } from './library/handle';

@@ -59,6 +59,11 @@ interface Addon {
   dup2(from: number, to: number): void;
   /** False where the system has no child subreapers (not Linux). */
   setSubreaper(on: boolean): boolean;
+  /** revents (POLLIN, POLLHUP...) for each fd; all zeros when interrupted. timeoutMs -1: no limit. */
+  poll(fds: number[], timeoutMs: number): number[];
+  setCloseOnExec(fd: number, on: boolean): void;
+  /** One AF_UNIX datagram; a path starting with '@' is in the abstract namespace. */
+  notify(socketPath: string, message: string): void;
 }
 
 /** A system error as the addon throws it. */
