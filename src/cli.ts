@@ -29,6 +29,7 @@ interface CliOptions extends DaemonOptions {
   restart?: boolean;
   signal?: string;
   list?: boolean;
+  systemdUnit?: string;
 }
 
 const VERB_FLAGS = ['running', 'status', 'stop', 'restart', 'signal', 'list'] as const;
@@ -70,6 +71,7 @@ export function buildCommand(): Command {
     .option('--restart', 'restart: a new child under the same supervisor, else stop then start')
     .option('--signal <signal>', 'send the daemon a signal (name or number)')
     .option('--list', 'list every pidfile in the pidfile directory with its state')
+    .option('--systemd-unit <name>', 'print a systemd unit file that runs this command line, and exit')
     .version(version(), '-V, --version', 'print the version and exit')
     .helpOption('-h, --help', 'print this help and exit')
     .argument('[command...]', 'the program to run and its arguments, passed untouched')
@@ -124,6 +126,30 @@ function runVerb(verb: (typeof VERB_FLAGS)[number], options: CliOptions, setting
   }
 }
 
+/** The flags a unit file passes through as given: everything but paths, which go in absolute. */
+function passThroughFlags(options: CliOptions): string[] {
+  const flags: string[] = [];
+  const valued: [keyof CliOptions, string][] = [['umask', '--umask'], ['user', '--user'], ['acceptable', '--acceptable'],
+    ['attempts', '--attempts'], ['delay', '--delay'], ['limit', '--limit'], ['stopTimeout', '--stop-timeout']];
+  for (const [key, flag] of valued) if (options[key] !== undefined) flags.push(flag, String(options[key]));
+  for (const entry of options.env ?? []) flags.push('--env', entry);
+  if (options.errlog !== undefined) flags.push('--errlog', resolve(options.errlog));
+  return flags;
+}
+
+function printUnit(name: string, options: CliOptions, settings: Settings, words: string[]): number {
+  const { checkName } = require('./pidfile-location') as typeof import('./pidfile-location');
+  const { resolveProgram } = require('./program') as typeof import('./program');
+  const { systemdUnit } = require('./systemd-unit') as typeof import('./systemd-unit');
+  checkName(name);
+  if (words.length === 0) throw usage(`--systemd-unit needs the command to run${TRY_HELP}`);
+  const program = resolveProgram(words[0], settings.env.PATH, process.cwd());
+  process.stdout.write(systemdUnit(name, [program, ...words.slice(1)], settings, {
+    foreground: options.foreground === true, respawn: options.respawn === true, passThrough: passThroughFlags(options),
+  }));
+  return ExitCode.OK;
+}
+
 /** Starts the program in the mode the options name; returns the exit status for this process. */
 function start(options: CliOptions, settings: Settings, words: string[]): number {
   const choices = { chdirGiven: options.chdir !== undefined, umaskGiven: options.umask !== undefined };
@@ -169,6 +195,8 @@ export function main(argv: string[]): void {
     const settings = settle(verbs[0] === 'list' ? { ...options, pidfiles: undefined } : options, process.cwd(), process.env);
     if (verbs.length === 1) {
       code = runVerb(verbs[0], options, settings, words);
+    } else if (options.systemdUnit !== undefined) {
+      code = printUnit(options.systemdUnit, options, settings, words);
     } else {
       if (words.length === 0) throw usage(`no command given${TRY_HELP}`);
       code = start(options, settings, words);

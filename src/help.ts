@@ -22,6 +22,7 @@ Examples:
   daemonize -n web -o /var/log/web.log -u www-data -- /usr/local/bin/web --port 8080
   daemonize -n web -r -a 5 -A 3 -L 30 -- node /srv/web/server.js
   daemonize -n web --status        daemonize -n web --stop        daemonize -n web --restart
+  daemonize --systemd-unit web -n web -o /var/log/web.log -- node /srv/web/server.js
 
 Pidfiles:
   --name NAME uses DIR/NAME.pid, where DIR is --pidfiles, else /run for root, else
