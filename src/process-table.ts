@@ -81,3 +81,12 @@ export function processesHolding(path: string): number[] {
   }
   return holders;
 }
+
+/** kill(2) that counts "already gone" (ESRCH) as done; a negative pid names a process group. */
+export function signalQuietly(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // Gone already, which is what a signal meant to end it wanted.
+  }
+}

@@ -3,7 +3,7 @@
 // live there unless they made sessions of their own), so nothing survives to hold its port.
 import { DaemonizeError } from '../errors';
 import { isLocked, Pidfile, readPid } from '../pidfile';
-import { isAlive, liveProcesses, processesHolding, readEntry, type ProcessEntry } from '../process-table';
+import { isAlive, liveProcesses, processesHolding, readEntry, signalQuietly, type ProcessEntry } from '../process-table';
 import { pollUntil } from './wait';
 
 /** Extra time allowed for SIGKILL to take effect before --stop reports failure. */
@@ -26,13 +26,7 @@ function scopeOf(pids: number[]): (entry: ProcessEntry) => boolean {
 }
 
 function signalAll(pids: Iterable<number>, signal: NodeJS.Signals): void {
-  for (const pid of pids) {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      // gone already
-    }
-  }
+  for (const pid of pids) signalQuietly(pid, signal);
 }
 
 /** Stops the daemon whose pidfile is `pidfile`; `timeoutSeconds` before SIGKILL. */

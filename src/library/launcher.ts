@@ -7,6 +7,7 @@ import { closeSync, readFileSync, writeSync } from 'node:fs';
 import { ExitCode } from '../exit-codes';
 import { acquirePidfile, basePlan, explainSpawnFailure } from '../launch';
 import { native } from '../native';
+import { signalQuietly } from '../process-table';
 import type { Settings } from '../settings';
 import { signalName } from '../supervisor/exit-description';
 import { closeStdio, openStdio, removeCreated, type OpenedStdio } from '../stdio';
@@ -56,14 +57,6 @@ function relayTo(stdio: OpenedStdio, settings: Settings): (chunk: Buffer) => voi
   };
 }
 
-function killQuietly(pid: number): void {
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // ESRCH: gone already
-  }
-}
-
 function closeAll(fds: number[]): void {
   for (const fd of fds) closeSync(fd);
 }
@@ -104,12 +97,12 @@ export function launchApp(settings: Settings, choices: LibraryChoices, { command
     try {
       pidfile?.write(pid);
     } catch (error) {
-      killQuietly(pid);
+      signalQuietly(pid, 'SIGKILL');
       throw error;
     }
     const outcome = waitForReady({
       readyFd: readyRead, stderrFd: stderrRead, relay: relayTo(stdio, settings), timeoutMs: choices.readyTimeoutMs,
-      onTimeout: () => killQuietly(pid),
+      onTimeout: () => signalQuietly(pid, 'SIGKILL'),
     });
     if (outcome.kind === 'reported' && outcome.report.ok) {
       // Done copying: the daemon's stderr may become its file now (see awaitLauncherDone); it says it has

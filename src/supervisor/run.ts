@@ -7,7 +7,7 @@ import { ExitCode } from '../exit-codes';
 import { explainSpawnFailure } from '../launch';
 import { native } from '../native';
 import { Pidfile } from '../pidfile';
-import { groupAlive } from '../process-table';
+import { groupAlive, signalQuietly } from '../process-table';
 import { closeStdio, openStdio } from '../stdio';
 import type { SupervisorConfig } from './config';
 import { EventLog } from './event-log';
@@ -29,14 +29,6 @@ function spawnChild(config: SupervisorConfig): number {
     throw explainSpawnFailure(error, { cwd: config.plan.cwd ?? '/', user: config.owner }, config.label);
   } finally {
     closeStdio(stdio);
-  }
-}
-
-function killQuietly(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(pid, signal);
-  } catch {
-    // ESRCH: already gone, which is what we wanted.
   }
 }
 
@@ -63,7 +55,7 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
   const keepAlive = setInterval(() => undefined, 2 ** 31 - 1);
   const supervisor: Supervisor = new Supervisor({
     spawnChild: () => spawnChild(config),
-    kill: killQuietly,
+    kill: signalQuietly,
     groupAlive,
     now: () => Date.now(),
     setTimer: (callback, ms) => setTimeout(callback, ms),
