@@ -10,6 +10,9 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include "plan.h"
 
@@ -119,6 +122,20 @@ void ApplyPlanAndExec(const Plan& plan, Failure* failure) {
       return;
     }
   }
+#ifdef PR_SET_PDEATHSIG
+  // After the ids: changing credentials clears the parent-death signal. A supervisor killed with SIGKILL
+  // cannot stop its child, so the kernel does; and a supervisor already gone by now gets no child at all.
+  if (plan.die_with_parent) {
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) {
+      *failure = {kStepDieWithParent, errno};
+      return;
+    }
+    if (getppid() != plan.parent) {
+      *failure = {kStepDieWithParent, ESRCH};
+      return;
+    }
+  }
+#endif
   if (plan.has_umask) umask(plan.umask);
   if (plan.has_cwd && chdir(plan.cwd.c_str()) < 0) {
     *failure = {kStepChdir, errno};

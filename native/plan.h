@@ -21,6 +21,7 @@ enum Step : int32_t {
   kStepCloseFds = 8,
   kStepExec = 9,
   kStepSetpgid = 10,
+  kStepDieWithParent = 11,
 };
 
 // One record on the report pipe. Smaller than PIPE_BUF, so each write is atomic.
@@ -49,6 +50,8 @@ struct Plan {
   uid_t uid = 0;
   gid_t gid = 0;
   std::vector<gid_t> groups;
+  bool die_with_parent = false;  // a supervisor's child: SIGKILL when the supervisor dies
+  pid_t parent = 0;              // the supervisor's pid, taken before fork
 };
 
 struct Failure {

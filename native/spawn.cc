@@ -34,6 +34,7 @@ const char* StepSyscall(int32_t step) {
     case kStepCloseFds: return "close_range";
     case kStepExec: return "execve";
     case kStepSetpgid: return "setpgid";
+    case kStepDieWithParent: return "prctl";
     default: return "spawn";
   }
 }
@@ -112,6 +113,9 @@ const char* ReadPlan(Napi::Object options, Plan* plan) {
     plan->gid = o.Get("gid").As<Napi::Number>().Uint32Value();
     for (int g : groups) plan->groups.push_back(static_cast<gid_t>(g));
   }
+  Napi::Value die = options.Get("dieWithParent");
+  plan->die_with_parent = die.IsBoolean() && die.As<Napi::Boolean>().Value();
+  plan->parent = getpid();
   return nullptr;
 }
 

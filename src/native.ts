@@ -24,6 +24,8 @@ export interface SpawnPlan {
   /** Descriptors above 2 the program inherits; all others are closed. */
   keepFds?: number[];
   ids?: SpawnIds;
+  /** Linux: SIGKILL the program when this process dies (PR_SET_PDEATHSIG), for a supervisor's children. */
+  dieWithParent?: boolean;
 }
 
 export interface Account {

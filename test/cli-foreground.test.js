@@ -78,4 +78,16 @@ describe('--foreground', () => {
     assert.deepEqual(proc.findByToken(token), []);
     assert.equal(fs.existsSync(pidfile), false);
   });
+
+  it('with --respawn, takes the program down with it even when the supervisor itself is SIGKILLed', async () => {
+    const token = scratch.token();
+    const child = spawn(process.execPath, [CLI, '-f', '-r', '--', 'sleep', `1000.${token}`], { stdio: 'ignore' });
+    scratch.track(child.pid);
+    const sleeping = () => proc.findByToken(token).filter((pid) => proc.stat(pid)?.comm === 'sleep');
+    await waitFor(() => sleeping().length === 1, 'the program');
+    const [program] = sleeping();
+    assert.equal(proc.stat(program).ppid, child.pid);
+    process.kill(child.pid, 'SIGKILL');
+    await waitFor(() => !proc.isAlive(program), 'the program to die with its supervisor (PR_SET_PDEATHSIG)');
+  });
 });

@@ -24,7 +24,7 @@ function spawnChild(config: SupervisorConfig): number {
       if (config.stdout === undefined) fds[1] = 1;
       if (config.stderr === undefined) fds[2] = 2;
     }
-    return native.spawn({ ...config.plan, mode: 'child', stdio: fds, keepFds: [] });
+    return native.spawn({ ...config.plan, mode: 'child', stdio: fds, keepFds: [], dieWithParent: true });
   } catch (error) {
     throw explainSpawnFailure(error, { cwd: config.plan.cwd ?? '/', user: config.owner }, config.label);
   } finally {
