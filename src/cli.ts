@@ -150,9 +150,17 @@ function printUnit(name: string, options: CliOptions, settings: Settings, words:
   return ExitCode.OK;
 }
 
+function warn(message: string): void {
+  process.stderr.write(`${PROGRAM}: warning: ${message}\n`);
+}
+
 /** Starts the program in the mode the options name; returns the exit status for this process. */
 function start(options: CliOptions, settings: Settings, words: string[]): number {
   const choices = { chdirGiven: options.chdir !== undefined, umaskGiven: options.umask !== undefined };
+  if (!options.foreground) {
+    const { relativeArgWarnings } = require('./relative-args') as typeof import('./relative-args');
+    relativeArgWarnings(words.slice(1), process.cwd(), settings.cwd).forEach(warn);
+  }
   if (options.respawn) {
     const { settleSupervision } = require('./supervisor/supervision-options') as typeof import('./supervisor/supervision-options');
     const supervision = settleSupervision(options, process.cwd());

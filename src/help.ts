@@ -13,7 +13,8 @@ export const EXAMPLES = `
 Modes:
   (default)   daemon: double fork, new session, stdio on /dev/null, cwd /, umask 022
   -f          foreground: exec the program in place after the pidfile and stdio set-up;
-              its exit status (128+N for signal N, as a shell shows it) is the command's own
+              its exit status (128+N for signal N, as a shell shows it) is the command's own;
+              DAEMONIZE_FOREGROUND=1 tells a Node app using the library to stay in the foreground
   -r          supervise: a daemonized supervisor starts the program again whenever it ends
   -f -r       supervise in the foreground (under systemd, supervisord or a container)
 

@@ -156,4 +156,20 @@ os.execv(sys.argv[1], sys.argv[1:])`;
     assert.equal(env.DZ_KEEP, '1');
     assert.equal(fs.statSync(pidfile).uid, 0, 'the pidfile is made before dropping privileges');
   });
+
+  it('warns, and still starts, when an argument names a file here that the daemon in / will not find', () => {
+    const dir = scratch.dir();
+    fs.writeFileSync(path.join(dir, 'app.js'), 'setInterval(() => {}, 1000);\n');
+    const pidfile = path.join(dir, 'warn.pid');
+    let result = runCli(['--pidfile', pidfile, '--', process.execPath, 'app.js'], { cwd: dir });
+    assert.equal(result.status, 0, result.stderr);
+    scratch.track(readPidfile(pidfile));
+    assert.equal(result.stderr,
+      "daemonize: warning: 'app.js' is a file here but not in /, where the daemon runs: use --chdir . or an absolute path\n");
+    process.kill(readPidfile(pidfile), 'SIGKILL');
+    result = runCli(['--pidfile', path.join(dir, 'quiet.pid'), '--chdir', '.', '--', process.execPath, 'app.js'], { cwd: dir });
+    assert.equal(result.status, 0, result.stderr);
+    scratch.track(readPidfile(path.join(dir, 'quiet.pid')));
+    assert.equal(result.stderr, '', 'no warning once the daemon runs where the file is');
+  });
 });
