@@ -22,8 +22,12 @@ export interface SupervisionSettings {
 }
 
 const SUPERVISOR_MAIN = join(__dirname, 'main.js');
-/** A supervisor needs little heap; capping it keeps its memory flat over months. */
-const SUPERVISOR_NODE_FLAGS = ['--max-old-space-size=32', '--max-semi-space-size=1'];
+/**
+ * A supervisor needs little heap, and no optimizing compiler: capping the heap keeps its memory flat over
+ * months, and --lite-mode saves about 4 MiB of private memory (measured by bench/supervisor.js) without
+ * slowing a respawn. --lite-mode turns off WebAssembly, and says so at start unless told first.
+ */
+const SUPERVISOR_NODE_FLAGS = ['--max-old-space-size=32', '--max-semi-space-size=1', '--lite-mode', '--no-expose-wasm'];
 
 /** The supervisor's event log when none is named: where a user already looks, or beside the pidfile. */
 export function defaultErrlog(settings: Settings): string {
