@@ -91,11 +91,11 @@ function load(): Addon {
 
 /**
  * The addon file this process loads: build/Release/ when the install compiled one (node-gyp-build's
- * choice, made at install, and its order), else the Node-API prebuild shipped in the package. Resolved
- * by hand, not by node-gyp-build at run time, which costs 1.5 ms of start-up.
+ * choice, made at install, and its order), else the Node-API prebuild the package ships (named as
+ * package.json's prepack has prebuildify name it). Resolved by hand: node-gyp-build costs 1.5 ms of start-up.
  */
 export const addonPath: string = existsSync(join(__dirname, '..', 'build', 'Release', 'daemonize.node'))
   ? join(__dirname, '..', 'build', 'Release', 'daemonize.node')
-  : join(__dirname, '..', 'prebuilds', `${process.platform}-${process.arch}`, 'daemonize.napi.glibc.node');
+  : join(__dirname, '..', 'prebuilds', `${process.platform}-${process.arch}`, 'daemonize.glibc.node');
 
 export const native: Addon = load();
