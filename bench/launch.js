@@ -1,6 +1,6 @@
 'use strict';
 // Section 1: launcher start-up. Wall time from spawn until the launcher has exited 0, for
-// `daemonize --pidfile P -- sleep 1000.<unique>`, and for libslack daemon(1) and start-stop-daemon(8)
+// `daemonize --pidfile P -- sleep 1000.<unique>`, and for libslack daemon(1), bmc daemonize(1) and start-stop-daemon(8)
 // where installed, each against `node -e 0` in its own interleaved pairs.
 const fs = require('node:fs');
 const path = require('node:path');
@@ -15,6 +15,7 @@ function subjects() {
   return [
     {
       subject: 'daemonize',
+      tool: 'daemonize',
       command: 'bin/daemonize --pidfile P -- sleep 1000.N',
       path: lib.DAEMONIZE,
       goal: GOAL,
@@ -25,6 +26,7 @@ function subjects() {
     },
     {
       subject: 'daemon (libslack)',
+      tool: 'libslack',
       command: 'daemon --pidfile=P -- sleep 1000.N',
       path: lib.commandPath('daemon'),
       args: (pidfile, token) => [`--pidfile=${pidfile}`, '--', 'sleep', `1000.${token}`],
@@ -37,7 +39,19 @@ function subjects() {
       ],
     },
     {
+      subject: 'daemonize (bmc)',
+      tool: 'bmc',
+      command: `daemonize -p P -- ${sleep} 1000.N`,
+      path: lib.bmcDaemonizePath(),
+      // bmc's daemonize wants an absolute program path.
+      args: (pidfile, token) => ['-p', pidfile, '--', sleep, `1000.${token}`],
+      // Written by the daemon itself, after daemon(3) has let the launcher exit; never removed.
+      pids: (pidfile) => [lib.readPid(pidfile)],
+      notes: [],
+    },
+    {
       subject: 'start-stop-daemon',
+      tool: 'ssd',
       command: `start-stop-daemon --start --background --make-pidfile --pidfile P --exec ${sleep} -- 1000.N`,
       path: lib.commandPath('start-stop-daemon'),
       args: (pidfile, token) => ['--start', '--background', '--make-pidfile', '--pidfile', pidfile, '--exec', sleep, '--', `1000.${token}`],
@@ -89,12 +103,6 @@ function launchOnce(spec, dir, stats, measured) {
   return r.ms;
 }
 
-function baselineOnce(node) {
-  const r = lib.timedSpawn(node, ['-e', '0']);
-  lib.checkExit('node -e 0', r);
-  return r.ms;
-}
-
 module.exports = {
   id: 'launch',
   title: 'Launcher start-up',
@@ -102,12 +110,13 @@ module.exports = {
     const pairs = ctx.quick ? 5 : 21;
     const warmup = ctx.quick ? 1 : 2;
     // `node` as the shebang of bin/daemonize finds it, so both sides start the same binary.
-    const node = lib.commandPath('node') || process.execPath;
+    const node = lib.nodePath();
     const rows = [];
     for (const spec of subjects()) {
       const row = {
         measure: 'launch: spawn -> launcher exit 0',
         subject: spec.subject,
+        compare: { line: 'launch', tool: spec.tool },
         command: spec.command,
         baseline: 'node -e 0',
         baselineCommand: `${node} -e 0`,
@@ -128,7 +137,7 @@ module.exports = {
         Object.assign(row, { status: 'ok' }, await lib.runPairsAsync({
           pairs,
           warmup,
-          baseline: () => baselineOnce(node),
+          baseline: () => lib.nodeBaselineOnce(node),
           subject: (i, warm) => launchOnce(spec, dir, stats, !warm),
         }));
         row.pidfileReadyAtExit = { ready: stats.readyAtExit, of: stats.runs };

@@ -89,6 +89,15 @@ async function runPairsAsync({ pairs, warmup = 1, baseline, subject, onPair }) {
   return collect.result();
 }
 
+/** The rows `fn` returns, or when it throws, one row that says so: a part that fails does not end the run. */
+async function rowsOrError(measure, fn, subject = '-') {
+  try {
+    return await fn();
+  } catch (error) {
+    return [{ measure, subject, status: 'error', reason: error.stack || error.message }];
+  }
+}
+
 /** Medians and per-pair ratios from two equally long sample lists measured in interleaved pairs. */
 function summarize(subject, baseline) {
   const ratios = subject.map((s, i) => s / baseline[i]);
@@ -137,25 +146,172 @@ function checkExit(label, r) {
   }
 }
 
+/** The `node` the sections time: the one on PATH, as the shebang of bin/daemonize finds it. */
+function nodePath() {
+  return commandPath('node') || process.execPath;
+}
+
+/** The common baseline: one `node -e 0`, its wall time in ms (throws unless it exited 0). */
+function nodeBaselineOnce(node = nodePath()) {
+  const r = timedSpawn(node, ['-e', '0']);
+  checkExit('node -e 0', r);
+  return r.ms;
+}
+
 /** The state letter from /proc/PID/stat (R, S, D, Z, ...), or null when there is no such process. */
 function procState(pid) {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name may contain spaces and parentheses: the state follows the last ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-  } catch {
-    return null;
-  }
+  const stat = readStat(pid);
+  return stat ? stat.state : null;
 }
 
 /** The command name from /proc/PID/stat (what it exec'd, at most 15 characters), or null. */
 function procName(pid) {
+  const stat = readStat(pid);
+  return stat ? stat.comm : null;
+}
+
+/** The fields of /proc/PID/stat the sections use, or null when the process is gone. */
+function readStat(pid) {
+  let text;
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    text = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
   } catch {
     return null;
   }
+  const close = text.lastIndexOf(')');
+  const f = text.slice(close + 2).split(' ');
+  return {
+    pid,
+    comm: text.slice(text.indexOf('(') + 1, close),
+    state: f[0],
+    ppid: Number(f[1]),
+    pgrp: Number(f[2]),
+    session: Number(f[3]),
+    ttyNr: Number(f[4]),
+    utime: Number(f[11]),
+    stime: Number(f[12]),
+    cutime: Number(f[13]),
+    cstime: Number(f[14]),
+    threads: Number(f[17]),
+    starttime: Number(f[19]),
+  };
+}
+
+/** /proc/PID/smaps_rollup in MiB: { uss, anon, rss, pss }, or null when the process is gone.
+ *  USS = Private_Clean + Private_Dirty + Private_Hugetlb. */
+function readMemory(pid) {
+  let text;
+  try {
+    text = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  } catch {
+    return null;
+  }
+  const kb = (key) => {
+    const match = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text);
+    return match ? Number(match[1]) : 0;
+  };
+  const mib = (value) => value / 1024;
+  return {
+    uss: mib(kb('Private_Clean') + kb('Private_Dirty') + kb('Private_Hugetlb')),
+    anon: mib(kb('Anonymous')),
+    rss: mib(kb('Rss')),
+    pss: mib(kb('Pss')),
+  };
+}
+
+function isPidName(name) {
+  const c = name.charCodeAt(0);
+  return c >= 48 && c <= 57;
+}
+
+/** Every pid now in /proc. */
+function pidSet() {
+  const set = new Set();
+  for (const name of fs.readdirSync('/proc')) if (isPidName(name)) set.add(Number(name));
+  return set;
+}
+
+/**
+ * SIGKILLs `victim` and spins on /proc until a new child of `supervisor` shows comm `comm` (it has exec'd:
+ * before exec it still has its parent's name) and the token in its argv. Returns { ms, pid, scans }.
+ */
+function killAndAwaitSuccessor(supervisor, victim, comm, token, timeoutMs = 5000) {
+  const known = pidSet();
+  known.delete(victim);
+  let scans = 0;
+  const t0 = nowMs();
+  process.kill(victim, 'SIGKILL');
+  for (;;) {
+    scans += 1;
+    for (const name of fs.readdirSync('/proc')) {
+      if (!isPidName(name)) continue;
+      const pid = Number(name);
+      if (known.has(pid) || pid === victim) continue;
+      const s = readStat(pid);
+      if (s === null) continue;
+      if (s.ppid !== supervisor) {
+        known.add(pid); // a stranger cannot become the supervisor's child later
+        continue;
+      }
+      if (s.comm !== comm || s.state === 'Z') continue; // forked, not exec'd yet: look again next scan
+      const t1 = nowMs();
+      // The kernel names the process before it has set up the new argv: /proc/PID/cmdline can read empty
+      // for a moment after comm changes. The exec is committed by then; the token only confirms it is ours.
+      const ours = waitFor(() => {
+        try {
+          return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(token);
+        } catch {
+          return true; // gone already: judged by the next scan
+        }
+      }, 1000, 0.1);
+      if (!ours || isGone(pid)) continue;
+      trackPid(pid);
+      return { ms: t1 - t0, pid, scans };
+    }
+    if (nowMs() - t0 > timeoutMs) throw new Error(`no successor of pid ${victim} after ${timeoutMs} ms`);
+  }
+}
+
+/** Time of one empty scan of /proc as killAndAwaitSuccessor does it: the resolution of a respawn figure. */
+function scanCostMs() {
+  const t0 = nowMs();
+  const n = 50;
+  for (let i = 0; i < n; i++) for (const name of fs.readdirSync('/proc')) isPidName(name);
+  return (nowMs() - t0) / n;
+}
+
+let clockTicks = null;
+function ticksPerSecond() {
+  if (clockTicks === null) {
+    const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+    clockTicks = r.status === 0 && Number(r.stdout.trim()) > 0 ? Number(r.stdout.trim()) : 100;
+  }
+  return clockTicks;
+}
+
+function uptimeSeconds() {
+  return Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+}
+
+/** A CPU-time sample of `pid` (ticks of its own and of its reaped children), or null when it is gone. */
+function cpuSample(pid) {
+  const s = readStat(pid);
+  if (s === null) return null;
+  return { t: nowMs(), up: uptimeSeconds(), self: s.utime + s.stime, children: s.cutime + s.cstime, starttime: s.starttime };
+}
+
+/** CPU % of the window between two samples, and over the process's whole life up to `b`. */
+function cpuPercent(a, b) {
+  const hz = ticksPerSecond();
+  const wall = (b.t - a.t) / 1000;
+  const life = b.up - b.starttime / hz;
+  return {
+    windowSeconds: wall,
+    self: ((b.self - a.self) / hz / wall) * 100,
+    children: ((b.children - a.children) / hz / wall) * 100,
+    lifetimeSelf: (b.self / hz / life) * 100,
+    lifetimeSeconds: life,
+  };
 }
 
 /** Dead for our purposes: gone, or a zombie (PID 1 here may never reap it). */
@@ -320,6 +476,22 @@ function gitDescribe() {
   return `${head.stdout.trim()}${dirty.stdout && dirty.stdout.trim() ? ' (+uncommitted changes)' : ''}`;
 }
 
+function readText(file) {
+  try {
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch {
+    return null;
+  }
+}
+
+/** First line of a command's output (stdout, else stderr), or null when it cannot run. */
+function firstLine(file, args) {
+  const r = spawnSync(file, args, { encoding: 'utf8', timeout: 10000 });
+  if (r.error) return null;
+  const text = `${r.stdout || ''}`.trim() || `${r.stderr || ''}`.trim();
+  return text ? text.split('\n')[0].trim() : null;
+}
+
 function machineInfo() {
   const cpus = os.cpus();
   let version = null;
@@ -333,14 +505,74 @@ function machineInfo() {
     cores: cpus.length,
     node: process.version,
     nodePath: process.execPath,
+    npm: firstLine('npm', ['--version']),
     platform: `${os.type()} ${os.arch()}`,
     kernel: os.release(),
+    debian: readText('/etc/debian_version'),
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     loadavg: os.loadavg().map((x) => Number(x.toFixed(2))),
     tmpdir: os.tmpdir(),
     daemonize: version,
     git: gitDescribe(),
     date: new Date().toISOString(),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The peer tools, found as `command -v` finds them. Nothing here installs anything.
+
+/** True when `file` is an ELF executable (not a script, such as this package's own bin/daemonize). */
+function isElf(file) {
+  let fd;
+  try {
+    fd = fs.openSync(file, 'r');
+    const head = Buffer.alloc(4);
+    return fs.readSync(fd, head, 0, 4, 0) === 4 && head.equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]));
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/**
+ * bmc's daemonize (Debian package `daemonize`), or null. Its command name is this package's too: the first
+ * `daemonize` on PATH counts only if it is a compiled binary (ours is a Node script), else Debian's paths.
+ */
+function bmcDaemonizePath() {
+  const found = commandPath('daemonize');
+  if (found && isElf(found)) return found;
+  return ['/usr/sbin/daemonize', '/usr/bin/daemonize'].find((file) => file !== found && isElf(file)) || null;
+}
+
+/** The Debian package that owns `file` and its version, e.g. "daemonize 1.7.8-3", or null. */
+function debianPackageOf(file) {
+  // Under merged /usr, dpkg may list /sbin/x for what PATH finds as /usr/sbin/x.
+  const candidates = [...new Set([file, fs.realpathSync(file), file.replace(/^\/usr\//, '/')])];
+  for (const candidate of candidates) {
+    const owner = spawnSync('dpkg-query', ['-S', candidate], { encoding: 'utf8' });
+    if (owner.status !== 0) continue;
+    const pkg = owner.stdout.split(':')[0].trim();
+    const version = spawnSync('dpkg-query', ['-W', '-f=${Version}', pkg], { encoding: 'utf8' });
+    return version.status === 0 ? `${pkg} ${version.stdout.trim()}` : pkg;
+  }
+  return null;
+}
+
+/** The peer tools on this machine: { key: { name, path, version } }, path null when not installed. */
+function peerTools() {
+  const libslack = commandPath('daemon');
+  const bmc = bmcDaemonizePath();
+  const ssd = commandPath('start-stop-daemon');
+  const describe = (file, own) => {
+    if (!file) return 'not installed';
+    const pkg = debianPackageOf(file);
+    return [own, pkg && `Debian package ${pkg}`].filter(Boolean).join('; ') || 'unknown version';
+  };
+  return {
+    libslack: { name: 'libslack daemon', path: libslack, version: describe(libslack, libslack && firstLine(libslack, ['--version'])) },
+    bmc: { name: 'bmc daemonize', path: bmc, version: describe(bmc, null) },
+    ssd: { name: 'start-stop-daemon', path: ssd, version: describe(ssd, ssd && firstLine(ssd, ['--version'])) },
   };
 }
 
@@ -352,6 +584,34 @@ function fmtMs(ms) {
 function fmtRatio(r) {
   if (r === null || r === undefined || Number.isNaN(r)) return '-';
   return `${r.toFixed(2)}x`;
+}
+
+/** A row's median (or any value) in its own unit: 'ms' (the default), 'MiB' or '%'. */
+function fmtValue(value, unit = 'ms') {
+  if (value === null || value === undefined || Number.isNaN(value)) return '-';
+  if (unit === 'ms') return fmtMs(value);
+  if (unit === '%') return `${value.toFixed(3)} %`;
+  if (unit === 'MiB') return `${value.toFixed(2)} MiB`;
+  return `${value} ${unit}`;
+}
+
+/** Within this much over a goal, a result is 'near' rather than 'missed': these machines are noisy. */
+const NEAR = 0.05;
+
+/** 'met', 'near' or 'missed' for a measured row with a goal; null otherwise. A relative goal
+ *  ({ max }) judges the ratio, an absolute one ({ max, unit, absolute: true }) the median. */
+function verdict(row) {
+  if (row.status !== 'ok' || !row.goal) return null;
+  const value = row.goal.absolute ? row.median : row.ratio;
+  if (typeof value !== 'number' || Number.isNaN(value)) return null;
+  if (value <= row.goal.max) return 'met';
+  return value <= row.goal.max * (1 + NEAR) ? 'near' : 'missed';
+}
+
+/** The goal as text: '<= 1.15x' or '<= 8 MiB'. */
+function fmtGoal(goal) {
+  if (!goal) return '-';
+  return goal.absolute ? `<= ${goal.max} ${goal.unit}` : `<= ${goal.max.toFixed(2)}x`;
 }
 
 /** Plain-text table with aligned columns; `align` is 'l' or 'r' per column. */
@@ -373,6 +633,7 @@ module.exports = {
   tick,
   runPairs,
   runPairsAsync,
+  rowsOrError,
   timedSpawn,
   checkExit,
   procState,
@@ -384,6 +645,16 @@ module.exports = {
   readPid,
   waitFor,
   commandPath,
+  nodePath,
+  nodeBaselineOnce,
+  readStat,
+  readMemory,
+  pidSet,
+  killAndAwaitSuccessor,
+  scanCostMs,
+  ticksPerSecond,
+  cpuSample,
+  cpuPercent,
   uniqueToken,
   trackPid,
   trackToken,
@@ -393,7 +664,13 @@ module.exports = {
   cleanupAll,
   installCleanup,
   machineInfo,
+  peerTools,
+  bmcDaemonizePath,
   fmtMs,
   fmtRatio,
+  fmtValue,
+  fmtGoal,
+  NEAR,
+  verdict,
   table,
 };

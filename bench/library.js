@@ -50,7 +50,7 @@ module.exports = {
   async run(ctx) {
     const pairs = ctx.quick ? 5 : 21;
     const warmup = ctx.quick ? 1 : 2;
-    const node = lib.commandPath('node') || process.execPath;
+    const node = lib.nodePath();
     const row = {
       measure: 'library: node app.js -> launcher exit 0 (daemon ready)',
       subject: 'daemonize()',
@@ -74,7 +74,7 @@ module.exports = {
         baseline: (i, warm) => {
           const foreground = timedOk('the app in the foreground', node, [app, path.join(dir, 'foreground.pid')],
             { env, stderrFile: path.join(dir, 'foreground.err') });
-          const plain = timedOk('node -e 0', node, ['-e', '0']);
+          const plain = lib.nodeBaselineOnce(node);
           if (!warm) {
             parts.foreground.push(foreground);
             parts.node.push(plain);

@@ -2,6 +2,8 @@
 // Section 2: stdout throughput. A program (head -c 256MiB /dev/zero) writes to its stdout, which the
 // launcher has pointed at a file; against a shell redirect of the same command. The daemon is detached,
 // so its side is timed from launch until the file holds every byte and the writer has exited.
+// daemonize, bmc daemonize and start-stop-daemon --output give the program the file itself; libslack's
+// daemon copies the program's output from a pipe.
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -11,6 +13,7 @@ const BYTES = 256 * lib.MiB;
 const GOAL = { max: 1.0 };
 const DONE_TIMEOUT_MS = 60000;
 const POLL_MS = 1;
+const MEASURE = 'stdout 256 MiB: launch -> all written';
 
 function fileSize(file) {
   try {
@@ -39,25 +42,70 @@ function shellOnce(dir, bytes = BYTES) {
   }
 }
 
-/** daemonize --pidfile P --stdout FILE -- head -c N /dev/zero: returns { total, afterLaunch } in ms. */
-function daemonizeOnce(dir, bytes = BYTES) {
+/**
+ * The launchers that hand the program the file itself. `args(pidfile, file, bytes)` makes one start a daemon
+ * `head -c N /dev/zero` whose stdout is FILE and whose pid the pidfile names (written by the launcher before
+ * it exits for daemonize, by the daemon soon after for the others).
+ */
+function directWriters() {
+  const head = lib.commandPath('head') || '/usr/bin/head';
+  const bmc = lib.bmcDaemonizePath();
+  const ssd = lib.commandPath('start-stop-daemon');
+  const headArgs = (bytes) => ['-c', String(bytes), '/dev/zero'];
+  return [
+    {
+      subject: 'daemonize',
+      tool: 'daemonize',
+      path: lib.DAEMONIZE,
+      command: `bin/daemonize --pidfile P --stdout FILE -- head -c ${BYTES} /dev/zero`,
+      args: (pidfile, file, bytes) => ['--pidfile', pidfile, '--stdout', file, '--', 'head', ...headArgs(bytes)],
+      goal: GOAL,
+    },
+    {
+      subject: 'daemonize (bmc)',
+      tool: 'bmc',
+      path: bmc,
+      command: `daemonize -p P -a -o FILE -- ${head} -c ${BYTES} /dev/zero`,
+      args: (pidfile, file, bytes) => ['-p', pidfile, '-a', '-o', file, '--', head, ...headArgs(bytes)],
+      goal: null,
+    },
+    {
+      subject: 'start-stop-daemon',
+      tool: 'ssd',
+      path: ssd,
+      command: `start-stop-daemon --start --background --make-pidfile --pidfile P --output FILE --exec ${head} -- -c ${BYTES} /dev/zero`,
+      args: (pidfile, file, bytes) => ['--start', '--background', '--make-pidfile', '--pidfile', pidfile, '--output', file,
+        '--exec', head, '--', ...headArgs(bytes)],
+      goal: null,
+    },
+  ];
+}
+
+/** One start of a direct writer; returns { total, afterLaunch } in ms, until every byte is in the file and the
+ *  writer is gone. */
+function directOnce(spec, dir, bytes = BYTES) {
   const token = lib.uniqueToken();
   const file = path.join(dir, `${token}.out`);
   const pidfile = path.join(dir, `${token}.pid`);
   let pid = null;
   try {
     const t0 = lib.nowMs();
-    const r = lib.timedSpawn(lib.DAEMONIZE, ['--pidfile', pidfile, '--stdout', file, '--', 'head', '-c', String(bytes), '/dev/zero'],
-      { stderrFile: path.join(dir, `${token}.err`) });
+    const r = lib.timedSpawn(spec.path, spec.args(pidfile, file, bytes), { stderrFile: path.join(dir, `${token}.err`) });
     const launched = lib.nowMs();
-    lib.checkExit('daemonize', r);
-    pid = lib.readPid(pidfile);
-    if (pid === null) throw new Error('daemonize exited 0 but its pidfile names no pid');
-    lib.trackPid(pid);
-    const done = lib.waitFor(() => fileSize(file) >= bytes && lib.isGone(pid) && lib.nowMs(), DONE_TIMEOUT_MS, POLL_MS);
-    if (!done) throw new Error(`daemonize: writer not done after ${DONE_TIMEOUT_MS} ms (${fileSize(file) < 0 ? 'no file' : `${fileSize(file)} bytes written`})`);
+    lib.checkExit(spec.subject, r);
+    const done = lib.waitFor(() => {
+      if (pid === null) {
+        pid = lib.readPid(pidfile);
+        lib.trackPid(pid);
+      }
+      return pid !== null && fileSize(file) >= bytes && lib.isGone(pid) && lib.nowMs();
+    }, DONE_TIMEOUT_MS, POLL_MS);
+    if (!done) {
+      throw new Error(`${spec.subject}: ${pid === null ? 'no pid in its pidfile' : 'writer not done'} after ${DONE_TIMEOUT_MS} ms `
+        + `(${fileSize(file) < 0 ? 'no file' : `${fileSize(file)} bytes written`})`);
+    }
     const size = fileSize(file);
-    if (size !== bytes) throw new Error(`daemonize: wrote ${size} bytes, expected ${bytes}`);
+    if (size !== bytes) throw new Error(`${spec.subject}: wrote ${size} bytes, expected ${bytes}`);
     return { total: done - t0, afterLaunch: done - launched };
   } finally {
     if (pid !== null) lib.reap({ pids: [pid] });
@@ -125,7 +173,7 @@ function libslackFileProbe(daemon, dir) {
 }
 
 /** Interleaved pairs of a detached writer against the shell redirect: two rows, end to end and after launch. */
-async function measureDetached({ ctx, subject, command, once, goal, dir, pairs, warmup }) {
+async function measureDetached({ ctx, subject, tool, command, once, goal, dir, pairs, warmup }) {
   const after = [];
   const result = await lib.runPairsAsync({
     pairs,
@@ -149,7 +197,8 @@ async function measureDetached({ ctx, subject, command, once, goal, dir, pairs, 
   };
   const endToEnd = {
     ...base,
-    measure: 'stdout 256 MiB: launch -> all written',
+    measure: MEASURE,
+    compare: { line: 'stdout', tool },
     goal,
     ...result,
     notes: [`${subject}: ${mibps(result.median).toFixed(0)} MiB/s end to end; sh redirect ${mibps(result.baselineMedian).toFixed(0)} MiB/s`],
@@ -173,24 +222,32 @@ module.exports = {
     const rows = [];
     const dir = lib.makeTmpDir('daemonize-bench-stdout-');
     try {
-      ctx.log(`stdout: daemonize --stdout vs sh redirect, ${pairs} pairs of 256 MiB`);
-      try {
-        rows.push(...await measureDetached({
-          ctx,
-          subject: 'daemonize',
-          command: `bin/daemonize --pidfile P --stdout FILE -- head -c ${BYTES} /dev/zero`,
-          once: () => daemonizeOnce(dir),
-          goal: GOAL,
-          dir,
-          pairs,
-          warmup,
-        }));
-      } catch (error) {
-        rows.push({ measure: 'stdout 256 MiB: launch -> all written', subject: 'daemonize', baseline: 'sh redirect', status: 'error', reason: error.message, goal: GOAL });
+      for (const spec of directWriters()) {
+        const row = { measure: MEASURE, subject: spec.subject, compare: { line: 'stdout', tool: spec.tool }, baseline: 'sh redirect', goal: spec.goal };
+        if (!spec.path) {
+          rows.push({ ...row, status: 'not installed' });
+          continue;
+        }
+        ctx.log(`stdout: ${spec.subject} vs sh redirect, ${pairs} pairs of 256 MiB`);
+        try {
+          rows.push(...await measureDetached({
+            ctx,
+            subject: spec.subject,
+            tool: spec.tool,
+            command: spec.command,
+            once: () => directOnce(spec, dir),
+            goal: spec.goal,
+            dir,
+            pairs,
+            warmup,
+          }));
+        } catch (error) {
+          rows.push({ ...row, status: 'error', reason: error.message });
+        }
       }
 
       const daemon = lib.commandPath('daemon');
-      const libslack = { measure: 'stdout 256 MiB: launch -> all written', subject: 'daemon (libslack)', baseline: 'sh redirect', goal: null };
+      const libslack = { measure: MEASURE, subject: 'daemon (libslack)', compare: { line: 'stdout', tool: 'libslack' }, baseline: 'sh redirect', goal: null };
       if (!daemon) {
         rows.push({ ...libslack, status: 'not installed' });
       } else {
@@ -203,6 +260,7 @@ module.exports = {
             rows.push(...await measureDetached({
               ctx,
               subject: 'daemon (libslack)',
+              tool: 'libslack',
               command: `daemon --pidfile=P --stdout=FILE -- head -c ${BYTES} /dev/zero`,
               once: () => libslackOnce(daemon, dir),
               goal: null,

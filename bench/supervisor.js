@@ -5,17 +5,16 @@
 //            /proc/PID/smaps_rollup), its anonymous part, RSS; plus an experiment with V8 flags;
 //   stop:    `--stop` wall time against `node -e 0`, interleaved pairs;
 //   cpu:     supervisor CPU over a window (60 s; 15 s with --quick), idle and in a crash loop.
-// Runs alone too: `node bench/supervisor.js [--quick] [--json]` prints its rows with their own units.
+// Runs alone too: `node bench/supervisor.js [--quick] [--json]` is `node bench/run.js --only=supervisor ...`.
 const fs = require('node:fs');
 const path = require('node:path');
-const { spawn, spawnSync } = require('node:child_process');
+const { spawn } = require('node:child_process');
 
 const lib = require('./lib');
 
-/** Lets the event loop run between measurements, so Ctrl-C reaches run.js's cleanup. */
-const tick = lib.tick || (() => new Promise((resolve) => setImmediate(resolve)));
-/** Interleaved pairs, yielding to the event loop between runs where lib offers that. */
-const runPairs = lib.runPairsAsync || lib.runPairs;
+const { tick, readStat, readMemory, killAndAwaitSuccessor, cpuSample, cpuPercent, ticksPerSecond } = lib;
+/** Interleaved pairs, yielding to the event loop between runs so Ctrl-C reaches run.js's cleanup. */
+const runPairs = lib.runPairsAsync;
 
 const GOALS = {
   respawn: { max: 5, unit: 'ms', absolute: true },
@@ -42,69 +41,8 @@ const FLAG_SETS = [
   [...LAUNCHER_FLAGS, '--lite-mode', '--v8-pool-size=1', '--single-threaded-gc'],
 ];
 
-const PM2_NOTE = 'pm2 God daemon: 55-59 MiB, the figure this comparison was given (pm2 not installed, not measured here); '
-  + 'pm2 issues #3132 and #4064 report ~48-50 MB at start';
-
 // ---------------------------------------------------------------------------------------------
 // /proc readers
-
-let clockTicks = null;
-function ticksPerSecond() {
-  if (clockTicks === null) {
-    const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
-    clockTicks = r.status === 0 && Number(r.stdout.trim()) > 0 ? Number(r.stdout.trim()) : 100;
-  }
-  return clockTicks;
-}
-
-/** The fields of /proc/PID/stat this section uses, or null when the process is gone. */
-function readStat(pid) {
-  let text;
-  try {
-    text = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
-  } catch {
-    return null;
-  }
-  const close = text.lastIndexOf(')');
-  const f = text.slice(close + 2).split(' ');
-  return {
-    pid,
-    comm: text.slice(text.indexOf('(') + 1, close),
-    state: f[0],
-    ppid: Number(f[1]),
-    utime: Number(f[11]),
-    stime: Number(f[12]),
-    cutime: Number(f[13]),
-    cstime: Number(f[14]),
-    threads: Number(f[17]),
-    starttime: Number(f[19]),
-  };
-}
-
-/** /proc/PID/smaps_rollup in MiB: { uss, anon, rss, pss }, or null when the process is gone. */
-function readMemory(pid) {
-  let text;
-  try {
-    text = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
-  } catch {
-    return null;
-  }
-  const kb = (key) => {
-    const match = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text);
-    return match ? Number(match[1]) : 0;
-  };
-  const mib = (value) => value / 1024;
-  return {
-    uss: mib(kb('Private_Clean') + kb('Private_Dirty') + kb('Private_Hugetlb')),
-    anon: mib(kb('Anonymous')),
-    rss: mib(kb('Rss')),
-    pss: mib(kb('Pss')),
-  };
-}
-
-function uptimeSeconds() {
-  return Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
-}
 
 function alive(pid) {
   return pid !== null && !lib.isGone(pid);
@@ -113,10 +51,8 @@ function alive(pid) {
 /** Live direct children of `pid`. */
 function childrenOf(pid) {
   const found = [];
-  for (const name of fs.readdirSync('/proc')) {
-    const c = name.charCodeAt(0);
-    if (c < 48 || c > 57) continue;
-    const s = readStat(Number(name));
+  for (const other of lib.pidSet()) {
+    const s = readStat(other);
     if (s && s.ppid === pid && s.state !== 'Z' && s.state !== 'X') found.push(s);
   }
   return found;
@@ -265,58 +201,6 @@ function startLibslack(daemon, dir, token, argv, policy = []) {
 // ---------------------------------------------------------------------------------------------
 // a) respawn latency
 
-/** Every pid now in /proc. */
-function pidSet() {
-  const set = new Set();
-  for (const name of fs.readdirSync('/proc')) {
-    const c = name.charCodeAt(0);
-    if (c >= 48 && c <= 57) set.add(Number(name));
-  }
-  return set;
-}
-
-/**
- * SIGKILLs `victim` and spins on /proc until a new child of `supervisor` shows comm `comm` (it has exec'd:
- * before exec it still has its parent's name) and the token in its argv. Returns { ms, pid, scans }.
- */
-function killAndAwaitSuccessor(supervisor, victim, comm, token, timeoutMs = 5000) {
-  const known = pidSet();
-  known.delete(victim);
-  let scans = 0;
-  const t0 = lib.nowMs();
-  process.kill(victim, 'SIGKILL');
-  for (;;) {
-    scans += 1;
-    for (const name of fs.readdirSync('/proc')) {
-      const c = name.charCodeAt(0);
-      if (c < 48 || c > 57) continue;
-      const pid = Number(name);
-      if (known.has(pid) || pid === victim) continue;
-      const s = readStat(pid);
-      if (s === null) continue;
-      if (s.ppid !== supervisor) {
-        known.add(pid); // a stranger cannot become the supervisor's child later
-        continue;
-      }
-      if (s.comm !== comm || s.state === 'Z') continue; // forked, not exec'd yet: look again next scan
-      const t1 = lib.nowMs();
-      // The kernel names the process before it has set up the new argv: /proc/PID/cmdline can read empty
-      // for a moment after comm changes. The exec is committed by then; the token only confirms it is ours.
-      const ours = lib.waitFor(() => {
-        try {
-          return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(token);
-        } catch {
-          return true; // gone already: judged by the next scan
-        }
-      }, 1000, 0.1);
-      if (!ours || lib.isGone(pid)) continue;
-      lib.trackPid(pid);
-      return { ms: t1 - t0, pid, scans };
-    }
-    if (lib.nowMs() - t0 > timeoutMs) throw new Error(`no successor of pid ${victim} after ${timeoutMs} ms`);
-  }
-}
-
 async function measureRespawn(handle, kills, settle) {
   const samples = [];
   let scans = 0;
@@ -337,19 +221,6 @@ async function measureRespawn(handle, kills, settle) {
   return { samples, scansPerKill: scans / (kills + 1) };
 }
 
-/** Time of one empty scan of /proc as this loop does it: the resolution of the respawn figure. */
-function scanCostMs() {
-  const t0 = lib.nowMs();
-  const n = 50;
-  for (let i = 0; i < n; i++) {
-    for (const name of fs.readdirSync('/proc')) {
-      const c = name.charCodeAt(0);
-      if (c < 48 || c > 57) continue;
-    }
-  }
-  return (lib.nowMs() - t0) / n;
-}
-
 async function respawnRows(ctx, dir, daemon) {
   const kills = ctx.quick ? 15 : 41;
   const rows = [];
@@ -367,6 +238,7 @@ async function respawnRows(ctx, dir, daemon) {
     const row = {
       ...base,
       subject: 'daemonize -r',
+      compare: { line: 'respawn', tool: 'daemonize' },
       command: 'bin/daemonize -r -a 0 -A 1000000 -F P -- sleep 1000.N',
       notes: [],
     };
@@ -395,6 +267,7 @@ async function respawnRows(ctx, dir, daemon) {
     const row = {
       ...base,
       subject: 'daemon (libslack)',
+      compare: { line: 'respawn', tool: 'libslack' },
       command: `daemon --respawn ${policy.args.join(' ')} --pidfiles=D --name=N -- sleep 1000.N`,
       notes: [policy.note],
     };
@@ -417,7 +290,7 @@ async function respawnRows(ctx, dir, daemon) {
       }
     }
   }
-  const cost = scanCostMs();
+  const cost = lib.scanCostMs();
   rows[0].notes.push(`respawn: timed from just before kill(2) to the first /proc scan that shows the successor with comm `
     + `'sleep' (exec'd); one scan of /proc takes ~${cost.toFixed(3)} ms here, the resolution of these figures`);
   return rows;
@@ -471,26 +344,6 @@ function startForeground(dir, token) {
   return handle;
 }
 
-function cpuSample(pid) {
-  const s = readStat(pid);
-  if (s === null) return null;
-  return { t: lib.nowMs(), up: uptimeSeconds(), self: s.utime + s.stime, children: s.cutime + s.cstime, starttime: s.starttime };
-}
-
-/** CPU % of the window between two samples, and over the process's whole life up to `b`. */
-function cpuPercent(a, b) {
-  const hz = ticksPerSecond();
-  const wall = (b.t - a.t) / 1000;
-  const life = b.up - b.starttime / hz;
-  return {
-    windowSeconds: wall,
-    self: ((b.self - a.self) / hz / wall) * 100,
-    children: ((b.children - a.children) / hz / wall) * 100,
-    lifetimeSelf: (b.self / hz / life) * 100,
-    lifetimeSeconds: life,
-  };
-}
-
 async function windowRows(ctx, dir, daemon) {
   const windowSeconds = ctx.quick ? 15 : 60;
   const rows = [];
@@ -540,8 +393,10 @@ async function windowRows(ctx, dir, daemon) {
     }
 
     // d) CPU
+    const tool = (key) => (key.startsWith('ls') ? 'libslack' : 'daemonize');
     const cpuRow = (key, subject, command, notes = []) => {
-      const row = { measure: `cpu: supervisor over ${windowSeconds} s`, subject, command, unit: '%', goal: GOALS.cpu, notes };
+      const compare = { line: /crash/i.test(key) ? 'cpu-crash' : 'cpu-idle', tool: tool(key) };
+      const row = { measure: `cpu: supervisor over ${windowSeconds} s`, subject, compare, command, unit: '%', goal: GOALS.cpu, notes };
       if (!handles[key]) {
         row.status = key.startsWith('ls') && !daemon ? 'not installed' : 'error';
         if (row.status === 'error') row.reason = errors.find((e) => e.startsWith(`${key}:`)) || 'did not start';
@@ -577,7 +432,8 @@ async function windowRows(ctx, dir, daemon) {
 
     // b) memory
     const memRow = (key, subject, command, notes = []) => {
-      const row = { measure: 'memory: supervisor USS', subject, command, unit: 'MiB', goal: GOALS.uss, notes };
+      const compare = key === 'fg' ? null : { line: 'uss', tool: tool(key), qualifier: key === 'alone' ? 'only Node' : undefined };
+      const row = { measure: 'memory: supervisor USS', subject, compare, command, unit: 'MiB', goal: GOALS.uss, notes };
       if (!handles[key]) {
         row.status = key.startsWith('ls') && !daemon ? 'not installed' : 'error';
         if (row.status === 'error') row.reason = errors.find((e) => e.startsWith(`${key}:`)) || 'did not start';
@@ -611,8 +467,6 @@ async function windowRows(ctx, dir, daemon) {
         'daemonize -f -r: the foreground supervisor is the CLI process itself (commander loaded, no heap flags)',
       ]),
       memRow('lsIdle', 'daemon (libslack)', 'daemon --respawn --pidfiles=D --name=N -- sleep 1000.N'),
-      { measure: 'memory: supervisor USS', subject: 'pm2 God daemon (reference)', command: 'pm2 start ...', unit: 'MiB',
-        status: 'reference', goal: GOALS.uss, reference: '55-59 MiB', notes: [PM2_NOTE] },
     );
   } finally {
     for (const h of started) {
@@ -751,7 +605,16 @@ async function flagRows(ctx, dir) {
     median: best ? best.uss : null,
     best: best ? best.flags : null,
     launcherFlagsUss: base ? base.uss : null,
+    detail: best ? `lowest USS with: ${best.flags}` : 'no flag set worked',
     results,
+    table: {
+      title: 'V8 flags on the supervisor (private node binary; MiB)',
+      headers: ['flags', 'USS', 'anon', 'RSS', 'threads', 'proxy USS', 'proxy anon', 'works'],
+      align: ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
+      rows: results.map((r) => [r.flags, lib.fmtValue(r.uss, 'MiB'), lib.fmtValue(r.anon, 'MiB'), lib.fmtValue(r.rss, 'MiB'),
+        r.threads ?? '-', lib.fmtValue(r.proxyUss, 'MiB'), lib.fmtValue(r.proxyAnon, 'MiB'),
+        r.works ? `yes${r.warnings ? ` (warns: ${r.warnings})` : ''}` : `NO: ${r.problem}`]),
+    },
     notes: [
       'V8 flags: each set run in turn from a private copy of node (so USS counts the node pages it touches), settled '
         + `${settleMs} ms; "works" = it started the child, started another after SIGKILL and stopped cleanly on SIGTERM`,
@@ -764,17 +627,13 @@ async function flagRows(ctx, dir) {
 
 async function stopRows(ctx, dir, daemon) {
   const pairs = ctx.quick ? 9 : 15;
-  const node = lib.commandPath('node') || process.execPath;
-  const baselineOnce = () => {
-    const r = lib.timedSpawn(node, ['-e', '0']);
-    lib.checkExit('node -e 0', r);
-    return r.ms;
-  };
+  const node = lib.nodePath();
+  const baselineOnce = () => lib.nodeBaselineOnce(node);
   const rows = [];
   const base = { measure: '--stop: wall time', baseline: 'node -e 0', baselineCommand: `${node} -e 0`, unit: 'ms' };
 
   {
-    const row = { ...base, subject: 'daemonize -r --stop', command: 'bin/daemonize -F P --stop  (of daemonize -r -F P -- sleep 1000.N)', goal: GOALS.stop, notes: [] };
+    const row = { ...base, subject: 'daemonize -r --stop', compare: { line: 'stop', tool: 'daemonize' }, command: 'bin/daemonize -F P --stop  (of daemonize -r -F P -- sleep 1000.N)', goal: GOALS.stop, notes: [] };
     rows.push(row);
     let leftovers = 0;
     try {
@@ -804,8 +663,8 @@ async function stopRows(ctx, dir, daemon) {
     }
   }
 
-  const lsRow = { ...base, subject: 'daemon (libslack) --stop', command: 'daemon --pidfiles=D --name=N --stop', goal: null, notes: [] };
-  const lsGoneRow = { ...base, subject: 'daemon (libslack) --stop, until gone', command: 'daemon ... --stop, then poll /proc until supervisor and client are gone', goal: null, notes: [] };
+  const lsRow = { ...base, subject: 'daemon (libslack) --stop', compare: { line: 'stop', tool: 'libslack', qualifier: 'returns' }, command: 'daemon --pidfiles=D --name=N --stop', goal: null, notes: [] };
+  const lsGoneRow = { ...base, subject: 'daemon (libslack) --stop, until gone', compare: { line: 'stop', tool: 'libslack', qualifier: 'gone' }, command: 'daemon ... --stop, then poll /proc until supervisor and client are gone', goal: null, notes: [] };
   rows.push(lsRow, lsGoneRow);
   if (!daemon) {
     lsRow.status = 'not installed';
@@ -911,13 +770,6 @@ async function sigtermRows(ctx, dir, daemon) {
 
 // ---------------------------------------------------------------------------------------------
 
-function verdictOf(row) {
-  if (row.status !== 'ok' || !row.goal) return null;
-  const value = row.goal.absolute ? row.median : row.ratio;
-  if (typeof value !== 'number') return null;
-  return value <= row.goal.max ? 'met' : 'missed';
-}
-
 module.exports = {
   id: 'supervisor',
   title: 'Respawn supervisor (daemonize -r) vs libslack daemon',
@@ -925,103 +777,30 @@ module.exports = {
     const daemon = lib.commandPath('daemon');
     const dir = lib.makeTmpDir('daemonize-bench-supervisor-');
     const rows = [];
-    const section = async (name, fn) => {
-      try {
-        rows.push(...await fn());
-      } catch (error) {
-        rows.push({ measure: name, subject: '-', status: 'error', reason: error.stack || error.message });
-      }
-    };
     try {
-      await section('respawn', () => respawnRows(ctx, dir, daemon));
-      await section('stop', () => stopRows(ctx, dir, daemon));
-      await section('sigterm', () => sigtermRows(ctx, dir, daemon));
-      await section('memory and cpu', () => windowRows(ctx, dir, daemon));
-      await section('V8 flags', () => flagRows(ctx, dir));
+      rows.push(...await lib.rowsOrError('respawn', () => respawnRows(ctx, dir, daemon)));
+      rows.push(...await lib.rowsOrError('stop', () => stopRows(ctx, dir, daemon)));
+      rows.push(...await lib.rowsOrError('sigterm', () => sigtermRows(ctx, dir, daemon)));
+      rows.push(...await lib.rowsOrError('memory and cpu', () => windowRows(ctx, dir, daemon)));
+      rows.push(...await lib.rowsOrError('V8 flags', () => flagRows(ctx, dir)));
     } finally {
       lib.removeDir(dir);
     }
     for (const row of rows) {
       if (row.baseline === undefined) row.baseline = 'none';
-      row.goalVerdict = verdictOf(row);
+      // The goals are daemonize's own; libslack's rows are there to compare with, not to be judged.
+      if (row.compare && row.compare.tool !== 'daemonize') row.goal = null;
       if (!daemon && row.subject && row.subject.startsWith('daemon (libslack)')) row.reason = 'not installed: apt-get install daemon';
     }
     return rows;
   },
-  verdictOf,
   // For poking at one part by hand: node -e "require('./bench/supervisor')._internal..."
-  _internal: { startDaemonize, startLibslack, libslackFastPolicy, measureRespawn, killAndAwaitSuccessor, readMemory, readStat },
+  _internal: { startDaemonize, startLibslack, libslackFastPolicy, measureRespawn },
 };
 
-// ---------------------------------------------------------------------------------------------
-// Standalone: node bench/supervisor.js [--quick] [--json]
-
-function fmtValue(value, unit) {
-  if (value === null || value === undefined || Number.isNaN(value)) return '-';
-  if (unit === 'ms') return lib.fmtMs(value);
-  if (unit === '%') return `${value.toFixed(3)} %`;
-  if (unit === 'MiB') return `${value.toFixed(2)} MiB`;
-  return String(value);
-}
-
-function renderStandalone(rows) {
-  const headers = ['measure', 'subject', 'value', 'baseline', 'ratio', 'goal', 'detail'];
-  const body = rows.map((row) => {
-    const ok = row.status === 'ok';
-    const goal = !row.goal ? '-' : row.goal.absolute ? `<= ${row.goal.max} ${row.goal.unit}` : `<= ${row.goal.max}x`;
-    let detail = row.detail || '';
-    if (ok && row.unit === 'ms' && row.min !== undefined) detail = `min ${lib.fmtMs(row.min)}, max ${lib.fmtMs(row.max)}`;
-    if (row.status === 'reference') detail = row.reference;
-    if (ok && row.results) detail = `best: ${row.best}`;
-    return [
-      row.measure,
-      row.subject,
-      ok ? `${fmtValue(row.median, row.unit)}${row.n ? ` (n=${row.n})` : ''}` : row.status,
-      ok && row.baselineMedian !== undefined ? `${lib.fmtMs(row.baselineMedian)} ${row.baseline}` : '-',
-      ok && typeof row.ratio === 'number' ? lib.fmtRatio(row.ratio) : '-',
-      `${goal}${row.goalVerdict ? ` ${row.goalVerdict}` : ''}`,
-      detail,
-    ];
-  });
-  const out = [lib.table(headers, body, ['l', 'l', 'r', 'l', 'l', 'l', 'l'])];
-  const flags = rows.find((row) => row.results);
-  if (flags) {
-    out.push('', 'V8 flags on the supervisor (private node binary; MiB):');
-    out.push(lib.table(['flags', 'USS', 'anon', 'RSS', 'threads', 'proxy USS', 'proxy anon', 'works'],
-      flags.results.map((r) => [r.flags, fmtValue(r.uss, 'MiB'), fmtValue(r.anon, 'MiB'), fmtValue(r.rss, 'MiB'),
-        r.threads ?? '-', fmtValue(r.proxyUss, 'MiB'), fmtValue(r.proxyAnon, 'MiB'),
-        r.works ? 'yes' : `NO: ${r.problem}`]), ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'l']));
-    const warned = flags.results.filter((r) => r.warnings);
-    for (const r of warned) out.push(`  ${r.flags}: ${r.warnings}`);
-  }
-  const notes = [];
-  for (const row of rows) {
-    if (row.reason) notes.push(`${row.subject}, ${row.measure}: ${row.status}: ${row.reason}`);
-    for (const note of row.notes || []) if (!notes.includes(note)) notes.push(note);
-  }
-  if (notes.length) out.push('', 'notes:', ...notes.map((n) => `  - ${n}`));
-  return `${out.join('\n')}\n`;
-}
-
+// Standalone: node bench/supervisor.js [--quick] [--json] [--markdown[=PATH]] is run.js with only this section.
 if (require.main === module) {
-  const argv = process.argv.slice(2);
-  lib.installCleanup();
-  const quick = argv.includes('--quick');
-  const log = (message) => process.stderr.write(`bench: ${message}\n`);
-  const machine = lib.machineInfo();
-  (async () => {
-    let rows;
-    try {
-      rows = await module.exports.run({ quick, log });
-    } finally {
-      lib.cleanupAll();
-    }
-    if (argv.includes('--json')) {
-      process.stdout.write(`${JSON.stringify({ machine, quick, rows }, null, 2)}\n`);
-    } else {
-      process.stdout.write(`${machine.cpu}, ${machine.cores} cores; kernel ${machine.kernel}; Node ${machine.node}; `
-        + `load ${machine.loadavg.join(' ')}; ${quick ? 'quick' : 'full'}\n\n${renderStandalone(rows)}`);
-    }
-    process.exitCode = rows.some((row) => row.status === 'error') ? 1 : 0;
-  })();
+  require('./run').main(['--only=supervisor', ...process.argv.slice(2)]).then((code) => {
+    process.exitCode = code;
+  });
 }
