@@ -41,6 +41,11 @@ export function pidfilePath(choice: PidfileChoice, baseDir: string, env: NodeJS.
   return join(dir, `${choice.name}.pid`);
 }
 
+/** A file beside a pidfile, named like it: besidePidfile('/run/web.pid', '.status') is /run/web.status. */
+export function besidePidfile(pidfile: string, suffix: string): string {
+  return `${pidfile.endsWith('.pid') ? pidfile.slice(0, -4) : pidfile}${suffix}`;
+}
+
 /** Makes the per-user default directory on first use (private: it holds the user's locks). */
 export function ensurePidfileDir(dir: string): void {
   try {

@@ -8,6 +8,7 @@ import { DaemonizeError, unable } from '../errors';
 import { ExitCode, type ExitCodeValue } from '../exit-codes';
 import { acquirePidfile, basePlan } from '../launch';
 import { native } from '../native';
+import { besidePidfile } from '../pidfile-location';
 import { resolveProgram } from '../program';
 import type { Settings } from '../settings';
 import { SUPERVISOR_CONFIG_ENV, type StartReport, type SupervisorConfig } from './config';
@@ -32,8 +33,7 @@ const SUPERVISOR_NODE_FLAGS = ['--max-old-space-size=32', '--max-semi-space-size
 /** The supervisor's event log when none is named: where a user already looks, or beside the pidfile. */
 export function defaultErrlog(settings: Settings): string {
   if (settings.stderr !== undefined) return settings.stderr;
-  const pidfile = settings.pidfile as string;
-  return `${pidfile.endsWith('.pid') ? pidfile.slice(0, -4) : pidfile}.log`;
+  return besidePidfile(settings.pidfile as string, '.log');
 }
 
 export function supervisorConfig(command: string[], settings: Settings, supervision: SupervisionSettings,

@@ -2,6 +2,8 @@
 // temporary name and renamed, so a reader never sees half of it. It names the child's pid.
 import { renameSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 
+import { besidePidfile } from '../pidfile-location';
+
 export interface StatusRecord {
   /** The supervisor's pid (the one in the pidfile). */
   supervisor: number;
@@ -17,7 +19,7 @@ export interface StatusRecord {
 }
 
 export function statusFileFor(pidfile: string): string {
-  return `${pidfile.endsWith('.pid') ? pidfile.slice(0, -4) : pidfile}.status`;
+  return besidePidfile(pidfile, '.status');
 }
 
 export function writeStatus(path: string, record: StatusRecord): void {
