@@ -17,6 +17,11 @@ export interface OpenedStdio {
   created: string[];
 }
 
+/** Opens a log file for append, creating it with the log mode; throws Node's own error. */
+export function openForAppend(path: string): number {
+  return fs.openSync(path, O_WRONLY | O_APPEND | O_CREAT, LOG_MODE);
+}
+
 function openLog(path: string, owner: TargetUser | undefined, created: string[]): number {
   try {
     try {

@@ -1,12 +1,11 @@
 // The daemon's stdout and stderr files, reopened on SIGHUP so logrotate can move them away: the new
 // file takes descriptor 1 or 2 (dup2), so every writer, Node's own streams included, follows it.
 // Until a daemon is ready its descriptor 2 is the pipe to its launcher; the file waits on `pending`.
-import { closeSync, constants, openSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 
 import { unable } from '../errors';
 import { native } from '../native';
-
-const LOG_MODE = 0o640;
+import { openForAppend } from '../stdio';
 
 export class LogFiles {
   /**
@@ -32,7 +31,7 @@ export class LogFiles {
     for (const [path, targets] of paths) {
       let fd: number;
       try {
-        fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, LOG_MODE);
+        fd = openForAppend(path);
       } catch (error) {
         throw unable(`reopen ${path}`, error);
       }

@@ -1,15 +1,15 @@
 // The supervisor's event log: one timestamped line per event, to a file (reopened on SIGHUP, so
 // logrotate can move it) or to the supervisor's own stderr.
-import { closeSync, constants, openSync, writeSync } from 'node:fs';
+import { closeSync, writeSync } from 'node:fs';
 
-const { O_WRONLY, O_APPEND, O_CREAT } = constants;
+import { openForAppend } from '../stdio';
 
 export class EventLog {
   private fd: number;
 
   /** `path` undefined: write to stderr. */
   constructor(private readonly path: string | undefined) {
-    this.fd = path === undefined ? 2 : openSync(path, O_WRONLY | O_APPEND | O_CREAT, 0o640);
+    this.fd = path === undefined ? 2 : openForAppend(path);
   }
 
   write(message: string): void {
@@ -24,7 +24,7 @@ export class EventLog {
   /** Opens the file again by name; returns the new descriptor (for putting on stdout/stderr too). */
   reopen(): number | undefined {
     if (this.path === undefined) return undefined;
-    const fd = openSync(this.path, O_WRONLY | O_APPEND | O_CREAT, 0o640);
+    const fd = openForAppend(this.path);
     closeSync(this.fd);
     this.fd = fd;
     return fd;

@@ -11,6 +11,7 @@ import { native } from '../native';
 import { besidePidfile } from '../pidfile-location';
 import { resolveProgram } from '../program';
 import type { Settings } from '../settings';
+import { openForAppend } from '../stdio';
 import { SUPERVISOR_CONFIG_ENV, type StartReport, type SupervisorConfig } from './config';
 import type { RestartPolicySettings } from './restart-policy';
 import { statusFileFor } from './status-file';
@@ -81,7 +82,7 @@ export function launchSupervisor(command: string[], settings: Settings, supervis
     opened.push(devNull);
     let logFd: number;
     try {
-      logFd = openSync(errlog, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o640);
+      logFd = openForAppend(errlog);
     } catch (error) {
       throw unable(`open ${errlog}`, error);
     }
