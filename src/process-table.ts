@@ -10,6 +10,8 @@ export interface ProcessEntry {
   state: string;
   /** Start time in clock ticks after boot. */
   startTicks: number;
+  /** A zombie's wait status (waitpid's encoding), or null where the kernel does not show it (before 3.5). */
+  exitStatus: number | null;
 }
 
 /** Linux's USER_HZ: /proc counts process start times in these. */
@@ -27,6 +29,8 @@ export function readEntry(pid: number): ProcessEntry | null {
   return {
     pid, state: fields[0], ppid: Number(fields[1]), pgrp: Number(fields[2]), session: Number(fields[3]),
     startTicks: Number(fields[19]),
+    // stat's 52nd field; fields[0] is its 3rd.
+    exitStatus: fields.length > 49 ? Number(fields[49]) : null,
   };
 }
 

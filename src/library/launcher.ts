@@ -2,12 +2,12 @@
 // its execArgv and argv) through the native double fork, with the marker in the environment, writes the
 // pidfile, and waits for the daemon's report while copying the daemon's stderr through. It says how the
 // start went; daemonize() prints that and exits.
-import { closeSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, writeSync } from 'node:fs';
 
 import { ExitCode } from '../exit-codes';
 import { acquirePidfile, basePlan, explainSpawnFailure } from '../launch';
 import { native } from '../native';
-import { signalQuietly } from '../process-table';
+import { readEntry, signalQuietly } from '../process-table';
 import type { Settings } from '../settings';
 import { signalName } from '../supervisor/exit-description';
 import { closeStdio, openStdio, removeCreated, type OpenedStdio } from '../stdio';
@@ -34,17 +34,11 @@ const HANDOVER_MS = 2000;
 
 /** How a daemon that closed its readiness pipe without a word ended, from its zombie when there is one. */
 function describeDeath(pid: number, label: string): string {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // fields[0] is stat's 3rd field (state); exit_code is its 52nd, in waitpid's encoding.
-    if (fields[0] === 'Z' && fields.length > 49) {
-      const status = Number(fields[49]);
-      if ((status & 0x7f) !== 0) return `${label} was killed by ${signalName(status & 0x7f)} before it was ready`;
-      return `${label} exited with status ${status >> 8} before it was ready`;
-    }
-  } catch {
-    // reaped already
+  const entry = readEntry(pid);
+  if (entry?.state === 'Z' && entry.exitStatus !== null) {
+    const status = entry.exitStatus;
+    if ((status & 0x7f) !== 0) return `${label} was killed by ${signalName(status & 0x7f)} before it was ready`;
+    return `${label} exited with status ${status >> 8} before it was ready`;
   }
   return `${label} died before it was ready`;
 }
