@@ -5,6 +5,7 @@ import { constants } from 'node:os';
 
 import { DaemonizeError } from '../errors';
 import { ExitCode } from '../exit-codes';
+import { knownSignalName } from '../supervisor/exit-description';
 import { readStatus, statusFileFor } from '../supervisor/status-file';
 import { isAlive } from '../process-table';
 import { describeInspection, inspect } from './inspect';
@@ -43,13 +44,12 @@ export function stop(pidfile: string, timeoutSeconds: number): number {
 
 /** "HUP", "SIGHUP" or "1" to a signal name Node accepts. */
 export function parseSignal(text: string): NodeJS.Signals {
-  const signals = constants.signals as Record<string, number>;
   if (/^\d+$/.test(text)) {
-    const name = Object.keys(signals).find((key) => signals[key] === Number(text));
-    if (name) return name as NodeJS.Signals;
+    const name = knownSignalName(Number(text));
+    if (name) return name;
   } else {
     const name = text.toUpperCase().startsWith('SIG') ? text.toUpperCase() : `SIG${text.toUpperCase()}`;
-    if (name in signals) return name as NodeJS.Signals;
+    if (name in constants.signals) return name as NodeJS.Signals;
   }
   throw new DaemonizeError(`bad --signal ${JSON.stringify(text)}: expected a signal name (HUP, SIGTERM) or number`, ExitCode.USAGE);
 }

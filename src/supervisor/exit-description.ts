@@ -1,11 +1,19 @@
 // Wait statuses in words a person reads: "exited with status 7", "killed by signal 11 (SIGSEGV)".
 import { constants } from 'node:os';
 
-const SIGNAL_NAMES = new Map<number, string>(
-  Object.entries(constants.signals).map(([name, number]) => [number as number, name]));
+/** Number to name; where two names share a number (SIGABRT, SIGIOT) the first, conventional one. */
+const SIGNAL_NAMES = new Map<number, NodeJS.Signals>();
+for (const [name, number] of Object.entries(constants.signals)) {
+  if (!SIGNAL_NAMES.has(number)) SIGNAL_NAMES.set(number, name as NodeJS.Signals);
+}
+
+/** The signal's name, or undefined for a number that names none. */
+export function knownSignalName(signal: number): NodeJS.Signals | undefined {
+  return SIGNAL_NAMES.get(signal);
+}
 
 export function signalName(signal: number): string {
-  return SIGNAL_NAMES.get(signal) ?? `SIG${signal}`;
+  return knownSignalName(signal) ?? `SIG${signal}`;
 }
 
 export function describeExit(code: number | null, signal: number | null): string {
