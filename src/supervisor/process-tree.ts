@@ -1,0 +1,46 @@
+// The supervisor's view of what it started: every live process descended from it (found by ppid in
+// /proc/*/stat; /proc/PID/task/*/children does not exist on every kernel). The supervisor is a child
+// subreaper, so a process that forked away or called setsid is still found here: its parent, or its
+// parent's parent, is the supervisor.
+import { liveProcesses, readEntry } from '../process-table';
+
+/** Live descendants of `root` (not `root` itself), parents before their children. */
+export function descendantsOf(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of liveProcesses(() => true)) {
+    const siblings = children.get(entry.ppid);
+    if (siblings) siblings.push(entry.pid);
+    else children.set(entry.ppid, [entry.pid]);
+  }
+  const found: number[] = [];
+  for (let i = -1; i < found.length; i++) {
+    for (const pid of children.get(i < 0 ? root : found[i]) ?? []) found.push(pid);
+  }
+  return found;
+}
+
+/** Live children of `parent`, oldest first (the first a program left behind is its daemon). */
+export function childrenOf(parent: number): number[] {
+  return liveProcesses((entry) => entry.ppid === parent)
+    .sort((a, b) => a.startTicks - b.startTicks || a.pid - b.pid)
+    .map((entry) => entry.pid);
+}
+
+/** A live process's start time, which tells it from a later process with the same pid; null if gone. */
+export function identify(pid: number): string | null {
+  const entry = readEntry(pid);
+  return entry === null || entry.state === 'Z' || entry.state === 'X' ? null : String(entry.startTicks);
+}
+
+/**
+ * True when `pid` is gone and its exit status will not reach `reaper`: no such process, a different one
+ * under the same pid, or a zombie whose parent is someone else. A zombie child of `reaper` is not "ended
+ * elsewhere": waitpid will report it, with its status.
+ */
+export function endedElsewhere(pid: number, identity: string | null, reaper: number): boolean {
+  const entry = readEntry(pid);
+  if (entry === null) return true;
+  if (identity !== null && String(entry.startTicks) !== identity) return true;
+  if (entry.state === 'Z' || entry.state === 'X') return entry.ppid !== reaper;
+  return false;
+}
