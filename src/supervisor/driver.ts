@@ -100,6 +100,7 @@ export class SupervisorDriver {
   /** After a batch of reaps: a tree may have emptied. */
   reapedAll(): void {
     if (this.waitsForEmpty()) this.checkEmpty();
+    this.drain();
   }
 
   post(event: MachineEvent): void {

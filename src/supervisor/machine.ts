@@ -139,8 +139,13 @@ const killStray: Handler<{ type: 'spawned'; pid: number }> = (context, event, _n
     { do: 'signal', pid: event.pid, group: true, signal: 'SIGKILL' }],
 });
 
-function toService(context: Readonly<Context>, signal: NodeJS.Signals): Action[] {
-  return context.child === null ? [] : [{ do: 'signal', pid: context.child, group: context.direct, signal }];
+/**
+ * A signal for the service. TERM to stop it goes to the process group of a direct child (it leads one,
+ * and its workers go with it); anything passed on, and anything for a followed daemon (which manages its
+ * own workers), goes to that one process.
+ */
+function toService(context: Readonly<Context>, signal: NodeJS.Signals, group = false): Action[] {
+  return context.child === null ? [] : [{ do: 'signal', pid: context.child, group: group && context.direct, signal }];
 }
 
 const forward: Handler<{ type: 'forward'; signal: NodeJS.Signals }> = (context, event) =>
@@ -157,7 +162,7 @@ function enterStarting(context: Readonly<Context>): Step {
 
 /** Waits for the service (if alive) and everything else we started to be gone; TERM goes out now. */
 function enterDraining(context: Readonly<Context>, after: After, now: number, settings: MachineSettings, signal: NodeJS.Signals = 'SIGTERM'): Step {
-  const term: Action[] = context.child !== null ? toService(context, signal) : [{ do: 'signal-all', signal: 'SIGTERM' }];
+  const term: Action[] = context.child !== null ? toService(context, signal, signal === 'SIGTERM') : [{ do: 'signal-all', signal: 'SIGTERM' }];
   return {
     context: { ...context, state: 'draining', after, killed: false, deadline: now + settings.stopTimeout * 1000, pausedUntil: null },
     actions: [...term, { do: 'check-empty' }],
@@ -167,7 +172,7 @@ function enterDraining(context: Readonly<Context>, after: After, now: number, se
 function enterStopping(context: Readonly<Context>, now: number, settings: MachineSettings): Step {
   // Already SIGKILLed (stopped while draining past its deadline): keep killing, no new grace period.
   const deadline = now + (context.killed ? KILL_AGAIN_MS : settings.stopTimeout * 1000);
-  const term: Action[] = context.child !== null ? toService(context, 'SIGTERM') : [{ do: 'signal-all', signal: 'SIGTERM' }];
+  const term: Action[] = context.child !== null ? toService(context, 'SIGTERM', true) : [{ do: 'signal-all', signal: 'SIGTERM' }];
   return {
     context: { ...context, state: 'stopping', after: null, deadline, pausedUntil: null },
     actions: [...(context.state === 'draining' ? [] : term), { do: 'check-empty' }],

@@ -2,12 +2,29 @@
 // /proc/*/stat; /proc/PID/task/*/children does not exist on every kernel). The supervisor is a child
 // subreaper, so a process that forked away or called setsid is still found here: its parent, or its
 // parent's parent, is the supervisor.
-import { liveProcesses, readEntry } from '../process-table';
+import { readdirSync } from 'node:fs';
 
-/** Live descendants of `root` (not `root` itself), parents before their children. */
+import { liveProcesses, readEntry, type ProcessEntry } from '../process-table';
+
+function allProcesses(): ProcessEntry[] {
+  const found: ProcessEntry[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (name.charCodeAt(0) < 48 || name.charCodeAt(0) > 57) continue;
+    const entry = readEntry(Number(name));
+    if (entry !== null) found.push(entry);
+  }
+  return found;
+}
+
+/**
+ * Live descendants of `root` (not `root` itself), parents before their children, and the dead children
+ * of `root` it has not reaped yet: their exit is still to be reported, so the tree is not empty before.
+ */
 export function descendantsOf(root: number): number[] {
   const children = new Map<number, number[]>();
-  for (const entry of liveProcesses(() => true)) {
+  for (const entry of allProcesses()) {
+    const dead = entry.state === 'Z' || entry.state === 'X';
+    if (dead && entry.ppid !== root) continue;
     const siblings = children.get(entry.ppid);
     if (siblings) siblings.push(entry.pid);
     else children.set(entry.ppid, [entry.pid]);
