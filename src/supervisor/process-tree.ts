@@ -4,7 +4,7 @@
 // parent's parent, is the supervisor.
 import { readdirSync } from 'node:fs';
 
-import { liveProcesses, readEntry, type ProcessEntry } from '../process-table';
+import { readEntry, type ProcessEntry } from '../process-table';
 
 function allProcesses(): ProcessEntry[] {
   const found: ProcessEntry[] = [];
@@ -19,12 +19,18 @@ function allProcesses(): ProcessEntry[] {
 /**
  * Live descendants of `root` (not `root` itself), parents before their children, and the dead children
  * of `root` it has not reaped yet: their exit is still to be reported, so the tree is not empty before.
+ * "None" is looked at twice: a process that forks and exits while /proc is being read hides its child
+ * from that one reading (listed before the child existed, read after it died).
  */
 export function descendantsOf(root: number): number[] {
+  const found = scanDescendants(root);
+  return found.length > 0 ? found : scanDescendants(root);
+}
+
+function scanDescendants(root: number): number[] {
   const children = new Map<number, number[]>();
   for (const entry of allProcesses()) {
-    const dead = entry.state === 'Z' || entry.state === 'X';
-    if (dead && entry.ppid !== root) continue;
+    if (isDead(entry) && entry.ppid !== root) continue;
     const siblings = children.get(entry.ppid);
     if (siblings) siblings.push(entry.pid);
     else children.set(entry.ppid, [entry.pid]);
@@ -36,11 +42,25 @@ export function descendantsOf(root: number): number[] {
   return found;
 }
 
-/** Live children of `parent`, oldest first (the first a program left behind is its daemon). */
+const isDead = (entry: ProcessEntry): boolean => entry.state === 'Z' || entry.state === 'X';
+
+/**
+ * Live children of `parent`, oldest first (the first a program left behind is its daemon). A child seen
+ * dead may have forked and exited while /proc was read, its own child (reparented to `parent`) missing
+ * from that reading: then /proc is read again, a few times at most.
+ */
 export function childrenOf(parent: number): number[] {
-  return liveProcesses((entry) => entry.ppid === parent)
-    .sort((a, b) => a.startTicks - b.startTicks || a.pid - b.pid)
-    .map((entry) => entry.pid);
+  let dead = 0;
+  for (let reading = 0; ; reading++) {
+    const mine = allProcesses().filter((entry) => entry.ppid === parent);
+    const deadNow = mine.filter(isDead).length;
+    if (deadNow <= dead || reading === 4) {
+      return mine.filter((entry) => !isDead(entry))
+        .sort((a, b) => a.startTicks - b.startTicks || a.pid - b.pid)
+        .map((entry) => entry.pid);
+    }
+    dead = deadNow;
+  }
 }
 
 /** A live process's start time, which tells it from a later process with the same pid; null if gone. */
