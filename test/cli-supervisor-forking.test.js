@@ -13,28 +13,13 @@ const { describe, it, after } = require('node:test');
 
 const proc = require('./helpers/proc');
 const { Scratch, runCli, readPidfile, waitFor } = require('./helpers/harness');
+const { supervise: superviseWith } = require('./helpers/supervised');
 
 const FIXTURES = path.join(__dirname, 'fixtures');
 const scratch = new Scratch();
 after(() => scratch.cleanup());
 
-function supervise(args, command, dir = scratch.dir()) {
-  const pidfile = path.join(dir, 'app.pid');
-  const result = runCli(['--respawn', '--pidfile', pidfile, ...args, '--', ...command]);
-  assert.equal(result.status, 0, result.stderr);
-  const supervisor = scratch.track(readPidfile(pidfile));
-  const statusFile = path.join(dir, 'app.status');
-  const log = path.join(dir, 'app.log');
-  const readStatus = () => {
-    try {
-      return JSON.parse(fs.readFileSync(statusFile, 'utf8'));
-    } catch {
-      return null;
-    }
-  };
-  const logText = () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '');
-  return { dir, pidfile, supervisor, readStatus, logText };
-}
+const supervise = (args, command, dir) => superviseWith(scratch, args, command, dir);
 
 /** Every live process descended from `root`, found by ppid. */
 function descendants(root) {

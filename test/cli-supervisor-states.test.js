@@ -10,6 +10,7 @@ const { describe, it, after } = require('node:test');
 
 const proc = require('./helpers/proc');
 const { CLI, Scratch, runCli, readPidfile, waitFor } = require('./helpers/harness');
+const { supervise: superviseWith } = require('./helpers/supervised');
 
 const scratch = new Scratch();
 const mounts = [];
@@ -19,24 +20,7 @@ after(async () => {
   await scratch.cleanup();
 });
 
-/** Starts a supervised daemon; returns its paths, the supervisor's pid and readers for status and log. */
-function supervise(args, command, dir = scratch.dir()) {
-  const pidfile = path.join(dir, 'app.pid');
-  const result = runCli(['--respawn', '--pidfile', pidfile, ...args, '--', ...command]);
-  assert.equal(result.status, 0, result.stderr);
-  const supervisor = scratch.track(readPidfile(pidfile));
-  const statusFile = path.join(dir, 'app.status');
-  const log = args.includes('--errlog') ? args[args.indexOf('--errlog') + 1] : path.join(dir, 'app.log');
-  const readStatus = () => {
-    try {
-      return JSON.parse(fs.readFileSync(statusFile, 'utf8'));
-    } catch {
-      return null;
-    }
-  };
-  const logText = (file = log) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '');
-  return { dir, pidfile, supervisor, statusFile, log, readStatus, logText };
-}
+const supervise = (args, command, dir) => superviseWith(scratch, args, command, dir);
 
 /**
  * A program that, on its first run, leaves a process that ignores TERM in its group and exits 1; on later
