@@ -132,6 +132,26 @@ describe('a program that forks itself away', () => {
     assert.deepEqual(proc.findByToken(token), []);
   });
 
+  it('never follows, nor stops, a stranger that a stale --child-pidfile names, nor a symlink planted there', async () => {
+    for (const plant of ['stale', 'symlink']) {
+      const dir = scratch.dir();
+      const token = scratch.token();
+      const childPidfile = path.join(dir, 'stale.pid');
+      // This test's own process: alive, and not the supervisor's to follow or to stop.
+      if (plant === 'stale') fs.writeFileSync(childPidfile, `${process.pid}\n`);
+      else {
+        fs.writeFileSync(path.join(dir, 'elsewhere'), `${process.pid}\n`);
+        fs.symlinkSync(path.join(dir, 'elsewhere'), childPidfile);
+      }
+      const d = supervise(['--child-pidfile', childPidfile], ['sh', '-c', `sleep 1000.${token} & exit 0`], dir);
+      const sleeper = await waitFor(() => proc.findByToken(`1000.${token}`)[0], 'the sleep it left');
+      scratch.track(sleeper);
+      await waitFor(() => d.readStatus()?.child === sleeper, 'the supervisor to follow what the program left');
+      assert.doesNotMatch(d.logText(), /named by its pidfile/);
+      stopAndCheck(d, [d.supervisor, sleeper]);
+    }
+  });
+
   it('--stop ends a grandchild that called setsid', async () => {
     const token = scratch.token();
     const d = supervise([], ['sh', '-c', `setsid sleep 9700.${token} & exec sleep 1000.${token}`]);

@@ -8,7 +8,7 @@ const { describe, it } = require('node:test');
 
 const { RestartPolicy, decideRestart, NO_FAILURES } = require('../dist/supervisor/restart-policy');
 const { TABLE, STATES, EVENT_TYPES, KILL_AGAIN_MS, initialContext, step } = require('../dist/supervisor/machine');
-const { SupervisorDriver, SENSOR_MS } = require('../dist/supervisor/driver');
+const { SupervisorDriver, FOLLOW_SENSOR_MS } = require('../dist/supervisor/driver');
 const { describeExit, describeDuration } = require('../dist/supervisor/exit-description');
 
 const POLICY = { acceptable: 10, attempts: 3, delay: 30, limit: 2 };
@@ -634,12 +634,12 @@ describe('SupervisorDriver', () => {
     reap(world, d, { [pid]: 0 });
     assert.equal(d.state.child, first);
     world.named = real;
-    world.advance(SENSOR_MS);
+    world.advance(FOLLOW_SENSOR_MS);
     assert.equal(d.state.child, real);
     assert.match(world.lines.at(-1), new RegExp(`pidfile names pid ${real}: following it instead of pid ${first}`));
     // Not our child (its parent lives): its end is seen by looking, not by waitpid.
     world.procs.get(real).alive = false;
-    world.advance(SENSOR_MS);
+    world.advance(FOLLOW_SENSOR_MS);
     assert.match(world.lines.find((l) => l.includes(`pid ${real}) ended`)), /its exit status went to its own parent/);
   });
 

@@ -49,8 +49,10 @@ export interface SupervisorStatus {
 
 /** Node timers hold at most this (24.8 days); longer deadlines are reached in several hops. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-/** How often the sensors look at a followed process and at a tree that should be emptying. */
-export const SENSOR_MS = 100;
+/** How often the sensors look at a tree that should be emptying (a stop waits on it). */
+export const DRAIN_SENSOR_MS = 100;
+/** How often they look at a followed process (usually reparented to us, so waitpid reports its end anyway). */
+export const FOLLOW_SENSOR_MS = 1000;
 
 export class SupervisorDriver {
   private context: Context = initialContext();
@@ -58,7 +60,8 @@ export class SupervisorDriver {
   private busy = false;
   private deadlineTimer: unknown = null;
   private sensorTimer: unknown = null;
-  private followed: { pid: number; identity: string | null } | null = null;
+  /** A followed process; `confirmed` once --child-pidfile named it (no need to read that file again). */
+  private followed: { pid: number; identity: string | null; confirmed: boolean } | null = null;
   private lastStatus = '';
   private failure: { error: unknown } | null = null;
 
@@ -162,7 +165,7 @@ export class SupervisorDriver {
           this.checkEmpty();
           break;
         case 'follow':
-          this.followed = { pid: action.pid, identity: this.world.identify(action.pid) };
+          this.followed = { pid: action.pid, identity: this.world.identify(action.pid), confirmed: false };
           break;
         case 'log':
           this.world.log(action.line);
@@ -217,7 +220,7 @@ export class SupervisorDriver {
     if (this.followed !== null && (c.child !== this.followed.pid || c.direct)) this.followed = null;
     const wanted = this.followed !== null || this.waitsForEmpty();
     if (wanted && this.sensorTimer === null) {
-      this.sensorTimer = this.world.setTimer(() => this.sense(), SENSOR_MS);
+      this.sensorTimer = this.world.setTimer(() => this.sense(), this.waitsForEmpty() ? DRAIN_SENSOR_MS : FOLLOW_SENSOR_MS);
     } else if (!wanted && this.sensorTimer !== null) {
       this.world.clearTimer(this.sensorTimer);
       this.sensorTimer = null;
@@ -230,9 +233,11 @@ export class SupervisorDriver {
     if (followed !== null && this.world.endedElsewhere(followed.pid, followed.identity)) {
       this.queue.push({ type: 'exit', pid: followed.pid, code: null, signal: null, known: false,
         heirs: this.world.heirs(), named: this.world.namedChild() });
-    } else if (followed !== null) {
+    } else if (followed !== null && !followed.confirmed) {
+      // The program may write its pidfile after it forked away: look until it names the process followed.
       const named = this.world.namedChild();
-      if (named !== null && named !== followed.pid) this.queue.push({ type: 'pidfile', pid: named });
+      if (named === followed.pid) followed.confirmed = true;
+      else if (named !== null) this.queue.push({ type: 'pidfile', pid: named });
     }
     if (this.waitsForEmpty()) this.checkEmpty();
     this.drain();

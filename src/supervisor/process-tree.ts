@@ -63,6 +63,19 @@ export function childrenOf(parent: number): number[] {
   }
 }
 
+/** Whether `pid` is alive and `root` is among its ancestors (its parent, its parent's parent...). */
+export function isDescendant(pid: number, root: number): boolean {
+  const first = readEntry(pid);
+  if (first === null || isDead(first)) return false;
+  // A cycle cannot happen, but a bound costs nothing.
+  for (let entry: ProcessEntry | null = first, hops = 0; entry !== null && hops < 1024; hops++) {
+    if (entry.ppid === root) return true;
+    if (entry.ppid <= 1) return false;
+    entry = readEntry(entry.ppid);
+  }
+  return false;
+}
+
 /** A live process's start time, which tells it from a later process with the same pid; null if gone. */
 export function identify(pid: number): string | null {
   const entry = readEntry(pid);

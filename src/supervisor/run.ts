@@ -15,7 +15,7 @@ import type { SupervisorConfig } from './config';
 import { SupervisorDriver, type SupervisorStatus } from './driver';
 import { EventLog } from './event-log';
 import { FORWARDED_SIGNALS } from './machine';
-import { childrenOf, descendantsOf, endedElsewhere, identify } from './process-tree';
+import { childrenOf, descendantsOf, endedElsewhere, identify, isDescendant } from './process-tree';
 import { removeStatus, writeStatus } from './status-file';
 
 /**
@@ -70,7 +70,7 @@ function statusWriter(config: SupervisorConfig, started: number, log: EventLog):
 function namedChild(config: SupervisorConfig): number | null {
   if (config.childPidfile === undefined) return null;
   const pid = readPid(config.childPidfile);
-  return pid !== null && descendantsOf(process.pid).includes(pid) ? pid : null;
+  return pid !== null && isDescendant(pid, process.pid) ? pid : null;
 }
 
 export interface RunningSupervisor {
