@@ -177,7 +177,7 @@ function start(options: CliOptions, settings: Settings, words: string[]): number
     return ExitCode.OK;
   }
   const given = RESPAWN_ONLY.filter((name) => options[name] !== undefined);
-  if (given.length > 0) throw usage(`--${given[0]} needs --respawn`);
+  if (given.length > 0) throw usage(`--${given[0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --respawn`);
   if (options.foreground) {
     const { execForeground } = require('./foreground') as typeof import('./foreground');
     execForeground(words, settings, choices);

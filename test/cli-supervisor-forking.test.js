@@ -152,6 +152,12 @@ describe('a program that forks itself away', () => {
     }
   });
 
+  it('--child-pidfile needs --respawn', () => {
+    const result = runCli(['--child-pidfile', 'x.pid', '--', 'true']);
+    assert.equal(result.status, 2);
+    assert.equal(result.stderr, "daemonize: usage: --child-pidfile needs --respawn\n");
+  });
+
   it('--stop ends a grandchild that called setsid', async () => {
     const token = scratch.token();
     const d = supervise([], ['sh', '-c', `setsid sleep 9700.${token} & exec sleep 1000.${token}`]);

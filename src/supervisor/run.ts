@@ -15,7 +15,7 @@ import type { SupervisorConfig } from './config';
 import { SupervisorDriver, type SupervisorStatus } from './driver';
 import { EventLog } from './event-log';
 import { FORWARDED_SIGNALS } from './machine';
-import { childrenOf, descendantsOf, endedElsewhere, identify, isDescendant } from './process-tree';
+import { endedElsewhere, identify, isOwnDescendant, ownChildren, ownDescendants } from './process-tree';
 import { removeStatus, writeStatus } from './status-file';
 
 /**
@@ -70,7 +70,7 @@ function statusWriter(config: SupervisorConfig, started: number, log: EventLog):
 function namedChild(config: SupervisorConfig): number | null {
   if (config.childPidfile === undefined) return null;
   const pid = readPid(config.childPidfile);
-  return pid !== null && isDescendant(pid, process.pid) ? pid : null;
+  return pid !== null && isOwnDescendant(pid) ? pid : null;
 }
 
 export interface RunningSupervisor {
@@ -102,11 +102,11 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
   const driver: SupervisorDriver = new SupervisorDriver({
     spawnChild: () => spawnChild(config),
     kill: signalQuietly,
-    descendants: () => descendantsOf(process.pid),
-    heirs: () => childrenOf(process.pid),
+    descendants: ownDescendants,
+    heirs: ownChildren,
     namedChild: () => namedChild(config),
     identify,
-    endedElsewhere: (pid, identity) => endedElsewhere(pid, identity, process.pid),
+    endedElsewhere,
     now: () => Date.now(),
     setTimer: (callback, ms) => setTimeout(callback, ms),
     clearTimer: (timer) => clearTimeout(timer as NodeJS.Timeout),
