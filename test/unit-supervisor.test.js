@@ -587,6 +587,26 @@ describe('SupervisorDriver', () => {
     assert.equal(world.killed.length, kills);
   });
 
+  it('TERM during a USR1 restart keeps one kill deadline: none fires after the end', () => {
+    const world = fakeWorld();
+    const d = makeDriver(world);
+    const pid = d.start();
+    world.procs.get(pid).ignoresTerm = true;
+    d.signal('SIGUSR1');
+    world.advance(2000);
+    d.signal('SIGTERM');
+    assert.equal(d.state.state, 'stopping');
+    assert.equal(world.timers.filter((t) => t.ms >= 1000).length, 1, 'one deadline, the stop\'s');
+    world.advance(5000);
+    reap(world, d);
+    assert.equal(world.finished, 0);
+    assert.deepEqual(world.timers, []);
+    const kills = world.killed.length;
+    world.advance(60000);
+    assert.equal(world.killed.length, kills, 'no SIGKILL to a process group that may be someone else\'s by now');
+    assert.equal(world.spawned.length, 1);
+  });
+
   it('stops a setsid grandchild too: TERM to what the program left once it is gone', () => {
     const world = fakeWorld();
     const d = makeDriver(world);
