@@ -6,12 +6,12 @@
 //   with a second hard link (a link the user made to a file it could not otherwise write);
 // - a file it creates is created with O_EXCL, so a name planted between the check and the open fails.
 import * as fs from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 
 import { DaemonizeError, unable } from './errors';
 import { ExitCode } from './exit-codes';
 
-const { O_RDONLY, O_WRONLY, O_APPEND, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
+const { O_RDONLY, O_WRONLY, O_APPEND, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_DIRECTORY } = fs.constants;
 
 /** The sticky bit (S_ISVTX): in such a directory only a file's owner may remove or rename it. */
 const STICKY = 0o1000;
@@ -112,9 +112,9 @@ function accessFlags(access: SafeOpenOptions['access']): number {
 }
 
 /** Opens an existing file without following a link, then checks what it opened (not the name, which may change). */
-function openExisting(path: string, options: SafeOpenOptions): number {
+function openExisting(name: string, path: string, options: SafeOpenOptions): number {
   // O_NONBLOCK: a FIFO planted at the name must not hang the open; regular files ignore the flag.
-  const fd = fs.openSync(path, accessFlags(options.access) | O_NOFOLLOW | O_NONBLOCK);
+  const fd = fs.openSync(name, accessFlags(options.access) | O_NOFOLLOW | O_NONBLOCK);
   try {
     const stat = fs.fstatSync(fd);
     const reason = untrustedReason(stat, options.user);
@@ -129,27 +129,27 @@ function openExisting(path: string, options: SafeOpenOptions): number {
   }
 }
 
-function createNew(path: string, options: SafeOpenOptions): number {
-  const fd = fs.openSync(path, accessFlags(options.access) | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK, options.mode ?? 0o600);
+function createNew(name: string, options: SafeOpenOptions): number {
+  const fd = fs.openSync(name, accessFlags(options.access) | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK, options.mode ?? 0o600);
   try {
     if (options.giveToUser && options.user && isRoot()) fs.fchownSync(fd, options.user.uid, options.user.gid);
     return fd;
   } catch (error) {
     fs.closeSync(fd);
-    fs.rmSync(path, { force: true });
+    fs.rmSync(name, { force: true });
     throw error;
   }
 }
 
 /** Says what went wrong in the shape every message has, naming a planted link as such. */
-function explain(path: string, options: SafeOpenOptions, error: unknown): DaemonizeError {
+function explain(name: string, path: string, options: SafeOpenOptions, error: unknown): DaemonizeError {
   if (error instanceof DaemonizeError) return error;
   const code = (error as NodeJS.ErrnoException).code;
   // ELOOP: a link (O_NOFOLLOW); EEXIST: a link or anything else where a new file was due; ENXIO: a FIFO
   // with no reader (O_NONBLOCK). Say what is there rather than what the open stumbled on.
   if (code === 'ELOOP' || code === 'EEXIST' || code === 'ENXIO') {
     try {
-      const stat = fs.lstatSync(path);
+      const stat = fs.lstatSync(name);
       if (stat.isSymbolicLink()) return refuse(options.what, path, 'it is a symbolic link');
       if (!stat.isFile()) return refuse(options.what, path, 'it is not a regular file');
     } catch {
@@ -161,33 +161,87 @@ function explain(path: string, options: SafeOpenOptions, error: unknown): Daemon
 
 /** Opens `path` as `options` say, or throws a DaemonizeError (code UNTRUSTED for a refusal). */
 export function openOperatorFile(path: string, options: SafeOpenOptions): SafeFile {
-  try {
-    if (options.create === 'exclusive') return { fd: createNew(path, options), created: true };
-    if (options.create === 'never') return { fd: openExisting(path, options), created: false };
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      try {
-        return { fd: createNew(path, options), created: true };
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  return inPinnedDirectory(path, options.what, (name) => {
+    try {
+      if (options.create === 'exclusive') return { fd: createNew(name, options), created: true };
+      if (options.create === 'never') return { fd: openExisting(name, path, options), created: false };
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        try {
+          return { fd: createNew(name, options), created: true };
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        }
+        try {
+          return { fd: openExisting(name, path, options), created: false };
+        } catch (error) {
+          // Removed between the two opens (a rotation): try creating it again.
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        }
       }
-      try {
-        return { fd: openExisting(path, options), created: false };
-      } catch (error) {
-        // Removed between the two opens (a rotation): try creating it again.
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      }
+      throw new DaemonizeError(`unable to open ${named(options.what, path)}: it keeps being replaced`);
+    } catch (error) {
+      throw explain(name, path, options, error);
     }
-    throw new DaemonizeError(`unable to open ${named(options.what, path)}: it keeps being replaced`);
+  });
+}
+
+/** The directories a long-lived root process (the supervisor) opens files in, as they were when it started. */
+const pinned = new Map<string, { dev: number; ino: number }>();
+
+/**
+ * Remembers the directories of `paths` as they are now (device and inode). Every later open of a file in
+ * one of them, through this module, happens in that very directory, or is refused: a service user who owns
+ * a directory *above* its log directory (its home) could otherwise swap the log directory for a link to
+ * any other, and have root write there. The supervisor pins its files' directories before its first child.
+ */
+export function pinDirectories(paths: readonly (string | undefined)[]): void {
+  for (const path of paths) {
+    if (path === undefined) continue;
+    try {
+      const stat = fs.statSync(dirname(path));
+      pinned.set(dirname(path), { dev: stat.dev, ino: stat.ino });
+    } catch {
+      // Missing: the open says so in its own words when it comes.
+    }
+  }
+}
+
+/**
+ * Runs `use` with a name for `path` that resolves inside its pinned directory (through the directory's own
+ * descriptor, /proc/self/fd/N/NAME, like openat), or with `path` itself when its directory is not pinned.
+ */
+export function inPinnedDirectory<T>(path: string, what: string, use: (name: string) => T): T {
+  const pin = pinned.get(dirname(path));
+  if (pin === undefined) return use(path);
+  let dirFd: number;
+  try {
+    dirFd = fs.openSync(dirname(path), O_RDONLY | O_DIRECTORY);
   } catch (error) {
-    throw explain(path, options, error);
+    throw unable(`open ${named(what, path)}`, error);
+  }
+  try {
+    const stat = fs.fstatSync(dirFd);
+    if (stat.dev !== pin.dev || stat.ino !== pin.ino) {
+      throw refuse(what, path, `its directory ${dirname(path)} is no longer the one it was when the supervisor started`);
+    }
+    return use(`/proc/self/fd/${dirFd}/${basename(path)}`);
+  } finally {
+    fs.closeSync(dirFd);
   }
 }
 
 /** Removes a leftover at `path` without following it (unlink removes a link, not its target). */
 export function removeLeftover(path: string): void {
-  try {
-    fs.unlinkSync(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
+  inPinnedDirectory(path, '', (name) => {
+    try {
+      fs.unlinkSync(name);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  });
+}
+
+/** Renames `from` to `to`, both in one directory (a status file's .new over the old one), within its pin. */
+export function renameInDirectory(from: string, to: string): void {
+  inPinnedDirectory(from, '', (name) => fs.renameSync(name, `${dirname(name)}/${basename(to)}`));
 }

@@ -273,6 +273,26 @@ describe('a root supervisor (-r --user nobody) is not steered by the service use
     assert.ok(fs.lstatSync(log).isSymbolicLink(), 'the link is left for the operator to see');
   });
 
+  it('a log directory swapped for a link by the user who owns the directory above it: refused, not followed', needsRoot, async () => {
+    const dir = rootDir();
+    // The service user's home holds its app and log directories; elsewhere, a root file of the same name.
+    const home = nobodyDir(dir, 'home');
+    const app = nobodyDir(home, 'app');
+    const log = path.join(nobodyDir(app, 'logs'), 'out.log');
+    const victim = path.join(dir, 'victim');
+    fs.mkdirSync(path.join(victim, 'logs'), { recursive: true });
+    const victimLog = path.join(victim, 'logs', 'out.log');
+    fs.writeFileSync(victimLog, SECRET, { mode: 0o600 });
+    const events = path.join(dir, 'events.log');
+    const d = supervise(dir, ['--stdout', log, '--errlog', events], [home, app, victim, 'exit']);
+    const second = scratch.track(await childAfter(d, home, 2));
+    assert.ok(fs.lstatSync(app).isSymbolicLink(), 'the app directory is now a link to the victim');
+    assert.equal(fs.readFileSync(victimLog, 'utf8'), SECRET, 'nothing written in the other directory');
+    assert.equal(proc.fds(second)[1], '/dev/null');
+    await waitFor(() => read(events).includes(`unable to open ${log}: its directory ${path.dirname(log)} is no longer the one it was when the supervisor started`),
+      'the refusal in the event log');
+  });
+
   it('a status file\'s .new planted as a link (sticky directory): removed, and the record written beside it', needsRoot, async () => {
     const dir = rootDir();
     fs.chmodSync(dir, 0o1777);

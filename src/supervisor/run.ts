@@ -8,6 +8,7 @@ import { explainSpawnFailure } from '../launch';
 import { native } from '../native';
 import { Pidfile } from '../pidfile';
 import { groupAlive, signalQuietly } from '../process-table';
+import { pinDirectories } from '../safe-open';
 import { closeStdio, openStdio, type OnRefused } from '../stdio';
 import type { SupervisorConfig } from './config';
 import { EventLog } from './event-log';
@@ -46,6 +47,8 @@ export interface RunningSupervisor {
  */
 export function runSupervisor(config: SupervisorConfig, onFinish: (code: number) => void,
   pidfile?: Pidfile): RunningSupervisor {
+  // Before any child runs: from now on every file is opened in the directory it is in now (see safe-open).
+  pinDirectories([config.stdout, config.stderr, config.errlog, config.statusFile]);
   const log = new EventLog(config.errlog, config.owner);
   // The first child's log files were checked by the launcher, which fails for the operator to see; after
   // that, the service user may have planted a link at their names, and a refusal must not stop the service.

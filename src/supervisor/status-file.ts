@@ -2,10 +2,10 @@
 // temporary name and renamed, so a reader never sees half of it. It names the child's pid.
 // Its directory is the pidfile's, which a root start has checked no other user can write (or is sticky,
 // like /tmp, where another user can still plant a name but not remove or rename root's files).
-import { closeSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, readFileSync, writeSync } from 'node:fs';
 
 import { besidePidfile } from '../pidfile-location';
-import { openOperatorFile, removeLeftover } from '../safe-open';
+import { openOperatorFile, removeLeftover, renameInDirectory } from '../safe-open';
 
 export interface StatusRecord {
   /** The supervisor's pid (the one in the pidfile). */
@@ -42,7 +42,7 @@ export function writeStatus(path: string, record: StatusRecord): void {
     } finally {
       closeSync(fd);
     }
-    renameSync(temporary, path);
+    renameInDirectory(temporary, path);
   } catch (error) {
     removeQuietly(temporary);
     removeQuietly(path);
