@@ -161,6 +161,22 @@ describe('root refuses a pidfile another user controls', () => {
     }
   });
 
+  it('refuses a directory its group may write (unless that group is root\'s), and not a supervised start either', needsRoot, () => {
+    const shared = rootDir();
+    fs.chownSync(shared, 0, NOGROUP);
+    fs.chmodSync(shared, 0o775);
+    const pidfile = path.join(shared, 'g.pid');
+    const token = scratch.token();
+    const refused = runCli(['--respawn', '--pidfile', pidfile, '--', 'sleep', `1000.${token}`]);
+    assert.equal(refused.status, 1);
+    assert.equal(refused.stderr, `daemonize: fatal: unable to use pidfile ${pidfile}: its directory ${shared} is writable by other users and not sticky (mode 0775)\n`);
+    assert.deepEqual(proc.findByToken(token), []);
+    fs.chownSync(shared, 0, 0);
+    const accepted = runCli(['--pidfile', pidfile, '--', 'sleep', `1000.${scratch.token()}`]);
+    assert.equal(accepted.status, 0, accepted.stderr);
+    scratch.track(readPidfile(pidfile));
+  });
+
   it('accepts a root-owned sticky directory like /tmp', needsRoot, () => {
     const dir = rootDir();
     fs.chmodSync(dir, 0o1777);
@@ -358,6 +374,12 @@ describe('a full disk', () => {
     const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0755', 'tmpfs', dir], { encoding: 'utf8' });
     assert.equal(mounted.status, 0, mounted.stderr);
     mounts.push(dir);
+    fill(dir);
+    return dir;
+  }
+
+  /** Fills the file system `dir` is on to the last byte. */
+  function fill(dir) {
     const fd = fs.openSync(path.join(dir, 'filler'), 'w');
     try {
       for (;;) fs.writeSync(fd, Buffer.alloc(4096));
@@ -366,8 +388,30 @@ describe('a full disk', () => {
     } finally {
       fs.closeSync(fd);
     }
-    return dir;
   }
+
+  it('a supervisor that cannot write its status record removes the old one rather than leave a lie', { skip: process.getuid() !== 0 && 'needs root to mount' }, async () => {
+    const dir = path.join(rootDir(), 'small');
+    fs.mkdirSync(dir);
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0755', 'tmpfs', dir], { encoding: 'utf8' });
+    assert.equal(mounted.status, 0, mounted.stderr);
+    mounts.push(dir);
+    const pidfile = path.join(dir, 'app.pid');
+    const errlog = path.join(path.dirname(dir), 'app.log');
+    const token = scratch.token();
+    const result = runCli(['--respawn', '--pidfile', pidfile, '--errlog', errlog, '--', 'sleep', `1000.${token}`]);
+    assert.equal(result.status, 0, result.stderr);
+    const supervisor = scratch.track(readPidfile(pidfile));
+    const statusFile = path.join(dir, 'app.status');
+    const first = scratch.track(readJson(statusFile).child);
+    fill(dir);
+    process.kill(first, 'SIGKILL');
+    await waitFor(() => read(errlog).includes(`unable to write ${statusFile}: No space left on device\n`), 'the failure in the event log');
+    await waitFor(() => !fs.existsSync(statusFile), 'the stale record to go');
+    assert.ok(!fs.existsSync(`${statusFile}.new`));
+    assert.ok(proc.isAlive(supervisor), 'the supervisor goes on');
+    for (const pid of proc.findByToken(token)) scratch.track(pid);
+  });
 
   for (const mode of [[], ['--respawn']]) {
     it(`fails to write the pidfile with a clear message, exit 1, and leaves nothing ${mode.join(' ')}`, { skip: process.getuid() !== 0 && 'needs root to mount' }, async () => {

@@ -4,6 +4,7 @@
 // like /tmp, where another user can still plant a name but not remove or rename root's files).
 import { closeSync, readFileSync, writeSync } from 'node:fs';
 
+import { DaemonizeError, describe } from '../errors';
 import { besidePidfile } from '../pidfile-location';
 import { openOperatorFile, removeLeftover, renameInDirectory } from '../safe-open';
 
@@ -46,7 +47,8 @@ export function writeStatus(path: string, record: StatusRecord): void {
   } catch (error) {
     removeQuietly(temporary);
     removeQuietly(path);
-    throw error;
+    // "No space left on device", in the words of every other message (a refusal already has them).
+    throw error instanceof DaemonizeError ? error : new Error(describe(error));
   }
 }
 
