@@ -10,7 +10,8 @@ import { FOREGROUND_ENV } from '../library/foreground';
 import { native } from '../native';
 import { Pidfile, readPid } from '../pidfile';
 import { signalQuietly } from '../process-table';
-import { closeStdio, openStdio } from '../stdio';
+import { pinDirectories } from '../safe-open';
+import { closeStdio, openStdio, type OnRefused } from '../stdio';
 import type { SupervisorConfig } from './config';
 import { SupervisorDriver, type SupervisorStatus } from './driver';
 import { EventLog } from './event-log';
@@ -22,9 +23,10 @@ import { removeStatus, writeStatus } from './status-file';
  * Opens the child's stdio: named files, else /dev/null, or in the foreground the supervisor's own. The
  * program runs in the foreground under its supervisor: a Node app using the library's daemonize() must not
  * fork away from it, so it gets DAEMONIZE_FOREGROUND=1 (as under -f).
+ * `onRefused`: a log file refused as untrusted gives that stream /dev/null (see openStdio).
  */
-function spawnChild(config: SupervisorConfig): number {
-  const stdio = openStdio(config.stdout, config.stderr, config.owner);
+function spawnChild(config: SupervisorConfig, onRefused?: OnRefused): number {
+  const stdio = openStdio(config.stdout, config.stderr, config.owner, onRefused);
   try {
     const fds = stdio.fds;
     if (config.inheritStdio) {
@@ -60,7 +62,7 @@ function statusWriter(config: SupervisorConfig, started: number, log: EventLog):
       } catch {
         // Nothing more to do: the verbs treat an unreadable record as unknown.
       }
-      if (!failing) log.write(`unable to write ${path}: ${describe(error)}; removed it, trying again at the next change`);
+      if (!failing) log.write(`unable to write ${path}: ${describe(error)}`);
       failing = true;
     }
   };
@@ -84,7 +86,13 @@ export interface RunningSupervisor {
  */
 export function runSupervisor(config: SupervisorConfig, onFinish: (code: number) => void,
   pidfile?: Pidfile): RunningSupervisor {
-  const log = new EventLog(config.errlog);
+  // Before any child runs: from now on every file is opened in the directory it is in now (see safe-open).
+  pinDirectories([config.stdout, config.stderr, config.errlog, config.statusFile]);
+  const log = new EventLog(config.errlog, config.owner);
+  // The first child's log files were checked by the launcher, which fails for the operator to see; after
+  // that, the service user may have planted a link at their names, and a refusal must not stop the service.
+  let firstSpawn = true;
+  const refusedLog: OnRefused = (message) => log.write(`${message}: the program's stream goes to /dev/null instead`);
   const started = Date.now();
   const ownPidfile = pidfile ?? (config.pidfile !== undefined && config.lockFd !== undefined
     ? Pidfile.adopt(config.pidfile, config.lockFd) : undefined);
@@ -100,7 +108,11 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
     for (const [signal, handler] of handlers) process.removeListener(signal, handler);
   };
   const driver: SupervisorDriver = new SupervisorDriver({
-    spawnChild: () => spawnChild(config),
+    spawnChild: () => {
+      const onRefused = firstSpawn ? undefined : refusedLog;
+      firstSpawn = false;
+      return spawnChild(config, onRefused);
+    },
     kill: signalQuietly,
     descendants: ownDescendants,
     heirs: ownChildren,
@@ -113,14 +125,8 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
     log: (line) => log.write(line),
     status: statusWriter(config, started, log),
     reopenLog: () => {
-      let fd: number | undefined;
-      try {
-        fd = log.reopen();
-      } catch (error) {
-        // logrotate's olddir moved the directory, or it became unwritable: keep the old file, say so there.
-        log.write(`unable to reopen ${config.errlog}: ${describe(error)}; still writing to the file opened before`);
-        return;
-      }
+      // A log that cannot be opened again (EACCES, EROFS) stays the old file, which says why (EventLog.reopen).
+      const fd = log.reopen();
       // A daemonized supervisor's own stdout and stderr are its log too (for a crash's last words).
       if (fd !== undefined && config.reportFd !== undefined) {
         native.dup2(fd, 1);

@@ -1,9 +1,13 @@
-// The supervisor's status record, beside the pidfile: web.pid -> web.status. JSON, written to a
+// The supervisor's status file, beside the pidfile: web.pid -> web.status. JSON, written to a
 // temporary name and renamed, so a reader never sees half of it. The supervisor owns its shape; the
 // control verbs read it, and treat a missing or unreadable record as "status unknown".
-import { renameSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+// Its directory is the pidfile's, which a root start has checked no other user can write (or is sticky,
+// like /tmp, where another user can still plant a name but not remove or rename root's files).
+import { closeSync, readFileSync, writeSync } from 'node:fs';
 
+import { DaemonizeError, describe } from '../errors';
 import { besidePidfile } from '../pidfile-location';
+import { openOperatorFile, removeLeftover, renameInDirectory } from '../safe-open';
 
 export interface StatusRecord {
   /** The supervisor's pid (the one in the pidfile). */
@@ -37,15 +41,37 @@ export function statusFileFor(pidfile: string): string {
   return besidePidfile(pidfile, '.status');
 }
 
-/** Writes the record whole or not at all (a full disk leaves no half-written temporary behind). */
+/**
+ * Writes the record to NAME.status.new, created afresh (O_EXCL, no link followed: a leftover, or a link
+ * another user planted, is removed first), then renames it over NAME.status. When that fails (a full disk,
+ * a name planted again in between) the old record is removed too, rather than left to tell a lie; the
+ * error is thrown for the caller to log.
+ */
 export function writeStatus(path: string, record: StatusRecord): void {
   const temporary = `${path}.new`;
   try {
-    writeFileSync(temporary, `${JSON.stringify(record)}\n`, { mode: 0o644 });
-    renameSync(temporary, path);
+    removeLeftover(temporary);
+    const { fd } = openOperatorFile(temporary, { access: 'write', create: 'exclusive', mode: 0o644, what: 'status file' });
+    try {
+      const text = `${JSON.stringify(record)}\n`;
+      if (writeSync(fd, text) !== Buffer.byteLength(text)) throw new Error('short write');
+    } finally {
+      closeSync(fd);
+    }
+    renameInDirectory(temporary, path);
   } catch (error) {
-    rmSync(temporary, { force: true });
-    throw error;
+    removeQuietly(temporary);
+    removeQuietly(path);
+    // "No space left on device", in the words of every other message (a refusal already has them).
+    throw error instanceof DaemonizeError ? error : new Error(describe(error));
+  }
+}
+
+function removeQuietly(path: string): void {
+  try {
+    removeLeftover(path);
+  } catch {
+    // Its directory is no longer ours to write: nothing more to do.
   }
 }
 
@@ -58,5 +84,5 @@ export function readStatus(path: string): StatusRecord | null {
 }
 
 export function removeStatus(path: string): void {
-  rmSync(path, { force: true });
+  removeQuietly(path);
 }
