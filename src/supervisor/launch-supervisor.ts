@@ -96,10 +96,17 @@ export function launchSupervisor(command: string[], settings: Settings, supervis
     // The supervisor's stdin is /dev/null; its stdout and stderr are its event log, for a crash's last words.
     const stdio = tx.openStdio(errlog, errlog);
     const logStart = fstatSync(stdio.fds[1]).size;
+    // The supervisor opens the program's files afresh for each child; made here, they are this start's to
+    // remove if it fails, and a file that cannot be opened is refused before anything forks.
+    tx.openStdio(settings.stdout, settings.stderr, settings.user);
     const [configRead, configWrite] = tx.pipe('to the supervisor');
     const [reportRead, reportWrite] = tx.pipe('from the supervisor');
     // Our lock makes any status file here stale or our supervisor's: it goes with a failed start.
-    if (config.statusFile !== undefined) tx.removeOnRollback(config.statusFile);
+    if (config.statusFile !== undefined) {
+      tx.removeOnRollback(config.statusFile);
+      // A write cut short by a full disk leaves its temporary name (status-file.ts writes X.new, then renames).
+      tx.removeOnRollback(`${config.statusFile}.new`);
+    }
     const pid = tx.spawnDaemon({
       file: process.execPath,
       argv: [process.execPath, ...SUPERVISOR_NODE_FLAGS, SUPERVISOR_MAIN, String(configRead), String(reportWrite)],
