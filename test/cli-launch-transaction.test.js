@@ -9,33 +9,16 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { describe, it, after } = require('node:test');
 
+const { FullDisks } = require('./helpers/full-disk');
 const proc = require('./helpers/proc');
 const { CLI, Scratch, runCli, readPidfile, waitFor } = require('./helpers/harness');
 
 const scratch = new Scratch();
-const mounts = [];
+const disks = new FullDisks(scratch);
 after(async () => {
-  for (const dir of mounts) spawnSync('umount', ['-l', dir]);
+  disks.unmount();
   await scratch.cleanup();
 });
-
-/** A 64 KiB tmpfs filled to the last block: files can still be created there, but not written. */
-function fullDisk() {
-  const dir = path.join(scratch.dir(), 'full');
-  fs.mkdirSync(dir);
-  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir], { encoding: 'utf8' });
-  assert.equal(mounted.status, 0, mounted.stderr);
-  mounts.push(dir);
-  const fd = fs.openSync(path.join(dir, 'fill'), 'w');
-  try {
-    for (;;) fs.writeSync(fd, Buffer.alloc(4096, 1));
-  } catch (error) {
-    assert.equal(error.code, 'ENOSPC');
-  } finally {
-    fs.closeSync(fd);
-  }
-  return dir;
-}
 
 /**
  * Live processes whose environment holds DZ_TX=token: the supervisor and its children inherit the
@@ -67,7 +50,7 @@ async function nothingLeft(token, dir, kept = []) {
 
 describe('a failed --respawn start leaves nothing', () => {
   it('a pidfile that cannot be written (full disk) kills the supervisor it started, and a retry does the same', async () => {
-    const full = fullDisk();
+    const full = disks.make();
     const pidfile = path.join(full, 'app.pid');
     for (let attempt = 0; attempt < 2; attempt++) {
       const token = scratch.token();
