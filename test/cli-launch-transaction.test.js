@@ -48,20 +48,23 @@ async function nothingLeft(token, dir, kept = []) {
   assert.deepEqual(fs.readdirSync(dir).sort(), kept.sort());
 }
 
-describe('a failed --respawn start leaves nothing', () => {
-  it('a pidfile that cannot be written (full disk) kills the supervisor it started, and a retry does the same', async () => {
-    const full = disks.make();
-    const pidfile = path.join(full, 'app.pid');
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const token = scratch.token();
-      const result = runCli(['--respawn', '--pidfile', pidfile, '--', 'sleep', `1000.${token}`], { env: tokenEnv(token) });
-      for (const pid of startedBy(token)) scratch.track(pid);
-      assert.equal(result.status, 1, result.stderr);
-      assert.equal(result.stderr, `daemonize: fatal: unable to write pidfile ${pidfile}: No space left on device\n`);
-      // No supervisor, no child, no pidfile, no status file, no event log: only the file that fills the disk.
-      await nothingLeft(token, full, ['fill']);
-    }
-  });
+describe('a failed start leaves nothing', () => {
+  for (const mode of [[], ['--respawn']]) {
+    const what = mode.length ? 'the supervisor it started and its child' : 'the daemon it started';
+    it(`${mode.length ? '--respawn' : 'plain'}: a pidfile that cannot be written (full disk) kills ${what}; a retry does the same`, async () => {
+      const full = disks.make();
+      const pidfile = path.join(full, 'app.pid');
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const token = scratch.token();
+        const result = runCli([...mode, '--pidfile', pidfile, '--', 'sleep', `1000.${token}`], { env: tokenEnv(token) });
+        for (const pid of startedBy(token)) scratch.track(pid);
+        assert.equal(result.status, 1, result.stderr);
+        assert.equal(result.stderr, `daemonize: fatal: unable to write pidfile ${pidfile}: No space left on device\n`);
+        // No process, no pidfile, no status file, no event log: only the file that fills the disk.
+        await nothingLeft(token, full, ['fill']);
+      }
+    });
+  }
 
   it('a program that cannot start removes the event log and --stdout file the start created', async () => {
     const dir = scratch.dir();
