@@ -88,6 +88,23 @@ describe('a failed start leaves nothing', () => {
   });
 });
 
+describe('a supervisor that dies before it reports', () => {
+  it('is a failure in the one shape that quotes what it wrote, and leaves nothing', async () => {
+    const dir = scratch.dir();
+    const token = scratch.token();
+    // Loaded by every node this test starts (NODE_OPTIONS): only the supervisor dies of it, at once.
+    const preload = path.join(dir, 'preload.js');
+    fs.writeFileSync(preload, "if (process.argv[1].endsWith('main.js')) { console.error('no memory for a supervisor'); process.exit(9); }\n");
+    const run = path.join(dir, 'run');
+    fs.mkdirSync(run);
+    const result = runCli(['--respawn', '--pidfile', path.join(run, 'app.pid'), '--', 'sleep', `1000.${token}`],
+      { env: tokenEnv(token, { NODE_OPTIONS: `--require=${preload}` }) });
+    assert.equal(result.status, 1, result.stderr);
+    assert.equal(result.stderr, 'daemonize: fatal: unable to start sleep: the supervisor died before starting it:\nno memory for a supervisor\n');
+    await nothingLeft(token, run);
+  });
+});
+
 describe('the supervisor\'s configuration', () => {
   it('reaches it with a 150 KiB environment (150 variables of 1 KiB and one of 100 KiB), which the child gets whole', () => {
     const dir = scratch.dir();

@@ -10,15 +10,10 @@ import { DaemonizeError, unable } from '../errors';
 import { isSystemError, native, type SpawnPlan } from '../native';
 import { Pidfile } from '../pidfile';
 import { defaultPidfileDir, ensurePidfileDir } from '../pidfile-location';
+import type { Settings } from '../settings';
 import { closeStdio, openStdio, removeCreated, type OpenedStdio } from '../stdio';
 import type { TargetUser } from '../user';
 import { killTree, treeOf, type StartedTree } from './process-tree';
-
-/** Where the pidfile goes and whether to make its default directory (for --name). */
-export interface PidfileChoice {
-  pidfile?: string;
-  name?: string;
-}
 
 /** Turns anything thrown by a step into the one message shape, naming the step. */
 function asDaemonizeError(error: unknown, what: string): DaemonizeError {
@@ -73,7 +68,7 @@ export class LaunchTransaction {
   }
 
   /** Locks the pidfile (making --name's default directory first). Undo: remove it. Settle: close our descriptor. */
-  lockPidfile(choice: PidfileChoice, uid = process.getuid?.() ?? 0): Pidfile | undefined {
+  lockPidfile(choice: Pick<Settings, 'pidfile' | 'name'>, uid = process.getuid?.() ?? 0): Pidfile | undefined {
     if (choice.pidfile === undefined) return undefined;
     const dir = dirname(choice.pidfile);
     if (choice.name !== undefined && dir === defaultPidfileDir(process.env, uid)) ensurePidfileDir(dir);

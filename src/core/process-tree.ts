@@ -2,7 +2,7 @@
 // task children files) and every process left in its session. The session catches what the ppid links
 // lose: a grandchild whose parent died is reparented to PID 1, but it stays in the daemon's session unless
 // it called setsid, and the daemon, alone in a session made for it, shares that session with nobody else.
-import { liveProcesses, readEntry, signalQuietly, type ProcessEntry } from '../process-table';
+import { isAlive, liveProcesses, readEntry, signalQuietly, type ProcessEntry } from '../process-table';
 
 /** A started process and the session it was started in (null when it was gone before we could look). */
 export interface StartedTree {
@@ -42,10 +42,15 @@ export function members(tree: StartedTree, table: ProcessEntry[] = liveProcesses
 /** At most this many rounds of "stop what is there, look again" before the kill. */
 const MAX_ROUNDS = 50;
 
+/** How long killTree waits for what it killed to be gone (SIGKILL takes a few milliseconds). */
+const GONE_MS = 2000;
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
 /**
- * SIGKILLs the whole tree. Each member is stopped first (SIGSTOP) and the table read again until no new
- * member appears, so nothing forks away between the look and the kill, and no one is reparented out of
- * sight by the death of its parent. Members that are gone already are simply not there.
+ * SIGKILLs the whole tree and waits (a little) until it is gone, so that a failed start that returns
+ * leaves no process holding a port or a file. Each member is stopped first (SIGSTOP) and the table read
+ * again until no new member appears, so nothing forks away between the look and the kill, and no one is
+ * reparented out of sight by the death of its parent. Members that are gone already are simply not there.
  */
 export function killTree(tree: StartedTree): void {
   const stopped = new Set<number>();
@@ -58,4 +63,6 @@ export function killTree(tree: StartedTree): void {
     }
   }
   for (const pid of stopped) signalQuietly(pid, 'SIGKILL');
+  const deadline = Date.now() + GONE_MS;
+  while ([...stopped].some(isAlive) && Date.now() < deadline) Atomics.wait(sleeper, 0, 0, 5);
 }
