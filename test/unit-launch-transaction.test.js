@@ -61,6 +61,8 @@ describe('LaunchTransaction', () => {
       (error) => error instanceof DaemonizeError && error.message === 'unable to open /nowhere/x: No such file or directory' && error.exitCode === 1);
     assert.throws(() => LaunchTransaction.run(() => fs.openSync('/dz-nowhere/x', 'r')),
       (error) => error instanceof DaemonizeError && error.message === 'unable to start the daemon: No such file or directory');
+    // A bug is not a system error: it keeps its type and its stack.
+    assert.throws(() => LaunchTransaction.run(() => undefined.x), TypeError);
   });
 
   it('a rolled-back pidfile is removed; a kept one stays locked after the commit', () => {

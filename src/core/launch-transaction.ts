@@ -15,11 +15,14 @@ import { closeStdio, openStdio, removeCreated, type OpenedStdio } from '../stdio
 import type { TargetUser } from '../user';
 import { killTree, treeOf, type StartedTree } from './process-tree';
 
-/** Turns anything thrown by a step into the one message shape, naming the step. */
-function asDaemonizeError(error: unknown, what: string): DaemonizeError {
+/**
+ * A system error (EMFILE, ENOSPC...) thrown by a step, in the one message shape, naming the step. Anything
+ * else (a DaemonizeError already, or a bug, whose stack is worth having) passes through as it is.
+ */
+function explained(error: unknown, what: string): unknown {
   if (error instanceof DaemonizeError) return error;
-  if (isSystemError(error) || (error as NodeJS.ErrnoException | undefined)?.code !== undefined) return unable(what, error);
-  return new DaemonizeError(`unable to ${what}: ${error instanceof Error ? error.message : String(error)}`);
+  if (isSystemError(error) || typeof (error as NodeJS.ErrnoException | undefined)?.code === 'string') return unable(what, error);
+  return error;
 }
 
 export class LaunchTransaction {
@@ -33,7 +36,7 @@ export class LaunchTransaction {
 
   /**
    * Runs `body` as one transaction: commits when it returns, rolls back when it throws, and rethrows
-   * its error as a DaemonizeError in the one message shape.
+   * its error (a system error as a DaemonizeError in the one message shape).
    */
   static run<T>(body: (tx: LaunchTransaction) => T): T {
     const tx = new LaunchTransaction();
@@ -42,7 +45,7 @@ export class LaunchTransaction {
       result = body(tx);
     } catch (error) {
       tx.rollback();
-      throw asDaemonizeError(error, 'start the daemon');
+      throw explained(error, 'start the daemon');
     }
     tx.commit();
     return result;
@@ -63,7 +66,7 @@ export class LaunchTransaction {
     try {
       return body();
     } catch (error) {
-      throw asDaemonizeError(error, what);
+      throw explained(error, what);
     }
   }
 
