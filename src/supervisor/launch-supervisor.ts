@@ -64,17 +64,22 @@ function readReport(fd: number): StartReport | null {
 
 /** What a supervisor that died unheard wrote into its log (its stderr) after `from`: the last 2 KiB of it. */
 function lastWords(fd: number, from: number): string {
-  const size = fstatSync(fd).size;
-  const start = Math.max(from, size - 2048);
-  if (size <= start) return '';
-  const bytes = Buffer.alloc(size - start);
-  const reader = openSync(`/proc/self/fd/${fd}`, constants.O_RDONLY);
   try {
-    readSync(reader, bytes, 0, bytes.length, start);
-  } finally {
-    closeSync(reader);
+    const size = fstatSync(fd).size;
+    const start = Math.max(from, size - 2048);
+    if (size <= start) return '';
+    const bytes = Buffer.alloc(size - start);
+    // Our descriptor is append-only; /proc/self/fd opens the same file (even if renamed) for reading.
+    const reader = openSync(`/proc/self/fd/${fd}`, constants.O_RDONLY);
+    try {
+      readSync(reader, bytes, 0, bytes.length, start);
+    } finally {
+      closeSync(reader);
+    }
+    return bytes.toString('utf8').trim();
+  } catch {
+    return ''; // the failure itself is what matters; its details stay in the log
   }
-  return bytes.toString('utf8').trim();
 }
 
 /**
