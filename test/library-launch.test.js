@@ -68,6 +68,18 @@ describe('a full disk under the stderr file while relaying early stderr', () => 
   });
 });
 
+describe('a full disk under the pidfile', () => {
+  it('kills the daemon the launcher started and leaves nothing: exit 1, one line', async () => {
+    const full = disks.make();
+    const pidfile = path.join(full, 'app.pid');
+    const result = runApp(scratch, 'lib-dies.js', { args: ['never', JSON.stringify({ pidfile, readyTimeout: 60 })] });
+    assert.equal(result.status, 1, result.stderr);
+    assert.match(result.stderr, new RegExp(`daemonize: fatal: unable to write pidfile ${pidfile}: No space left on device\\n$`));
+    await waitFor(() => proc.findByToken(result.token).filter((pid) => pid !== process.pid).length === 0, 'the daemon to be gone');
+    assert.deepEqual(fs.readdirSync(full), ['fill']);
+  });
+});
+
 describe('a cluster worker', () => {
   it('is left alone by daemonize(): no fork, no exit, no pidfile; the daemon is ready once the worker runs', async () => {
     const dir = scratch.dir();
