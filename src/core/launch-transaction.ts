@@ -3,13 +3,14 @@
 // pid) through a LaunchTransaction. Each step registers how to undo it; a failure anywhere undoes every
 // step taken, in reverse: kill the started tree, remove the files this launch created, remove the pidfile.
 // Success commits: nothing is undone. Either way the launcher's own descriptors are closed.
-import { closeSync, rmSync } from 'node:fs';
+import { closeSync, constants, openSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 import { DaemonizeError, unable } from '../errors';
 import { isSystemError, native, type SpawnPlan } from '../native';
 import { Pidfile } from '../pidfile';
 import { defaultPidfileDir, ensurePidfileDir } from '../pidfile-location';
+import { openOperatorFile } from '../safe-open';
 import type { Settings } from '../settings';
 import { closeStdio, openStdio, removeCreated, type OpenedStdio } from '../stdio';
 import type { TargetUser } from '../user';
@@ -24,6 +25,9 @@ function explained(error: unknown, what: string): unknown {
   if (isSystemError(error) || typeof (error as NodeJS.ErrnoException | undefined)?.code === 'string') return unable(what, error);
   return error;
 }
+
+/** As stdio.ts creates log files: readable by the group, writable by the owner only. */
+const LOG_MODE = 0o640;
 
 export class LaunchTransaction {
   private readonly undos: (() => void)[] = [];
@@ -99,6 +103,22 @@ export class LaunchTransaction {
     this.onSettle(() => closeStdio(stdio));
     this.onRollback(() => removeCreated(stdio.created));
     return stdio;
+  }
+
+  /**
+   * Opens a log this process writes (the supervisor's event log) for append, through the safe open, with
+   * `user`'s files trusted but a new one kept root's. Undo: remove it if this launch created it.
+   */
+  openLog(path: string, user?: TargetUser): number {
+    const file = this.step(`open ${path}`, () => openOperatorFile(path, { access: 'append', create: 'missing', mode: LOG_MODE, user, what: '' }));
+    this.track(file.fd);
+    if (file.created) this.onRollback(() => removeCreated([path]));
+    return file.fd;
+  }
+
+  /** /dev/null, for reading and writing. */
+  devNull(): number {
+    return this.track(this.step('open /dev/null', () => openSync('/dev/null', constants.O_RDWR)));
   }
 
   /** A file some step of the launch may create (a supervisor's status file): removed on rollback. */

@@ -98,12 +98,13 @@ export function launchSupervisor(command: string[], settings: Settings, supervis
   const config = supervisorConfig(command, settings, { ...supervision, errlog }, file, false);
   return LaunchTransaction.run((tx) => {
     const pidfile = tx.lockPidfile(settings) as Pidfile;
-    // The supervisor's stdin is /dev/null; its stdout and stderr are its event log, for a crash's last words.
-    const stdio = tx.openStdio(errlog, errlog);
-    const logStart = fstatSync(stdio.fds[1]).size;
     // The supervisor opens the program's files afresh for each child; made here, they are this start's to
     // remove if it fails, and a file that cannot be opened is refused before anything forks.
     tx.openStdio(settings.stdout, settings.stderr, settings.user);
+    // The supervisor's stdin is /dev/null; its stdout and stderr are its event log, for a crash's last words.
+    const devNull = tx.devNull();
+    const log = tx.openLog(errlog, settings.user);
+    const logStart = fstatSync(log).size;
     const [configRead, configWrite] = tx.pipe('to the supervisor');
     const [reportRead, reportWrite] = tx.pipe('from the supervisor');
     // Our lock makes any status file here stale or our supervisor's: it goes with a failed start.
@@ -118,14 +119,14 @@ export function launchSupervisor(command: string[], settings: Settings, supervis
       env: Object.entries(process.env).map(([name, value]) => `${name}=${value}`),
       cwd: '/',
       umask: settings.umask,
-      stdio: stdio.fds,
+      stdio: [devNull, log, log],
       keepFds: [pidfile.fd, configRead, reportWrite],
     }, (error) => explainSpawnFailure(error, { cwd: '/', user: undefined }, process.execPath));
     // Only the supervisor holds these ends now, so EOF on ours speaks of it alone.
     tx.closeNow(configRead);
     tx.closeNow(reportWrite);
     const died = (): DaemonizeError => {
-      const words = lastWords(stdio.fds[1], logStart);
+      const words = lastWords(log, logStart);
       return new DaemonizeError(`unable to start ${command[0]}: the supervisor died before starting it${words ? `:\n${words}` : ''}`);
     };
     try {
