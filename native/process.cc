@@ -14,7 +14,7 @@
 
 namespace daemonize {
 
-// waitpid(pid, block): {pid, code, signal} for a child that ended, or null when none has (WNOHANG).
+// waitpid(pid, block): {pid, code, signal, core} for a child that ended, or null when none has (WNOHANG).
 // pid -1 means any child.
 Napi::Value WaitPid(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -35,6 +35,8 @@ Napi::Value WaitPid(const Napi::CallbackInfo& info) {
   result.Set("pid", Napi::Number::New(env, ended));
   result.Set("code", WIFEXITED(status) ? Napi::Number::New(env, WEXITSTATUS(status)) : env.Null());
   result.Set("signal", WIFSIGNALED(status) ? Napi::Number::New(env, WTERMSIG(status)) : env.Null());
+  // "core dumped" is part of why it died, and only the wait status says so.
+  result.Set("core", Napi::Boolean::New(env, WIFSIGNALED(status) && WCOREDUMP(status)));
   return result;
 }
 

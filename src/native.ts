@@ -47,6 +47,8 @@ export interface WaitResult {
   code: number | null;
   /** The signal number that killed it, or null. */
   signal: number | null;
+  /** The signal left a core dump (WCOREDUMP). */
+  core: boolean;
 }
 
 interface Addon {

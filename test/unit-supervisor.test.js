@@ -10,6 +10,7 @@ const { RestartPolicy, decideRestart, NO_FAILURES } = require('../dist/superviso
 const { TABLE, STATES, EVENT_TYPES, KILL_AGAIN_MS, initialContext, step } = require('../dist/supervisor/machine');
 const { SupervisorDriver, FOLLOW_SENSOR_MS } = require('../dist/supervisor/driver');
 const { describeExit, describeDuration } = require('../dist/supervisor/exit-description');
+const { endSentence } = require('../dist/supervisor/child-end');
 
 const POLICY = { acceptable: 10, attempts: 3, delay: 30, limit: 2 };
 const SETTINGS = { label: 'app', policy: POLICY, stopTimeout: 5 };
@@ -70,9 +71,10 @@ const C = {
   // The child crashed; what it left is being stopped.
   draining: ctx({ state: 'draining', after: restartAfterDrain, deadline: NOW + 5000 }),
   // USR1: the old child was told to go and is still alive.
-  drainingOld: ctx({ state: 'draining', child: 100, childStarted: NOW - 1000, after: { kind: 'restart', why: 'restarting on request' }, deadline: NOW + 5000 }),
+  drainingOld: ctx({ state: 'draining', child: 100, childStarted: NOW - 1000, after: { kind: 'restart', why: 'restarting' }, deadline: NOW + 5000,
+    cause: 'restarted by SIGUSR1 to the supervisor (--restart)' }),
   paused: ctx({ state: 'paused', deadline: NOW + 30000, pausedUntil: NOW + 30000, counts: { inRow: 3, sincePause: 0, pauses: 1 } }),
-  stopping: ctx({ state: 'stopping', child: 100, childStarted: NOW - 1000, deadline: NOW + 5000 }),
+  stopping: ctx({ state: 'stopping', child: 100, childStarted: NOW - 1000, deadline: NOW + 5000, cause: 'stopped by SIGTERM to the supervisor (--stop)' }),
   stoppingLeft: ctx({ state: 'stopping', deadline: NOW + 5000 }),
   finished: ctx({ state: 'finished' }),
 };
@@ -94,7 +96,8 @@ const E = {
 function run(context, event) {
   const result = step(context, event, NOW, SETTINGS);
   const does = result.actions.map((a) => a.do);
-  const lines = result.actions.filter((a) => a.do === 'log').map((a) => a.line);
+  // The end of the service is a sentence too (the world may add to it: child-end.ts).
+  const lines = result.actions.filter((a) => a.do === 'log' || a.do === 'ended').map((a) => (a.do === 'ended' ? endSentence(a.end) : a.line));
   const signals = result.actions.filter((a) => a.do === 'signal' || a.do === 'signal-all')
     .map((a) => (a.do === 'signal-all' ? `all:${a.signal}` : `${a.group ? -a.pid : a.pid}:${a.signal}`));
   return { ...result, next: result.context, does, lines, signals };
@@ -183,7 +186,7 @@ const CELLS = {
       assert.deepEqual(crash.next.after, { kind: 'decision', decision: { action: 'restart', failures: 0 } });
       // Logged at the crash, before the drain.
       assert.equal(crash.lines[0], 'app (pid 100) killed by signal 11 (SIGSEGV) after 1 min 0 s; restarting');
-      assert.deepEqual(crash.does, ['log', 'signal-all', 'check-empty']);
+      assert.deepEqual(crash.does, ['ended', 'signal-all', 'check-empty']);
       const quick = run({ ...C.running, childStarted: NOW - 100 }, E.exit(100, 3));
       assert.equal(quick.lines[0], 'app (pid 100) exited with status 3 after 0.1 s; restarting (failure 1 of 3)');
       // Forked away: exit 0 leaving a process reparented to us.
@@ -225,7 +228,8 @@ const CELLS = {
       const r = run(C.running, E.restart);
       assert.equal(r.next.state, 'draining');
       assert.equal(r.next.child, 100, 'the old child is tracked until it is gone');
-      assert.deepEqual(r.next.after, { kind: 'restart', why: 'restarting on request' });
+      assert.deepEqual(r.next.after, { kind: 'restart', why: 'restarting' });
+      assert.equal(r.next.cause, 'restarted by SIGUSR1 to the supervisor (--restart)', 'the end\'s sentence says who');
       assert.deepEqual(r.signals, ['-100:SIGTERM']);
       assert.ok(!r.does.includes('spawn'));
     },
@@ -253,8 +257,8 @@ const CELLS = {
       const r = run(C.drainingOld, { ...E.exit(100, null), signal: 15 });
       assert.equal(r.next.state, 'draining');
       assert.equal(r.next.child, null);
-      assert.equal(r.lines[0], 'app (pid 100) killed by signal 15 (SIGTERM) after 1.0 s; restarting on request');
-      assert.deepEqual(r.does, ['log', 'signal-all', 'check-empty']);
+      assert.equal(r.lines[0], 'app (pid 100) killed by signal 15 (SIGTERM) after 1.0 s: restarted by SIGUSR1 to the supervisor (--restart); restarting');
+      assert.deepEqual(r.does, ['ended', 'signal-all', 'check-empty']);
     },
     empty: () => {
       const restart = run(C.draining, E.empty);
@@ -343,8 +347,8 @@ const CELLS = {
       const r = run(C.stopping, E.exit(100, 0));
       assert.equal(r.next.state, 'stopping');
       assert.equal(r.next.child, null);
-      assert.equal(r.lines[0], 'app (pid 100) exited with status 0 after 1.0 s; stopping');
-      assert.deepEqual(r.does, ['log', 'signal-all', 'check-empty'], 'what it left gets TERM at once');
+      assert.equal(r.lines[0], 'app (pid 100) exited with status 0 after 1.0 s: stopped by SIGTERM to the supervisor (--stop); stopping');
+      assert.deepEqual(r.does, ['ended', 'signal-all', 'check-empty'], 'what it left gets TERM at once');
     },
     empty: () => {
       inert(C.stopping, E.empty);

@@ -3,6 +3,7 @@
 // of the current state armed, and cancelled when the state is left. Nothing here decides anything: every
 // choice is a cell of the table. The sensors (reaped children, a followed process's life, the tree
 // emptying) only post events.
+import { endSentence, type ChildEnd } from './child-end';
 import {
   BEGIN, initialContext, step, type Action, type Context, type MachineEvent, type MachineSettings, type StateName,
 } from './machine';
@@ -26,6 +27,11 @@ export interface SupervisorWorld {
   setTimer(callback: () => void, ms: number): unknown;
   clearTimer(timer: unknown): void;
   log(line: string): void;
+  /**
+   * The service ended. A world that knows more (OOM evidence, its last words, --on-exit) says it all;
+   * without this, the sentence is logged as the machine has it.
+   */
+  ended?(end: ChildEnd): void;
   /** Reopens the supervisor's own log; must not throw (a failure is a warning in the old log). */
   reopenLog(): void;
   /** The state changed: write the status record. */
@@ -91,10 +97,10 @@ export class SupervisorDriver {
   }
 
   /** waitpid reported `pid`. The survivors are looked at now, while the picture is the one at its exit. */
-  reaped(pid: number, code: number | null, signal: number | null): void {
+  reaped(pid: number, code: number | null, signal: number | null, core = false): void {
     const service = pid === this.context.child;
     this.post({
-      type: 'exit', pid, code, signal, known: true,
+      type: 'exit', pid, code, signal, core, known: true,
       heirs: service ? this.world.heirs().filter((heir) => heir !== pid) : [],
       named: service ? this.world.namedChild() : null,
     });
@@ -169,6 +175,10 @@ export class SupervisorDriver {
           break;
         case 'log':
           this.world.log(action.line);
+          break;
+        case 'ended':
+          if (this.world.ended !== undefined) this.world.ended(action.end);
+          else this.world.log(endSentence(action.end));
           break;
         case 'reopen-log':
           this.world.reopenLog();

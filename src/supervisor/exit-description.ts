@@ -16,8 +16,8 @@ export function signalName(signal: number): string {
   return knownSignalName(signal) ?? `SIG${signal}`;
 }
 
-export function describeExit(code: number | null, signal: number | null): string {
-  if (signal !== null) return `killed by signal ${signal} (${signalName(signal)})`;
+export function describeExit(code: number | null, signal: number | null, core = false): string {
+  if (signal !== null) return `killed by signal ${signal} (${signalName(signal)})${core ? ', core dumped' : ''}`;
   return `exited with status ${code ?? '?'}`;
 }
 

@@ -13,7 +13,7 @@
 //   stopping  TERM or INT: the service and everything it left are stopped; `empty` ends the supervisor.
 //             Deadline: SIGKILL whatever is left.
 //   finished  the end; every event is answered with nothing (a stray spawn is killed).
-import { describeDuration, describeExit } from './exit-description';
+import type { ChildEnd } from './child-end';
 import { decideRestart, NO_FAILURES, type RestartCounts, type RestartDecision, type RestartPolicySettings } from './restart-policy';
 
 export const STATES = ['starting', 'running', 'draining', 'paused', 'stopping', 'finished'] as const;
@@ -37,7 +37,7 @@ export type MachineEvent =
    * (`known` false). `heirs`: live processes reparented to us as it ended, oldest first; `named`: the
    * pid --child-pidfile names, when it is a live descendant. Both are filled in only for the service.
    */
-  | { type: 'exit'; pid: number; code: number | null; signal: number | null; known: boolean; heirs: number[]; named: number | null }
+  | { type: 'exit'; pid: number; code: number | null; signal: number | null; core?: boolean; known: boolean; heirs: number[]; named: number | null }
   /** No process we started or adopted is left. */
   | { type: 'empty' }
   /** The current state's deadline passed. */
@@ -71,6 +71,8 @@ export type Action =
   /** Watch a followed service that may not be our child (poll its life). */
   | { do: 'follow'; pid: number }
   | { do: 'log'; line: string }
+  /** The service ended: one sentence in the log (with what the world knows too), the record, --on-exit. */
+  | { do: 'ended'; end: ChildEnd }
   | { do: 'reopen-log' }
   /** The end: exit status, and for a first start that failed, the error to throw to the launcher. */
   | { do: 'finish'; code: number; error?: unknown };
@@ -106,6 +108,8 @@ export interface Context {
   killed: boolean;
   /** No child has started yet: a spawn failure is the launcher's to report, not to retry. */
   first: boolean;
+  /** Why the service is being ended, when we asked it to go (a stop, a restart, a probe); null otherwise. */
+  cause: string | null;
 }
 
 export interface Step {
@@ -119,12 +123,14 @@ export type Handler<E extends MachineEvent = MachineEvent> =
 export function initialContext(): Context {
   return {
     state: 'starting', child: null, direct: true, childStarted: null, restarts: 0, counts: NO_FAILURES,
-    pausedUntil: null, deadline: null, after: null, killed: false, first: true,
+    pausedUntil: null, deadline: null, after: null, killed: false, first: true, cause: null,
   };
 }
 
 /** The actions that begin supervision (the machine starts in `starting`). */
 export const BEGIN: readonly Action[] = [{ do: 'spawn' }];
+
+type ExitEvent = Extract<MachineEvent, { type: 'exit' }>;
 
 // ---- small pieces the cells are made of ----
 
@@ -157,24 +163,36 @@ const reopenAndForward: Handler = (context) =>
 const reopenOnly: Handler = (context) => ({ context, actions: [{ do: 'reopen-log' }] });
 
 function enterStarting(context: Readonly<Context>): Step {
-  return { context: { ...context, state: 'starting', deadline: null, after: null, killed: false, pausedUntil: null }, actions: [{ do: 'spawn' }] };
+  return { context: { ...context, state: 'starting', deadline: null, after: null, killed: false, pausedUntil: null, cause: null }, actions: [{ do: 'spawn' }] };
 }
 
-/** Waits for the service (if alive) and everything else we started to be gone; TERM goes out now. */
-function enterDraining(context: Readonly<Context>, after: After, now: number, settings: MachineSettings, signal: NodeJS.Signals = 'SIGTERM'): Step {
+/** Why a restart on SIGUSR1 ended the service, in its end's sentence. */
+export const RESTART_CAUSE = 'restarted by SIGUSR1 to the supervisor (--restart)';
+
+/** Why a stop ended the service: --stop sends SIGTERM; Ctrl-C in the foreground, SIGINT. */
+export function stopCause(signal: NodeJS.Signals): string {
+  return `stopped by ${signal} to the supervisor${signal === 'SIGTERM' ? ' (--stop)' : ''}`;
+}
+
+/**
+ * Waits for the service (if alive) and everything else we started to be gone; TERM goes out now.
+ * `cause`: why the service is told to go, for its end's sentence (a restart, a probe: "memory limit ...").
+ */
+function enterDraining(context: Readonly<Context>, after: After, now: number, settings: MachineSettings, signal: NodeJS.Signals = 'SIGTERM',
+  cause: string | null = null): Step {
   const term: Action[] = context.child !== null ? toService(context, signal, signal === 'SIGTERM') : [{ do: 'signal-all', signal: 'SIGTERM' }];
   return {
-    context: { ...context, state: 'draining', after, killed: false, deadline: now + settings.stopTimeout * 1000, pausedUntil: null },
+    context: { ...context, state: 'draining', after, killed: false, deadline: now + settings.stopTimeout * 1000, pausedUntil: null, cause },
     actions: [...term, { do: 'check-empty' }],
   };
 }
 
-function enterStopping(context: Readonly<Context>, now: number, settings: MachineSettings): Step {
+function enterStopping(context: Readonly<Context>, now: number, settings: MachineSettings, signal: NodeJS.Signals): Step {
   // Already SIGKILLed (stopped while draining past its deadline): keep killing, no new grace period.
   const deadline = now + (context.killed ? KILL_AGAIN_MS : settings.stopTimeout * 1000);
   const term: Action[] = context.child !== null ? toService(context, 'SIGTERM', true) : [{ do: 'signal-all', signal: 'SIGTERM' }];
   return {
-    context: { ...context, state: 'stopping', after: null, deadline, pausedUntil: null },
+    context: { ...context, state: 'stopping', after: null, deadline, pausedUntil: null, cause: stopCause(signal) },
     actions: [...(context.state === 'draining' ? [] : term), { do: 'check-empty' }],
   };
 }
@@ -214,9 +232,15 @@ function apply(context: Readonly<Context>, decision: RestartDecision, now: numbe
   }
 }
 
-function exitWords(label: string, event: { pid: number; code: number | null; signal: number | null; known: boolean }, ran: number): string {
-  const how = event.known ? describeExit(event.code, event.signal) : 'ended (its exit status went to its own parent)';
-  return `${label} (pid ${event.pid}) ${how} after ${describeDuration(ran)}`;
+/** The facts of the service's end, for the `ended` action (its sentence is child-end.ts's). */
+function childEnd(context: Readonly<Context>, event: ExitEvent, ran: number, settings: MachineSettings, next: string): ChildEnd {
+  const killedByUs = context.killed && event.signal === 9;
+  const cause = context.cause === null ? null
+    : killedByUs ? `${context.cause}, then SIGKILL when --stop-timeout (${settings.stopTimeout} s) was up` : context.cause;
+  return {
+    label: settings.label, pid: event.pid, code: event.code, signal: event.signal, core: event.core === true, known: event.known,
+    uptime: ran, cause, killedBySupervisor: context.killed, next, restarts: context.restarts,
+  };
 }
 
 /** How to keep a program that forks away a direct child, for the few that say so. */
@@ -229,7 +253,6 @@ function stayInForeground(label: string): string {
   }
 }
 
-type ExitEvent = Extract<MachineEvent, { type: 'exit' }>;
 
 /** The service ended while it was wanted (starting or running): follow what it forked away as, or decide. */
 function serviceEnded(context: Readonly<Context>, event: ExitEvent, now: number, settings: MachineSettings): Step {
@@ -250,7 +273,7 @@ function serviceEnded(context: Readonly<Context>, event: ExitEvent, now: number,
   const gone = { ...context, child: null, childStarted: null, counts };
   // Logged now, at the crash: the leftovers' drain may take --stop-timeout.
   const step = enterDraining(gone, { kind: 'decision', decision }, now, settings);
-  return { context: step.context, actions: [log(`${exitWords(settings.label, event, ran)}; ${decisionText(decision, settings)}`), ...step.actions] };
+  return { context: step.context, actions: [{ do: 'ended', end: childEnd(context, event, ran, settings, decisionText(decision, settings)) }, ...step.actions] };
 }
 
 /** The service ended while being replaced or stopped: log it at once, then TERM what it left. */
@@ -259,7 +282,7 @@ function serviceGone(context: Readonly<Context>, event: ExitEvent, now: number, 
   const ran = context.childStarted === null ? 0 : (now - context.childStarted) / 1000;
   return {
     context: { ...context, child: null, childStarted: null, direct: true },
-    actions: [log(`${exitWords(settings.label, event, ran)}; ${then}`), { do: 'signal-all', signal: 'SIGTERM' }, { do: 'check-empty' }],
+    actions: [{ do: 'ended', end: childEnd(context, event, ran, settings, then) }, { do: 'signal-all', signal: 'SIGTERM' }, { do: 'check-empty' }],
   };
 }
 
@@ -284,7 +307,7 @@ export const TABLE: { [S in StateName]: Row } = {
   starting: {
     spawned: (context, event, now, settings) => ({
       // With readiness 'exec' (the only one yet) a child that exec'd is running.
-      context: { ...context, state: 'running', child: event.pid, direct: true, childStarted: now, first: false,
+      context: { ...context, state: 'running', child: event.pid, direct: true, childStarted: now, first: false, cause: null,
         restarts: context.first ? context.restarts : context.restarts + 1, deadline: null },
       actions: [log(`started ${settings.label} (pid ${event.pid})`)],
     }),
@@ -299,12 +322,12 @@ export const TABLE: { [S in StateName]: Row } = {
     deadline: nothing,
     stop: (context, event, now, settings) => {
       if (context.child === null) return finish(context, 0);
-      const step = enterStopping(context, now, settings);
+      const step = enterStopping(context, now, settings, event.signal);
       return { context: step.context, actions: [log(`${signalName(event)} received: stopping ${settings.label} (pid ${context.child})`), ...step.actions] };
     },
     hup: reopenAndForward,
     restart: (context, _event, now, settings) => (context.child !== null
-      ? enterDraining(context, { kind: 'restart', why: 'restarting on request' }, now, settings) : { context, actions: [] }),
+      ? enterDraining(context, { kind: 'restart', why: 'restarting' }, now, settings, 'SIGTERM', RESTART_CAUSE) : { context, actions: [] }),
     forward,
     pidfile: nothing,
     ready: (context) => (context.child !== null ? { context: { ...context, state: 'running', deadline: null }, actions: [] } : { context, actions: [] }),
@@ -318,12 +341,12 @@ export const TABLE: { [S in StateName]: Row } = {
     empty: nothing,
     deadline: nothing,
     stop: (context, event, now, settings) => {
-      const step = enterStopping(context, now, settings);
+      const step = enterStopping(context, now, settings, event.signal);
       return { context: step.context, actions: [log(`${signalName(event)} received: stopping ${settings.label} (pid ${context.child})`), ...step.actions] };
     },
     hup: reopenAndForward,
     restart: (context, _event, now, settings) => {
-      const step = enterDraining(context, { kind: 'restart', why: 'restarting on request' }, now, settings);
+      const step = enterDraining(context, { kind: 'restart', why: 'restarting' }, now, settings, 'SIGTERM', RESTART_CAUSE);
       return { context: step.context, actions: [log(`SIGUSR1 received: restarting ${settings.label} (pid ${context.child})`), ...step.actions] };
     },
     forward,
@@ -333,7 +356,7 @@ export const TABLE: { [S in StateName]: Row } = {
     }),
     ready: nothing,
     watchdog: (context, event, now, settings) => {
-      const step = enterDraining(context, { kind: 'restart', why: `restarting (${event.reason})` }, now, settings, 'SIGABRT');
+      const step = enterDraining(context, { kind: 'restart', why: 'restarting' }, now, settings, 'SIGABRT', `restarted: ${event.reason}`);
       return { context: step.context, actions: [log(`${settings.label} (pid ${context.child}) ${event.reason}: sending SIGABRT`), ...step.actions] };
     },
   },
@@ -349,7 +372,7 @@ export const TABLE: { [S in StateName]: Row } = {
     },
     deadline: killLeft,
     stop: (context, event, now, settings) => {
-      const step = enterStopping(context, now, settings);
+      const step = enterStopping(context, now, settings, event.signal);
       return { context: step.context, actions: [log(`${signalName(event)} received: stopping once the processes ${settings.label} left are gone`), ...step.actions] };
     },
     hup: reopenAndForward,
@@ -374,7 +397,7 @@ export const TABLE: { [S in StateName]: Row } = {
       return { context: step.context, actions: [log(`pause over: starting ${settings.label}`), ...step.actions] };
     },
     stop: (context, event, now, settings) => {
-      const step = enterStopping(context, now, settings);
+      const step = enterStopping(context, now, settings, event.signal);
       return { context: step.context, actions: [log(`${signalName(event)} received while paused: stopping`), ...step.actions] };
     },
     hup: reopenOnly,

@@ -15,6 +15,7 @@ import { closeStdio, openStdio, type OnRefused } from '../stdio';
 import type { SupervisorConfig } from './config';
 import { SupervisorDriver, type SupervisorStatus } from './driver';
 import { EventLog } from './event-log';
+import { Forensics, type LastExit } from './forensics';
 import { FORWARDED_SIGNALS } from './machine';
 import { endedElsewhere, identify, isOwnDescendant, ownChildren, ownDescendants } from './process-tree';
 import { removeStatus, writeStatus } from './status-file';
@@ -25,7 +26,7 @@ import { removeStatus, writeStatus } from './status-file';
  * fork away from it, so it gets DAEMONIZE_FOREGROUND=1 (as under -f).
  * `onRefused`: a log file refused as untrusted gives that stream /dev/null (see openStdio).
  */
-function spawnChild(config: SupervisorConfig, onRefused?: OnRefused): number {
+function spawnChild(config: SupervisorConfig, forensics: Forensics, onRefused?: OnRefused): number {
   const stdio = openStdio(config.stdout, config.stderr, config.owner, onRefused);
   try {
     const fds = stdio.fds;
@@ -34,9 +35,12 @@ function spawnChild(config: SupervisorConfig, onRefused?: OnRefused): number {
       if (config.stdout === undefined) fds[1] = 1;
       if (config.stderr === undefined) fds[2] = 2;
     }
+    // Where its stderr file ends now: its last words are what it writes after this.
+    forensics.prepare(config.stderr !== undefined ? fds[2] : undefined);
     const env = [...config.plan.env.filter((entry) => !entry.startsWith(`${FOREGROUND_ENV}=`)), `${FOREGROUND_ENV}=1`];
     return native.spawn({ ...config.plan, env, mode: 'child', stdio: fds, keepFds: [], dieWithParent: true });
   } catch (error) {
+    forensics.forget();
     throw explainSpawnFailure(error, { cwd: config.plan.cwd ?? '/', user: config.owner }, config.label);
   } finally {
     closeStdio(stdio);
@@ -47,13 +51,17 @@ function spawnChild(config: SupervisorConfig, onRefused?: OnRefused): number {
  * The status record, kept honest: when it cannot be written (a full disk), the old one is removed rather
  * than left to name a dead child, the failure is logged once, and the next change tries again.
  */
-function statusWriter(config: SupervisorConfig, started: number, log: EventLog): (status: SupervisorStatus) => void {
+function statusWriter(config: SupervisorConfig, started: number, log: EventLog,
+  lastExit: () => LastExit | null): (status: SupervisorStatus) => void {
   let failing = false;
   return (status) => {
     const path = config.statusFile;
     if (path === undefined) return;
     try {
-      writeStatus(path, { supervisor: process.pid, started, log: config.errlog ?? null, ...status });
+      writeStatus(path, {
+        supervisor: process.pid, started, log: config.errlog ?? null, ...status, lastExit: lastExit(),
+        command: config.plan.argv, stdout: config.stdout ?? null, stderr: config.stderr ?? null,
+      });
       if (failing) log.write(`${path} written again`);
       failing = false;
     } catch (error) {
@@ -92,6 +100,8 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
   // The first child's log files were checked by the launcher, which fails for the operator to see; after
   // that, the service user may have planted a link at their names, and a refusal must not stop the service.
   let firstSpawn = true;
+  const forensics = new Forensics();
+  let lastExit: LastExit | null = null;
   const refusedLog: OnRefused = (message) => log.write(`${message}: the program's stream goes to /dev/null instead`);
   const started = Date.now();
   const ownPidfile = pidfile ?? (config.pidfile !== undefined && config.lockFd !== undefined
@@ -111,7 +121,7 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
     spawnChild: () => {
       const onRefused = firstSpawn ? undefined : refusedLog;
       firstSpawn = false;
-      return spawnChild(config, onRefused);
+      return spawnChild(config, forensics, onRefused);
     },
     kill: signalQuietly,
     descendants: ownDescendants,
@@ -123,7 +133,14 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
     setTimer: (callback, ms) => setTimeout(callback, ms),
     clearTimer: (timer) => clearTimeout(timer as NodeJS.Timeout),
     log: (line) => log.write(line),
-    status: statusWriter(config, started, log),
+    ended: (end) => {
+      const explained = forensics.explain(end);
+      lastExit = explained.lastExit;
+      const words = explained.lastWords;
+      log.write(words.length > 0 ? `${explained.sentence}; its last words in ${config.stderr}:` : explained.sentence);
+      for (const line of words) log.write(`  > ${line}`);
+    },
+    status: statusWriter(config, started, log, () => lastExit),
     reopenLog: () => {
       // A log that cannot be opened again (EACCES, EROFS) stays the old file, which says why (EventLog.reopen).
       const fd = log.reopen();
@@ -143,7 +160,7 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
 
   const reap = (): void => {
     for (let ended = native.waitpid(-1, false); ended !== null; ended = native.waitpid(-1, false)) {
-      driver.reaped(ended.pid, ended.code, ended.signal);
+      driver.reaped(ended.pid, ended.code, ended.signal, ended.core);
     }
     driver.reapedAll();
   };

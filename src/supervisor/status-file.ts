@@ -6,6 +6,7 @@
 import { closeSync, readFileSync, writeSync } from 'node:fs';
 
 import { DaemonizeError, describe } from '../errors';
+import type { LastExit } from './forensics';
 import { besidePidfile } from '../pidfile-location';
 import { openOperatorFile, removeLeftover, renameInDirectory } from '../safe-open';
 
@@ -35,6 +36,13 @@ export interface StatusRecord {
   stopTimeout: number;
   /** The supervisor's event log, or null when it logs to its own stderr. */
   log: string | null;
+  /** How the last child ended (why it died), or null before any has. */
+  lastExit: LastExit | null;
+  /** The program and its arguments, as started. */
+  command: string[];
+  /** The program's --stdout and --stderr files (one path for --output), or null for /dev/null or the supervisor's own. */
+  stdout: string | null;
+  stderr: string | null;
 }
 
 export function statusFileFor(pidfile: string): string {

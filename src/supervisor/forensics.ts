@@ -1,0 +1,116 @@
+// Why it died: for each run of the program, where its stderr file ended when it started and the OOM
+// counters then; at its end, the sentence (with the OOM killer when the evidence says so), its last words
+// (the last lines it wrote to its --stderr/--output file, read from the file after its death: nothing is
+// copied through a pipe while it runs) and the `lastExit` of the status record.
+import { closeSync, fstatSync, openSync } from 'node:fs';
+
+import { endSentence, type ChildEnd } from './child-end';
+import { signalName } from './exit-description';
+import { lastLines, readTailText } from '../file-tail';
+import { judgeOom, oomBaseline, oomFindings, type OomBaseline } from './oom-evidence';
+
+/** Up to this many of the program's last lines are quoted. */
+export const LAST_WORDS = 10;
+/** A quoted line longer than this is cut. */
+const LINE_CHARS = 400;
+
+/** The status record's `lastExit` (and `--status --json`'s). */
+export interface LastExit {
+  /** When it ended (ISO 8601). */
+  at: string;
+  code: number | null;
+  /** The signal's name ("SIGSEGV"), or null when it exited. */
+  signal: string | null;
+  coreDumped: boolean;
+  /** The end's sentence, as in the event log. */
+  reason: string;
+  /** Seconds it ran. */
+  uptime: number;
+  /** Its last lines on stderr (empty when it has no --stderr/--output file, or wrote nothing there). */
+  stderrTail: string[];
+}
+
+export interface Explained {
+  sentence: string;
+  lastWords: string[];
+  lastExit: LastExit;
+}
+
+/** The supervisor's own event-log lines, when the log is the program's stderr file: not the program's words. */
+const OWN_LINE = /^\d{4}-\d\d-\d\dT[\d:.]+Z daemonize\[\d+\]: /;
+
+/** A line from the program, safe to put in a log line and an environment variable: no control characters, bounded. */
+export function quotable(line: string): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = line.replace(/\r$/, '').replace(/[\x00-\x08\x0a-\x1f\x7f]/g, '?');
+  return clean.length > LINE_CHARS ? `${clean.slice(0, LINE_CHARS)}...` : clean;
+}
+
+/** The program's last words in `text` (what it wrote since it started), without the supervisor's lines. */
+export function lastWordsIn(text: string, count = LAST_WORDS): string[] {
+  return lastLines(text.split('\n').filter((line) => !OWN_LINE.test(line)).join('\n'), count).map(quotable);
+}
+
+interface Run {
+  /** A read-only descriptor for the file the program's stderr went to (it may be renamed while it runs), or null. */
+  stderr: { fd: number; from: number } | null;
+  oom: OomBaseline;
+}
+
+export class Forensics {
+  private run: Run | null = null;
+
+  /**
+   * Just before a spawn: `stderrFd` is the descriptor the program gets as its stderr, when that is a file.
+   * The file is opened again read-only through /proc/self/fd, so a rotation while it runs changes nothing.
+   */
+  prepare(stderrFd: number | undefined): void {
+    this.forget();
+    let stderr: Run['stderr'] = null;
+    if (stderrFd !== undefined) {
+      try {
+        const stat = fstatSync(stderrFd);
+        if (stat.isFile()) stderr = { fd: openSync(`/proc/self/fd/${stderrFd}`, 'r'), from: stat.size };
+      } catch {
+        stderr = null; // no last words then; the program runs all the same
+      }
+    }
+    this.run = { stderr, oom: oomBaseline() };
+  }
+
+  /** The spawn failed: nothing to watch. */
+  forget(): void {
+    if (this.run?.stderr) closeSync(this.run.stderr.fd);
+    this.run = null;
+  }
+
+  /** The program (the run prepared last) ended: everything to say about it. */
+  explain(end: ChildEnd, now = Date.now()): Explained {
+    const run = this.run;
+    let lastWords: string[] = [];
+    if (run?.stderr) {
+      try {
+        lastWords = lastWordsIn(readTailText(run.stderr.fd, run.stderr.from));
+      } catch {
+        lastWords = [];
+      }
+    }
+    const outside = !end.killedBySupervisor && end.signal === 9;
+    const oom = outside && run !== null ? judgeOom(end.pid, oomFindings(end.pid, run.oom)) : null;
+    this.forget();
+    const sentence = endSentence(end, oom ?? end.cause);
+    return {
+      sentence,
+      lastWords,
+      lastExit: {
+        at: new Date(now).toISOString(),
+        code: end.code,
+        signal: end.signal === null ? null : signalName(end.signal),
+        coreDumped: end.core,
+        reason: sentence,
+        uptime: Math.round(end.uptime * 1000) / 1000,
+        stderrTail: lastWords,
+      },
+    };
+  }
+}

@@ -1,0 +1,65 @@
+'use strict';
+// Why it died, end to end: the real supervisor, real deaths; the event log's sentence, the program's last
+// words read from its stderr file, and `lastExit` in the status record.
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { describe, it, after } = require('node:test');
+
+const proc = require('./helpers/proc');
+const { Scratch, runCli, waitFor } = require('./helpers/harness');
+const { supervise } = require('./helpers/supervised');
+
+const scratch = new Scratch();
+after(() => scratch.cleanup());
+
+/** A program that, on its first run only, writes to stderr and kills itself with `signal`; later runs sleep. */
+function diesOnce(dir, signal, words) {
+  const marker = path.join(dir, 'ran-once');
+  const sleep = scratch.sleeper().join(' ');
+  const say = words.map((w) => `echo '${w}' >&2;`).join(' ');
+  return ['sh', '-c', `[ -e ${marker} ] && exec ${sleep}; touch ${marker}; ${say} kill -${signal} $$`];
+}
+
+describe('why it died', () => {
+  it('a child killed by SIGSEGV after printing to stderr: the log names the signal and quotes its last line; lastExit has it', async () => {
+    const dir = scratch.dir();
+    const stderr = path.join(dir, 'app.err');
+    fs.writeFileSync(stderr, 'an old line from an earlier run\n');
+    const d = supervise(scratch, ['--stderr', stderr], diesOnce(dir, 'SEGV', ['starting up', 'about to crash']), dir);
+    const record = await waitFor(() => d.readStatus()?.lastExit && d.readStatus(), 'lastExit in the status record');
+    scratch.track(record.child);
+    const lines = d.logText(stderr).split('\n');
+    const at = lines.findIndex((l) => /daemonize\[\d+\]: sh \(pid \d+\) killed by signal 11 \(SIGSEGV\)(, core dumped)? after \d+\.\d s; restarting/.test(l));
+    assert.ok(at >= 0, lines.join('\n'));
+    assert.match(lines[at], new RegExp(`; its last words in ${stderr.replace(/[.]/g, '\\.')}:$`));
+    assert.match(lines[at + 1], /daemonize\[\d+\]:   > starting up$/);
+    assert.match(lines[at + 2], /daemonize\[\d+\]:   > about to crash$/);
+    const last = record.lastExit;
+    assert.equal(last.signal, 'SIGSEGV');
+    assert.equal(last.code, null);
+    assert.equal(typeof last.coreDumped, 'boolean');
+    assert.deepEqual(last.stderrTail, ['starting up', 'about to crash'], 'only what it wrote since it started');
+    assert.match(last.reason, /^sh \(pid \d+\) killed by signal 11 \(SIGSEGV\)/);
+    assert.ok(last.uptime >= 0 && last.uptime < 60);
+    assert.ok(Math.abs(Date.parse(last.at) - Date.now()) < 60000, last.at);
+    assert.deepEqual(record.command.slice(0, 2), ['sh', '-c']);
+    assert.equal(record.stderr, stderr);
+    assert.equal(record.stdout, null);
+  });
+
+  it('names who ended it: --restart, then --stop', async () => {
+    const dir = scratch.dir();
+    const d = supervise(scratch, ['--errlog', path.join(dir, 'events.log')], scratch.sleeper(), dir);
+    const first = d.status().child;
+    assert.equal(runCli(['--restart', '--pidfile', d.pidfile]).status, 0);
+    await waitFor(() => d.logLines().some((l) => l.includes(`sleep (pid ${first}) killed by signal 15 (SIGTERM) after`)
+      && l.endsWith(': restarted by SIGUSR1 to the supervisor (--restart); restarting')), 'the restart sentence');
+    const second = scratch.track(d.status().child);
+    assert.equal(d.status().lastExit.signal, 'SIGTERM');
+    assert.equal(runCli(['--stop', '--pidfile', d.pidfile]).status, 0);
+    assert.ok(d.logLines().some((l) => l.includes(`sleep (pid ${second}) killed by signal 15 (SIGTERM) after`)
+      && l.endsWith(': stopped by SIGTERM to the supervisor (--stop); stopping')), d.logLines().join('\n'));
+    assert.equal(proc.isAlive(second), false);
+  });
+});
