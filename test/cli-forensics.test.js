@@ -63,3 +63,49 @@ describe('why it died', () => {
     assert.equal(proc.isAlive(second), false);
   });
 });
+
+describe('the OOM killer', () => {
+  const MEMORY = '/sys/fs/cgroup/memory';
+
+  /** A fresh v1 memory cgroup with a small limit, or the reason there cannot be one here. */
+  function memoryCgroup() {
+    if (process.getuid() !== 0) return { skip: 'needs root to make a memory cgroup' };
+    if (!fs.existsSync(path.join(MEMORY, 'memory.limit_in_bytes'))) return { skip: `no cgroup v1 memory controller at ${MEMORY}` };
+    const dir = path.join(MEMORY, `daemonize-test-${scratch.token()}`);
+    try {
+      fs.mkdirSync(dir);
+      fs.writeFileSync(path.join(dir, 'memory.limit_in_bytes'), String(48 * 1024 * 1024));
+    } catch (error) {
+      try { fs.rmdirSync(dir); } catch { /* never made */ }
+      return { skip: `cannot make a memory cgroup here: ${error.message}` };
+    }
+    return { dir };
+  }
+
+  it('a child killed by the OOM killer inside a memory cgroup with a small limit is said to be', async (t) => {
+    const cgroup = memoryCgroup();
+    if (cgroup.skip) return t.skip(cgroup.skip);
+    t.after(async () => {
+      // The cgroup can be removed once nothing is in it.
+      await waitFor(() => fs.readFileSync(path.join(cgroup.dir, 'cgroup.procs'), 'utf8').trim() === '', 'the cgroup to empty', 10000)
+        .catch(() => undefined);
+      fs.rmdirSync(cgroup.dir);
+    });
+    const dir = scratch.dir();
+    const marker = path.join(dir, 'ran-once');
+    const grow = 'a = []\nwhile True: a.append(bytearray(1 << 20))';
+    const program = ['sh', '-c', `[ -e ${marker} ] && exec ${scratch.sleeper().join(' ')}; touch ${marker}; `
+      + `echo $$ > ${cgroup.dir}/cgroup.procs; echo growing >&2; exec python3 -c '${grow}'`];
+    const stderr = path.join(dir, 'app.err');
+    const d = supervise(scratch, ['--stderr', stderr, '--errlog', path.join(dir, 'events.log')], program, dir);
+    const record = await waitFor(() => d.readStatus()?.lastExit && d.readStatus(), 'lastExit', 20000);
+    scratch.track(record.child);
+    const sentence = d.logLines().find((l) => /python3|sh \(pid/.test(l) && /killed by signal 9 \(SIGKILL\)/.test(l));
+    assert.ok(sentence, d.logLines().join('\n'));
+    assert.match(sentence, /after \d+\.\d s: (probably )?killed by the kernel's OOM killer \(/);
+    assert.equal(record.lastExit.signal, 'SIGKILL');
+    assert.match(record.lastExit.reason, /killed by the kernel's OOM killer/);
+    assert.deepEqual(record.lastExit.stderrTail, ['growing']);
+    assert.equal(runCli(['--stop', '--pidfile', d.pidfile]).status, 0);
+  });
+});

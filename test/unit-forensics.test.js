@@ -1,0 +1,110 @@
+'use strict';
+// Why it died, the pure parts: the end's sentence, the OOM evidence's judgement, cgroup files from
+// /proc/PID/cgroup and mountinfo, a file's tail from an offset, the program's last words.
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { describe, it, after } = require('node:test');
+
+const { endSentence } = require('../dist/supervisor/child-end');
+const { counterFiles, cgroupMounts, oomKillCount, judgeOom } = require('../dist/supervisor/oom-evidence');
+const { lastWordsIn, quotable } = require('../dist/supervisor/forensics');
+const { readTailText, lastLines } = require('../dist/file-tail');
+const { step, initialContext } = require('../dist/supervisor/machine');
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'daemonize-test-'));
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const END = { label: 'web', pid: 42, code: null, signal: 9, core: false, known: true, uptime: 3.24, cause: null,
+  killedBySupervisor: false, next: 'restarting (failure 1 of 5)', restarts: 2 };
+
+const MOUNTINFO = [
+  '31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755',
+  '32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu',
+  '35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory',
+  '41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw',
+].join('\n');
+
+describe('the end of a child in words', () => {
+  it('says how, after how long, who, and what next', () => {
+    assert.equal(endSentence(END), 'web (pid 42) killed by signal 9 (SIGKILL) after 3.2 s; restarting (failure 1 of 5)');
+    assert.equal(endSentence({ ...END, signal: 11, core: true, cause: 'stopped by SIGTERM to the supervisor (--stop)', next: 'stopping' }),
+      'web (pid 42) killed by signal 11 (SIGSEGV), core dumped after 3.2 s: stopped by SIGTERM to the supervisor (--stop); stopping');
+    assert.equal(endSentence({ ...END, signal: null, code: 3 }, 'the evidence'), 'web (pid 42) exited with status 3 after 3.2 s: the evidence; restarting (failure 1 of 5)');
+    assert.match(endSentence({ ...END, known: false }), /web \(pid 42\) ended \(its exit status went to its own parent\) after/);
+  });
+
+  it('a stop past --stop-timeout says the supervisor sent the SIGKILL', () => {
+    const stopping = { ...initialContext(), first: false, state: 'stopping', child: 42, childStarted: 0, deadline: 5000,
+      killed: true, cause: 'stopped by SIGTERM to the supervisor (--stop)' };
+    const r = step(stopping, { type: 'exit', pid: 42, code: null, signal: 9, known: true, heirs: [], named: null }, 20000,
+      { label: 'web', policy: { acceptable: 10, attempts: 5, delay: 60, limit: 0 }, stopTimeout: 5 });
+    const ended = r.actions.find((a) => a.do === 'ended').end;
+    assert.equal(ended.killedBySupervisor, true);
+    assert.equal(endSentence(ended), 'web (pid 42) killed by signal 9 (SIGKILL) after 20.0 s: stopped by SIGTERM to the supervisor (--stop), '
+      + 'then SIGKILL when --stop-timeout (5 s) was up; stopping');
+  });
+});
+
+describe('OOM evidence', () => {
+  it('finds the counter files of the v1 memory cgroup and the v2 cgroup', () => {
+    assert.deepEqual(cgroupMounts(MOUNTINFO), {
+      v2: { point: '/sys/fs/cgroup/unified', root: '/' }, memory: { point: '/sys/fs/cgroup/memory', root: '/' },
+    });
+    const files = counterFiles('9:name=systemd:/\n4:memory:/web\n1:cpu:/\n0::/system.slice/web.service\n', MOUNTINFO);
+    assert.deepEqual(files, [
+      { cgroup: '/web', file: '/sys/fs/cgroup/memory/web/memory.oom_control' },
+      { cgroup: '/system.slice/web.service', file: '/sys/fs/cgroup/unified/system.slice/web.service/memory.events' },
+    ]);
+    // A namespaced view: the mount's root is the cgroup the namespace starts at.
+    const nested = '41 31 0:38 /box /sys/fs/cgroup rw - cgroup2 cgroup2 rw';
+    assert.deepEqual(counterFiles('0::/box/web\n', nested), [{ cgroup: '/box/web', file: '/sys/fs/cgroup/web/memory.events' }]);
+    assert.deepEqual(counterFiles('0::/elsewhere\n', nested), []);
+  });
+
+  it('reads oom_kill from memory.events, memory.oom_control and /proc/vmstat', () => {
+    assert.equal(oomKillCount('oom_kill_disable 0\nunder_oom 0\noom_kill 3\n'), 3);
+    assert.equal(oomKillCount('low 0\nhigh 0\nmax 12\noom 2\noom_kill 1\noom_group_kill 0\n'), 1);
+    assert.equal(oomKillCount('pgfault 10\n'), null);
+    assert.equal(oomKillCount(null), null);
+  });
+
+  it('is certain from the kernel log or the cgroup, and says "probably" from the system count alone', () => {
+    assert.equal(judgeOom(42, { kernelLog: true, cgroups: [], system: null }), "killed by the kernel's OOM killer (the kernel log names pid 42)");
+    assert.equal(judgeOom(42, { kernelLog: null, cgroups: [{ cgroup: '/web', by: 1 }], system: 1 }),
+      "killed by the kernel's OOM killer (its memory cgroup /web counted 1 OOM kill while it ran)");
+    assert.equal(judgeOom(42, { kernelLog: false, cgroups: [], system: 2 }),
+      "probably killed by the kernel's OOM killer (the system counted 2 OOM kills while it ran, and nobody here sent SIGKILL)");
+    assert.equal(judgeOom(42, { kernelLog: false, cgroups: [], system: 0 }), null);
+    assert.equal(judgeOom(42, { kernelLog: null, cgroups: [], system: null }), null);
+  });
+});
+
+describe('last words', () => {
+  it('reads only what was written after the offset, at most the bound, from a whole line', () => {
+    const file = path.join(dir, 'err');
+    fs.writeFileSync(file, 'before the start\n');
+    const from = fs.statSync(file).size;
+    fs.appendFileSync(file, 'one\ntwo\nthree\n');
+    const fd = fs.openSync(file, 'r');
+    try {
+      assert.equal(readTailText(fd, from), 'one\ntwo\nthree\n');
+      assert.equal(readTailText(fd, from, 8), 'three\n', 'the partial first line is dropped');
+      assert.equal(readTailText(fd, 10_000), 'before the start\none\ntwo\nthree\n', 'truncated below the offset: from the start');
+    } finally {
+      fs.closeSync(fd);
+    }
+    assert.deepEqual(lastLines('a\n\nb\nc\n', 2), ['b', 'c']);
+  });
+
+  it('leaves out the supervisor\'s own lines and control characters, and keeps ten', () => {
+    const text = ['2026-11-21T05:31:04.120Z daemonize[4120]: started web (pid 4127)', ...Array.from({ length: 12 }, (_, i) => `line ${i}`),
+      'bell\x07 and \x1b[31mred\x1b[0m'].join('\n');
+    const words = lastWordsIn(text);
+    assert.equal(words.length, 10);
+    assert.equal(words[0], 'line 3');
+    assert.equal(words.at(-1), 'bell? and ?[31mred?[0m');
+    assert.equal(quotable('x'.repeat(1000)).length, 403);
+  });
+});
