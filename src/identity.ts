@@ -30,7 +30,8 @@ export interface PidfileIdentity {
   /**
    * Set when no holder is visible but the kernel lists a flock lock on the file while some processes'
    * descriptors could not be read (another user's daemon): it runs, and we may not tell or signal whom.
-   * `pid` is the locking process /proc/locks names, only when the pidfile names the same live process.
+   * `pid` is the number in the pidfile, only when it names a live process whose descriptors we may not read
+   * either: plausibly the holder, named in a message, never signalled.
    */
   hidden: { pid: number | null } | null;
 }
@@ -131,20 +132,32 @@ function deviceText(dev: number): string {
   return `${major.toString(16).padStart(2, '0')}:${minor.toString(16).padStart(2, '0')}`;
 }
 
-/** The pids /proc/locks names as holding a flock lock on `file` (the process that took it, maybe gone). */
-function lockersListed(file: FileId): number[] {
+/**
+ * Whether /proc/locks lists a flock lock on `file`. Its pid column names the process that took the lock
+ * (a launcher, long gone), so it says that the file is locked, never by whom.
+ */
+function lockListed(file: FileId): boolean {
   let text: string;
   try {
     text = fs.readFileSync('/proc/locks', 'latin1');
   } catch {
-    return [];
+    return false;
   }
   const wanted = `${deviceText(file.dev)}:${file.ino}`;
-  const pids: number[] = [];
-  for (const match of text.matchAll(/^\d+: FLOCK\s+\S+\s+\S+\s+(\d+)\s+(\S+)\s/gm)) {
-    if (match[2] === wanted) pids.push(Number(match[1]));
+  for (const match of text.matchAll(/^\d+: FLOCK\s+\S+\s+\S+\s+\d+\s+(\S+)\s/gm)) {
+    if (match[1] === wanted) return true;
   }
-  return pids;
+  return false;
+}
+
+/** A live process whose descriptors this process may not read (another user's). */
+function isOutOfSight(pid: number): boolean {
+  try {
+    fs.readdirSync(`/proc/${pid}/fd`);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EACCES' && readEntry(pid) !== null;
+  }
 }
 
 /** Who holds `pidfile`'s lock. Throws a DaemonizeError when the pidfile cannot be read (or is a symlink). */
@@ -155,10 +168,8 @@ export function identify(pidfile: string): PidfileIdentity {
   const daemon = chooseDaemon(holders, read.number);
   let hidden: PidfileIdentity['hidden'] = null;
   if (holders.length === 0 && unreadable > 0) {
-    const listed = lockersListed(read.file);
-    if (listed.length > 0) {
-      const alive = read.number !== null && listed.includes(read.number) && readEntry(read.number) !== null;
-      hidden = { pid: alive ? read.number : null };
+    if (lockListed(read.file)) {
+      hidden = { pid: read.number !== null && read.number > 0 && isOutOfSight(read.number) ? read.number : null };
     }
   }
   return {

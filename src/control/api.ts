@@ -82,13 +82,13 @@ export function parseSignal(given: string | number): NodeJS.Signals {
   throw usage(`bad --signal ${JSON.stringify(text)}: expected a signal name (HUP, SIGTERM) or number`);
 }
 
-/** Inspects, turning an unreadable pidfile into LSB's "unknown" (exit 4). */
-export function inspectTarget(target: Target): Inspection {
+/** Inspects; for a status, an unreadable pidfile is LSB's "unknown" (exit status 4), else exit status 1. */
+export function inspectTarget(target: Target, forStatus = false): Inspection {
   const pidfile = pidfileOf(target);
   try {
     return inspect(pidfile);
   } catch (error) {
-    if (!(error instanceof DaemonizeError)) throw error;
+    if (!forStatus || !(error instanceof DaemonizeError)) throw error;
     throw new DaemonizeError(error.message, StatusCode.UNKNOWN as ExitCodeValue, error.code);
   }
 }
@@ -99,7 +99,7 @@ function timeoutOption(options: StopOptions | undefined): number | undefined {
 
 /** The daemon's state, as `--status --json` prints it. Throws (exit status 4) when the pidfile cannot be read. */
 export async function status(target: Target): Promise<DaemonStatus> {
-  return toStatus(inspectTarget(target));
+  return toStatus(inspectTarget(target, true));
 }
 
 /** True when the lock is held and, under a supervisor, the program is running or starting (not paused). */

@@ -26,7 +26,7 @@ export async function runPidfileVerb(verb: Exclude<Verb, 'list'>, pidfile: strin
     case 'running':
       return (await api.running(target)) ? ExitCode.OK : ExitCode.FAILURE;
     case 'status': {
-      const found = api.inspectTarget(target);
+      const found = api.inspectTarget(target, true);
       print(options.json ? JSON.stringify(toStatus(found)) : describeInspection(found));
       return statusCode(found);
     }
