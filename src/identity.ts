@@ -8,21 +8,24 @@
 import * as fs from 'node:fs';
 
 import { DaemonizeError, unable } from './errors';
-import { liveProcesses, readEntry, type ProcessEntry } from './process-table';
+import { readEntry, type ProcessEntry } from './process-table';
 
 const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
 
+/** Exact device and inode numbers (bigint: 64-bit inode numbers do not fit a double). */
 export interface FileId {
-  dev: number;
-  ino: number;
+  dev: bigint;
+  ino: bigint;
 }
 
 export interface PidfileIdentity {
   pidfile: string;
   /** The pidfile's device and inode, or null when there is no pidfile. */
   file: FileId | null;
-  /** Live processes holding the lock, oldest first. */
+  /** Live processes holding the lock, oldest first (only the named one when not `complete`). */
   holders: number[];
+  /** Whether `holders` is every holder, or only the one the pidfile names (enough to answer a status). */
+  complete: boolean;
   /** The one holder to signal (see chooseDaemon), or null: not running. */
   daemon: number | null;
   /** The number written in the pidfile, only when it names a holder. */
@@ -51,7 +54,7 @@ function readPidfile(path: string): { file: FileId; number: number | null } | nu
     throw unable(`read pidfile ${path}`, error);
   }
   try {
-    const stat = fs.fstatSync(fd);
+    const stat = fs.fstatSync(fd, { bigint: true });
     if (!stat.isFile()) throw new DaemonizeError(`unable to read pidfile ${path}: it is not a regular file`, undefined, 'EINVAL');
     const buffer = Buffer.alloc(64);
     const length = fs.readSync(fd, buffer, 0, buffer.length, 0);
@@ -76,28 +79,68 @@ function holdsFlock(pid: number, fd: string): boolean {
 }
 
 function sameFile(pid: number, fd: string, file: FileId): boolean {
+  const stat = fs.statSync(`/proc/${pid}/fd/${fd}`, { bigint: true, throwIfNoEntry: false });
+  return stat !== undefined && stat.ino === file.ino && stat.dev === file.dev;
+}
+
+/** The descriptors of `pid`: 'gone', or 'hidden' when we may not read them (another user's process). */
+function descriptorsOf(pid: number): string[] | 'gone' | 'hidden' {
   try {
-    const stat = fs.statSync(`/proc/${pid}/fd/${fd}`);
-    return stat.ino === file.ino && stat.dev === file.dev;
+    return fs.readdirSync(`/proc/${pid}/fd`);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'gone' : 'hidden';
+  }
+}
+
+/** Whether `pid` holds the lock on `file`; null when its descriptors may not be read. */
+function holds(pid: number, file: FileId): boolean | null {
+  const fds = descriptorsOf(pid);
+  if (fds === 'gone') return false;
+  if (fds === 'hidden') return null;
+  try {
+    return fds.some((fd) => sameFile(pid, fd, file) && holdsFlock(pid, fd));
   } catch {
-    // closed while we looked, or not ours to look at
+    // Gone while we looked (its fd directory vanished under us).
     return false;
   }
 }
 
-/** Live processes holding the lock on `file`, and how many processes' descriptors we could not read. */
+/**
+ * The inode numbers /proc/locks lists with a granted flock lock, or null when it cannot be read. Its device
+ * column is not compared (btrfs subvolumes show another device in stat than here) nor its pid column (the
+ * process that took the lock, maybe long gone): it only tells which files no one can be holding.
+ */
+function flockedInodes(): Set<string> | null {
+  let text: string;
+  try {
+    text = fs.readFileSync('/proc/locks', 'latin1');
+  } catch {
+    return null;
+  }
+  const inodes = new Set<string>();
+  for (const match of text.matchAll(/^\d+: FLOCK\s+\S+\s+\S+\s+\d+\s+[0-9a-f]+:[0-9a-f]+:(\d+)\s/gm)) inodes.add(match[1]);
+  return inodes;
+}
+
+/** Whether the kernel may list a flock lock on `file` (true when /proc/locks cannot tell). */
+function mayBeLocked(file: FileId): boolean {
+  return flockedInodes()?.has(String(file.ino)) ?? true;
+}
+
+/** Live processes holding the lock on `file`, oldest first, and how many processes we could not look into. */
 export function lockHolders(file: FileId): { holders: ProcessEntry[]; unreadable: number } {
+  if (!mayBeLocked(file)) return { holders: [], unreadable: 0 };
   const holders: ProcessEntry[] = [];
   let unreadable = 0;
-  for (const entry of liveProcesses(() => true)) {
-    let fds: string[];
-    try {
-      fds = fs.readdirSync(`/proc/${entry.pid}/fd`);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') unreadable += 1;
-      continue;
-    }
-    if (fds.some((fd) => sameFile(entry.pid, fd, file) && holdsFlock(entry.pid, fd))) holders.push(entry);
+  for (const name of fs.readdirSync('/proc')) {
+    if (name.charCodeAt(0) < 48 || name.charCodeAt(0) > 57) continue;
+    const pid = Number(name);
+    const held = holds(pid, file);
+    if (held === null) unreadable += 1;
+    if (!held) continue;
+    // A zombie has no descriptors; one that died since we looked is not a holder either.
+    const entry = readEntry(pid);
+    if (entry !== null && entry.state !== 'Z' && entry.state !== 'X') holders.push(entry);
   }
   holders.sort((a, b) => a.startTicks - b.startTicks || a.pid - b.pid);
   return { holders, unreadable };
@@ -125,59 +168,38 @@ export function chooseDaemon(holders: ProcessEntry[], number: number | null): nu
   return (top ?? holders[0]).pid;
 }
 
-/** /proc/locks writes a device as MAJOR:MINOR in hex; this is glibc's split of st_dev. */
-function deviceText(dev: number): string {
-  const major = Math.floor(dev / 256) & 0xfff;
-  const minor = (dev & 0xff) | (Math.floor(dev / 4096) & 0xfff00);
-  return `${major.toString(16).padStart(2, '0')}:${minor.toString(16).padStart(2, '0')}`;
+/** A live process whose descriptors this process may not read (another user's). */
+function isOutOfSight(pid: number): boolean {
+  return descriptorsOf(pid) === 'hidden' && readEntry(pid) !== null;
 }
 
 /**
- * Whether /proc/locks lists a flock lock on `file`. Its pid column names the process that took the lock
- * (a launcher, long gone), so it says that the file is locked, never by whom.
+ * Who holds `pidfile`'s lock. With `complete` false, a holder the pidfile names is enough (a status, a
+ * signal: it is the daemon whoever else holds the lock); --stop needs every holder. Throws a DaemonizeError
+ * when the pidfile cannot be read, or is a symbolic link.
  */
-function lockListed(file: FileId): boolean {
-  let text: string;
-  try {
-    text = fs.readFileSync('/proc/locks', 'latin1');
-  } catch {
-    return false;
-  }
-  const wanted = `${deviceText(file.dev)}:${file.ino}`;
-  for (const match of text.matchAll(/^\d+: FLOCK\s+\S+\s+\S+\s+\d+\s+(\S+)\s/gm)) {
-    if (match[1] === wanted) return true;
-  }
-  return false;
-}
-
-/** A live process whose descriptors this process may not read (another user's). */
-function isOutOfSight(pid: number): boolean {
-  try {
-    fs.readdirSync(`/proc/${pid}/fd`);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EACCES' && readEntry(pid) !== null;
-  }
-}
-
-/** Who holds `pidfile`'s lock. Throws a DaemonizeError when the pidfile cannot be read (or is a symlink). */
-export function identify(pidfile: string): PidfileIdentity {
+export function identify(pidfile: string, complete = true): PidfileIdentity {
   const read = readPidfile(pidfile);
-  if (read === null) return { pidfile, file: null, holders: [], daemon: null, named: null, hidden: null };
-  const { holders, unreadable } = lockHolders(read.file);
-  const daemon = chooseDaemon(holders, read.number);
-  let hidden: PidfileIdentity['hidden'] = null;
-  if (holders.length === 0 && unreadable > 0) {
-    if (lockListed(read.file)) {
-      hidden = { pid: read.number !== null && read.number > 0 && isOutOfSight(read.number) ? read.number : null };
+  if (read === null) return { pidfile, file: null, holders: [], complete: true, daemon: null, named: null, hidden: null };
+  const { file, number } = read;
+  if (!complete && number !== null && number > 0 && mayBeLocked(file) && holds(number, file)) {
+    const entry = readEntry(number);
+    if (entry !== null && entry.state !== 'Z' && entry.state !== 'X') {
+      return { pidfile, file, holders: [number], complete: false, daemon: number, named: number, hidden: null };
     }
   }
+  const { holders, unreadable } = lockHolders(file);
+  const daemon = chooseDaemon(holders, number);
+  // Nobody we can see holds it, yet the kernel lists a lock: a process we may not look into does.
+  const hidden = holders.length === 0 && unreadable > 0 && mayBeLocked(file)
+    ? { pid: number !== null && number > 0 && isOutOfSight(number) ? number : null } : null;
   return {
     pidfile,
-    file: read.file,
+    file,
     holders: holders.map((entry) => entry.pid),
+    complete: true,
     daemon,
-    named: daemon !== null && daemon === read.number ? daemon : null,
+    named: daemon !== null && daemon === number ? daemon : null,
     hidden,
   };
 }

@@ -7,7 +7,7 @@ import { native } from '../native';
 
 const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
 
-function same(a: fs.Stats, b: FileId): boolean {
+function same(a: fs.BigIntStats, b: FileId): boolean {
   return a.dev === b.dev && a.ino === b.ino;
 }
 
@@ -20,10 +20,10 @@ export function removeStalePidfile(path: string, expected: FileId): boolean {
     return false;
   }
   try {
-    if (!same(fs.fstatSync(fd), expected)) return false;
+    if (!same(fs.fstatSync(fd, { bigint: true }), expected)) return false;
     // flock works on a read-only descriptor; held only until the close below.
     if (!native.tryLock(fd, false)) return false;
-    if (!same(fs.lstatSync(path), expected)) return false;
+    if (!same(fs.lstatSync(path, { bigint: true }), expected)) return false;
     fs.unlinkSync(path);
     return true;
   } catch {

@@ -64,7 +64,9 @@ export function notRunning(found: Inspection, verb: string): DaemonizeError {
 }
 
 /** Stops the daemon `found` describes; `timeoutSeconds` (see stopTimeoutFor) before SIGKILL. */
-export async function stopInspected(found: Inspection, timeoutSeconds?: number): Promise<StopResult> {
+export async function stopInspected(given: Inspection, timeoutSeconds?: number): Promise<StopResult> {
+  // Every holder: all of them are SIGKILLed, with their sessions, if the daemon outlives the timeout.
+  const found = given.identity.complete ? given : inspect(given.pidfile, true);
   const { identity } = found;
   const what = `stop ${found.name}`;
   if (identity.daemon === null && identity.hidden !== null) throw permissionDenied(what, identity.hidden.pid);
