@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 
 import { DaemonizeError, unable } from './errors';
-import { readEntry, type ProcessEntry } from './process-table';
+import { hasAncestor, readEntry, type ProcessEntry } from './process-table';
 
 const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
 
@@ -146,16 +146,6 @@ export function lockHolders(file: FileId): { holders: ProcessEntry[]; unreadable
   return { holders, unreadable };
 }
 
-/** True when some ancestor of `entry` is in `pids`. */
-function hasAncestorIn(entry: ProcessEntry, pids: Set<number>): boolean {
-  let ppid = entry.ppid;
-  for (let depth = 0; ppid > 1 && depth < 4096; depth++) {
-    if (pids.has(ppid)) return true;
-    ppid = readEntry(ppid)?.ppid ?? 0;
-  }
-  return false;
-}
-
 /**
  * Among several holders (a daemon whose children inherited the descriptor), the daemon is the one the
  * pidfile names if it is a holder, else the top of the holders' tree (the oldest, if several tops).
@@ -164,7 +154,7 @@ export function chooseDaemon(holders: ProcessEntry[], number: number | null): nu
   if (holders.length === 0) return null;
   if (number !== null && holders.some((entry) => entry.pid === number)) return number;
   const pids = new Set(holders.map((entry) => entry.pid));
-  const top = holders.find((entry) => !hasAncestorIn(entry, pids));
+  const top = holders.find((entry) => !hasAncestor(entry, (pid) => pids.has(pid)));
   return (top ?? holders[0]).pid;
 }
 

@@ -74,6 +74,16 @@ export function childrenOf(pid: number): ProcessEntry[] {
   return liveProcesses((entry) => entry.ppid === pid);
 }
 
+/** Whether some ancestor of a process (its parent, grandparent...; never init) satisfies `test`. */
+export function hasAncestor(process: ProcessEntry | number, test: (ancestor: number) => boolean): boolean {
+  let ppid = (typeof process === 'number' ? readEntry(process)?.ppid : process.ppid) ?? 0;
+  for (let depth = 0; ppid > 1 && depth < 4096; depth++) {
+    if (test(ppid)) return true;
+    ppid = readEntry(ppid)?.ppid ?? 0;
+  }
+  return false;
+}
+
 /** The real uid a process runs as, or null when it is gone. */
 export function ownerOf(pid: number): number | null {
   try {

@@ -5,7 +5,7 @@ import { readlinkSync } from 'node:fs';
 import { basename } from 'node:path';
 
 import { identify, type PidfileIdentity } from '../identity';
-import { childrenOf, commandOf, isAlive, startedAt, treeMemory } from '../process-table';
+import { childrenOf, commandOf, hasAncestor, isAlive, startedAt, treeMemory } from '../process-table';
 import { readStatus, statusFileFor } from '../supervisor/status-file';
 
 /** The states of `--status --json`. */
@@ -79,6 +79,12 @@ function looksLikeSupervisor(pid: number): boolean {
   return commandOf(pid)?.[0]?.startsWith('daemonize: supervising') === true;
 }
 
+/** The record's child, while it lives under its supervisor (its child, or an orphan it adopted): not a recycled pid. */
+function recordedChild(record: SupervisorRecord): number | null {
+  const child = record.child;
+  return child !== null && isAlive(child) && hasAncestor(child, (pid) => pid === record.supervisor) ? child : null;
+}
+
 /** The supervisor's program from /proc: its oldest live child. */
 function childFromProc(supervisor: number): number | null {
   const children = childrenOf(supervisor).sort((a, b) => a.startTicks - b.startTicks);
@@ -110,7 +116,7 @@ export function inspect(pidfile: string, complete = false): Inspection {
   const record = pid !== null ? readRecord(pidfile, pid) : null;
   // Another user's daemon: we cannot look inside it, but its record (if readable) still speaks.
   if (identity.daemon === null) {
-    const child = record?.child !== undefined && record.child !== null && isAlive(record.child) ? record.child : null;
+    const child = record !== null ? recordedChild(record) : null;
     const found = record !== null ? supervisedState(record, child) : { state: 'running' as const, running: true };
     return { ...base, ...found, pid, supervised: record !== null ? true : null, record, child, childSource: child !== null ? 'record' : null };
   }
@@ -119,7 +125,7 @@ export function inspect(pidfile: string, complete = false): Inspection {
   let child: number | null;
   let childSource: Inspection['childSource'];
   if (record !== null) {
-    child = record.child !== null && isAlive(record.child) ? record.child : null;
+    child = recordedChild(record);
     childSource = child !== null ? 'record' : null;
   } else {
     child = childFromProc(identity.daemon);
