@@ -68,6 +68,7 @@ describe('the control API', () => {
     await rejectsWith(api.signal({ pidfile }, 'HUP'), 'ENOTRUNNING', 1);
     await rejectsWith(api.stop({ pidfile }, { timeout: 2147484 }), 'EUSAGE', 2);
     await rejectsWith(api.status({}), 'EUSAGE', 2);
+    await rejectsWith(api.status({ name: '../etc' }), 'EUSAGE', 2, /bad --name/);
   });
 
   it('restart gives a supervisor a new child; a plain daemon needs `start`; list shows them all', async () => {

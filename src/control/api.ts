@@ -64,7 +64,14 @@ export function pidfileOf(target: Target): string {
   for (const key of ['pidfile', 'name', 'pidfiles'] as const) {
     if (given[key] !== undefined && typeof given[key] !== 'string') throw usage(`a target's ${key} must be a string`);
   }
-  const path = pidfilePath(given as { pidfile?: string; name?: string; pidfiles?: string }, process.cwd(), process.env);
+  let path: string | undefined;
+  try {
+    path = pidfilePath(given as { pidfile?: string; name?: string; pidfiles?: string }, process.cwd(), process.env);
+  } catch (error) {
+    // A bad name: the CLI's usage error, with the API's stable code.
+    if (error instanceof DaemonizeError && error.exitCode === ExitCode.USAGE) throw usage(error.message);
+    throw error;
+  }
   if (path === undefined) throw usage('a target needs a pidfile or a name');
   return path;
 }
