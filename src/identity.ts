@@ -118,7 +118,7 @@ function flockedInodes(): Set<string> | null {
     return null;
   }
   const inodes = new Set<string>();
-  for (const match of text.matchAll(/^\d+: FLOCK\s+\S+\s+\S+\s+\d+\s+[0-9a-f]+:[0-9a-f]+:(\d+)\s/gm)) inodes.add(match[1]);
+  for (const match of text.matchAll(/^\d+: FLOCK\s+\S+\s+\S+\s+-?\d+\s+[0-9a-f]+:[0-9a-f]+:(\d+)\s/gm)) inodes.add(match[1]);
   return inodes;
 }
 

@@ -142,12 +142,24 @@ describe('honest answers for a supervised daemon', () => {
     assert.equal(json.state, 'running');
     assert.equal(json.child, child);
     assert.equal(json.restarts, null);
-    // The child gone and the record still missing: not running, whatever the lock says.
+    // A record that cannot be written (a directory in its place, as good as a full disk): --restart still
+    // sees the new child, through /proc.
     fs.rmSync(path.join(dir, 'norec.status'));
+    fs.mkdirSync(path.join(dir, 'norec.status'));
+    fs.writeFileSync(path.join(dir, 'norec.status', 'keep'), '');
+    const restart = runCli(['--pidfile', pidfile, '--restart']);
+    assert.equal(restart.status, 0, restart.stderr);
+    const renewed = await api.status({ pidfile });
+    assert.equal(renewed.state, 'running');
+    assert.notEqual(renewed.child, child);
+    assert.equal(proc.stat(renewed.child).ppid, supervisor);
+    const newChild = scratch.track(renewed.child);
+    // The child gone and the record still missing: not running, whatever the lock says.
+    fs.rmSync(path.join(dir, 'norec.status'), { recursive: true });
     process.kill(supervisor, 'SIGSTOP');
     try {
-      process.kill(child, 'SIGKILL');
-      await waitFor(() => !proc.isAlive(child), 'the child to die');
+      process.kill(newChild, 'SIGKILL');
+      await waitFor(() => !proc.isAlive(newChild), 'the child to die');
       assert.equal(runCli(['--pidfile', pidfile, '--running']).status, 1);
       assert.equal((await api.status({ pidfile })).state, 'starting');
     } finally {
