@@ -21,8 +21,11 @@ async function stranger() {
   const token = scratch.token();
   const child = spawn('setsid', ['sleep', `1000.${token}`], { stdio: 'ignore', detached: true });
   child.unref();
-  const [pid] = await waitFor(() => { const found = proc.findByToken(token); return found.length === 1 && found; },
-    'the stranger to start');
+  // setsid(1) may fork first: wait for the sleep itself, leading its own session.
+  const [pid] = await waitFor(() => {
+    const found = proc.findByToken(token).filter((p) => proc.stat(p)?.comm === 'sleep' && proc.stat(p)?.session === p);
+    return found.length === 1 && found;
+  }, 'the stranger to start');
   return scratch.track(pid);
 }
 
@@ -142,7 +145,7 @@ describe('paths', () => {
     fs.symlinkSync(path.join(dir, 'real.pid'), path.join(dir, 'link.pid'));
     const status = runCli(['--pidfile', path.join(dir, 'link.pid'), '--status']);
     assert.equal(status.status, 4);
-    assert.match(status.stderr, /unable to read pidfile .*link\.pid: it is a symbolic link/);
+    assert.match(status.stderr, /^daemonize: fatal: unable to open pidfile .*link\.pid: it is a symbolic link\n$/);
     assert.equal(runCli(['--pidfile', path.join(dir, 'link.pid'), '--stop']).status, 1);
     assert.ok(proc.isAlive(daemon));
   });
@@ -174,6 +177,37 @@ describe('another user', () => {
     assert.equal(asNobody(['--pidfile', pidfile, '--running']).status, 0);
     assert.equal(asNobody(['--pidfile', pidfile, '--status']).status, 0);
     assert.equal(runCli(['--pidfile', path.join(dir, 'sup.pid'), '--stop']).status, 0);
+  });
+});
+
+describe('a pidfile root may not trust', () => {
+  it('root\'s verbs refuse a pidfile another user owns and holds, and signal nothing', async () => {
+    const dir = scratch.dir();
+    fs.chmodSync(dir, 0o755);
+    const pidfile = path.join(dir, 'theirs.pid');
+    const token = scratch.token();
+    fs.writeFileSync(pidfile, '');
+    const nobody = Number(spawnSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).stdout.trim());
+    fs.chownSync(pidfile, nobody, nobody);
+    const holder = spawn('setpriv', ['--reuid', 'nobody', '--regid', 'nogroup', '--clear-groups', 'flock', pidfile, 'sleep', `1000.${token}`],
+      { stdio: 'ignore', detached: true });
+    holder.unref();
+    const [sleeper] = await waitFor(() => { const f = proc.findByToken(token).filter((pid) => proc.stat(pid).comm === 'sleep'); return f.length === 1 && f; },
+      'nobody\'s lock holder');
+    scratch.track(sleeper);
+    scratch.track(proc.stat(sleeper).ppid);
+    const why = `unable to open pidfile ${pidfile}: it is owned by uid ${nobody}, not by root`;
+    for (const verb of [['--stop'], ['--signal', 'TERM'], ['--restart']]) {
+      const result = runCli(['--pidfile', pidfile, ...verb]);
+      assert.equal(result.status, 1, `${verb[0]}: ${result.stderr}`);
+      assert.equal(result.stderr, `daemonize: fatal: ${why}\n`);
+    }
+    const status = runCli(['--pidfile', pidfile, '--status']);
+    assert.equal(status.status, 4);
+    assert.equal(runCli(['--pidfile', pidfile, '--running']).status, 1);
+    const list = runCli(['--pidfiles', dir, '--list']);
+    assert.equal(list.stdout, `theirs: unknown: ${why}\n`);
+    assert.ok(proc.isAlive(sleeper), 'nothing was signalled');
   });
 });
 
@@ -210,9 +244,9 @@ describe('--list', () => {
     const lines = result.stdout.trim().split('\n');
     assert.equal(lines.length, 6, result.stdout);
     assert.match(lines[0], new RegExp(`^alpha: running as pid ${a},`));
-    assert.match(lines[1], /^bad-dir: unknown: unable to read pidfile .*bad-dir\.pid: (it is not a regular file|.*directory)/i);
-    assert.match(lines[2], /^bad-fifo: unknown: unable to read pidfile .*bad-fifo\.pid: it is not a regular file/);
-    assert.match(lines[3], /^bad-link: unknown: unable to read pidfile .*bad-link\.pid: it is a symbolic link/);
+    assert.match(lines[1], /^bad-dir: unknown: unable to open pidfile .*bad-dir\.pid: it is not a regular file$/);
+    assert.match(lines[2], /^bad-fifo: unknown: unable to open pidfile .*bad-fifo\.pid: it is not a regular file$/);
+    assert.match(lines[3], /^bad-link: unknown: unable to open pidfile .*bad-link\.pid: it is a symbolic link$/);
     assert.equal(lines[4], `stale: dead, pidfile ${dir}/stale.pid remains`);
     assert.match(lines[5], new RegExp(`^zulu: running as pid ${z},`));
     const json = runCli(['--pidfiles', dir, '--list', '--json']);

@@ -7,6 +7,7 @@ import { constants } from 'node:os';
 
 import { DaemonizeError } from '../errors';
 import { ExitCode, type ExitCodeValue } from '../exit-codes';
+import { checkPidfileTrust } from '../pidfile';
 import { defaultPidfileDir, pidfilePath } from '../pidfile-location';
 import { knownSignalName } from '../supervisor/exit-description';
 import { checkSeconds } from '../supervisor/supervision-options';
@@ -89,11 +90,20 @@ export function parseSignal(given: string | number): NodeJS.Signals {
   throw usage(`bad --signal ${JSON.stringify(text)}: expected a signal name (HUP, SIGTERM) or number`);
 }
 
+/**
+ * Inspects a pidfile root may trust: not a link, not another user's, not in a directory others may write
+ * (src/pidfile.ts); else another user could hold the lock on a file root then acts on.
+ */
+function trustedInspect(pidfile: string): Inspection {
+  checkPidfileTrust(pidfile);
+  return inspect(pidfile);
+}
+
 /** Inspects; for a status, an unreadable pidfile is LSB's "unknown" (exit status 4), else exit status 1. */
 export function inspectTarget(target: Target, forStatus = false): Inspection {
   const pidfile = pidfileOf(target);
   try {
-    return inspect(pidfile);
+    return trustedInspect(pidfile);
   } catch (error) {
     if (!forStatus || !(error instanceof DaemonizeError)) throw error;
     throw new DaemonizeError(error.message, StatusCode.UNKNOWN as ExitCodeValue, error.code);
@@ -186,7 +196,7 @@ export function inspectDirectory(dir: string): { pidfile: string; found?: Inspec
   return names.map((name) => {
     const pidfile = join(dir, name);
     try {
-      return { pidfile, found: inspect(pidfile) };
+      return { pidfile, found: trustedInspect(pidfile) };
     } catch (error) {
       if (!(error instanceof DaemonizeError)) throw error;
       return { pidfile, error };
