@@ -126,6 +126,19 @@ describe('honest answers for a supervised daemon', () => {
     assert.equal(proc.isAlive(supervisor), false);
   });
 
+  it('--restart of a program that crashes at once says so, without waiting out the timeout', async () => {
+    const dir = scratch.dir();
+    const pidfile = path.join(dir, 'instant.pid');
+    const supervisor = start(pidfile, ['--respawn', '-A', '1', '-L', '30'], ['sh', '-c', 'exit 3']);
+    await waitFor(() => JSON.parse(fs.readFileSync(path.join(dir, 'instant.status'), 'utf8')).state === 'paused', 'the pause');
+    const restart = runCli(['--pidfile', pidfile, '--restart']);
+    assert.equal(restart.status, 1);
+    assert.match(restart.stderr, /^daemonize: fatal: unable to restart instant: its new child ended at once: paused after /);
+    await rejectsWith(api.restart({ pidfile }), 'ENOTRUNNING', 1, /its new child ended at once/);
+    assert.ok(proc.isAlive(supervisor));
+    assert.equal(runCli(['--pidfile', pidfile, '--stop']).status, 0);
+  });
+
   it('without its status record, --status and --running read the supervisor\'s child from /proc', async () => {
     const dir = scratch.dir();
     const pidfile = path.join(dir, 'norec.pid');

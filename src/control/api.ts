@@ -11,7 +11,7 @@ import { checkPidfileTrust } from '../pidfile';
 import { defaultPidfileDir, pidfilePath } from '../pidfile-location';
 import { knownSignalName } from '../supervisor/exit-description';
 import { checkSeconds } from '../supervisor/supervision-options';
-import { StatusCode } from './describe';
+import { describeInspection, StatusCode } from './describe';
 import { inspect, nameOf, toStatus, type DaemonStatus, type Inspection } from './inspect';
 import { permissionDenied, send } from './send';
 import { stopInspected, stopTimeoutFor, SUPERVISOR_MARGIN_SECONDS, type StopResult } from './stop';
@@ -143,15 +143,25 @@ export async function signal(target: Target, signalName: string | number): Promi
   return { name: found.name, pidfile: found.pidfile, pid, signal: name };
 }
 
-/** Waits for a supervisor (still holding the lock) to run a child other than `before`. */
+/**
+ * Waits for a supervisor (still holding the lock) to run a child other than `before`. Fails early when the
+ * supervisor ends, or when its record shows a new start that already ended in a crash-loop pause.
+ */
 async function awaitNewChild(found: Inspection, before: number | null, seconds: number): Promise<number> {
+  const startsBefore = found.record?.restarts ?? null;
   let child: number | null = null;
-  const renewed = await pollUntil(() => {
+  let failed: string | null = null;
+  const settled = await pollUntil(() => {
     const now = inspect(found.pidfile);
     child = now.child;
-    return now.identity.daemon === found.identity.daemon && now.state === 'running' && child !== null && child !== before;
+    if (now.identity.daemon !== found.identity.daemon) failed = 'its supervisor has ended';
+    else if (now.state === 'paused' && startsBefore !== null && (now.record?.restarts ?? 0) > startsBefore) {
+      failed = `its new child ended at once: ${describeInspection(now).replace(`${now.name}: `, '')}`;
+    }
+    return failed !== null || (now.state === 'running' && child !== null && child !== before);
   }, seconds * 1000, 25);
-  if (!renewed || child === null) {
+  if (failed !== null) throw new DaemonizeError(`unable to restart ${found.name}: ${failed}`, ExitCode.FAILURE, 'ENOTRUNNING');
+  if (!settled || child === null) {
     throw new DaemonizeError(`unable to restart ${found.name}: no new child after ${seconds} s`, ExitCode.FAILURE, 'ETIMEDOUT');
   }
   return child;
