@@ -3,8 +3,9 @@
 // cannot lie. Holders are found by the pidfile's (st_dev, st_ino) against what every process's
 // /proc/PID/fd/N points at (stat, not readlink: /var/run/x.pid and /run/x.pid are one file), and a match
 // counts only when the kernel lists a flock lock on that very descriptor (/proc/PID/fdinfo/N), so a
-// process that merely has the file open (a reader, a launcher about to lock) is no holder. Nothing here
-// takes the lock: a probe that did would make a start racing it fail with "already running".
+// process that merely has the file open (a reader, a launcher about to lock) is no holder. /proc/locks
+// only rules out, cheaply, a file nobody holds. Nothing here takes the lock: a probe that did would make a
+// start racing it fail with "already running".
 import * as fs from 'node:fs';
 
 import { DaemonizeError, unable } from './errors';

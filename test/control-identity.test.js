@@ -180,6 +180,31 @@ describe('another user', () => {
   });
 });
 
+describe('a user with its own daemon', () => {
+  it('nobody\'s verbs find nobody\'s daemon by its descriptors and stop it', async () => {
+    const dir = scratch.dir();
+    fs.chmodSync(dir, 0o755);
+    const own = path.join(dir, 'nobody');
+    fs.mkdirSync(own);
+    const nobody = Number(spawnSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).stdout.trim());
+    fs.chownSync(own, nobody, nobody);
+    const pidfile = path.join(own, 'mine.pid');
+    const asNobody = (args) => spawnSync('setpriv', ['--reuid', 'nobody', '--regid', 'nogroup', '--clear-groups', process.execPath, CLI, ...args],
+      { encoding: 'utf8', timeout: 20000, cwd: '/' });
+    const started = asNobody(['--pidfile', pidfile, '--', ...scratch.sleeper()]);
+    assert.equal(started.status, 0, started.stderr);
+    const daemon = scratch.track(readPidfile(pidfile));
+    assert.equal(proc.status(daemon).Uid.split('\t')[0], String(nobody));
+    const status = asNobody(['--pidfile', pidfile, '--status']);
+    assert.equal(status.status, 0, status.stderr);
+    assert.match(status.stdout, new RegExp(`^mine: running as pid ${daemon}, up `));
+    const stop = asNobody(['--pidfile', pidfile, '--stop']);
+    assert.equal(stop.status, 0, stop.stderr);
+    assert.equal(proc.isAlive(daemon), false);
+    assert.equal(fs.existsSync(pidfile), false);
+  });
+});
+
 describe('a pidfile root may not trust', () => {
   it('root\'s verbs refuse a pidfile another user owns and holds, and signal nothing', async () => {
     const dir = scratch.dir();

@@ -82,7 +82,16 @@ export async function stopInspected(given: Inspection, timeoutSeconds?: number):
     killed = true;
     const left = new Set([...liveProcesses(inScope).map((entry) => entry.pid), ...holders.filter(isAlive),
       ...lockHolders(file).holders.map((entry) => entry.pid)]);
-    for (const pid of left) send(pid, 'SIGKILL', what);
+    // Every one of them, even when one may not be killed (EPERM): that one is reported after.
+    let refused: unknown = null;
+    for (const pid of left) {
+      try {
+        send(pid, 'SIGKILL', what);
+      } catch (error) {
+        refused ??= error;
+      }
+    }
+    if (refused !== null) throw refused;
     if (!(await pollUntil(gone, KILL_GRACE_MS))) {
       throw new DaemonizeError(`unable to stop ${found.name}: still running after SIGKILL`, ExitCode.FAILURE, 'ETIMEDOUT');
     }
@@ -90,8 +99,4 @@ export async function stopInspected(given: Inspection, timeoutSeconds?: number):
   // A program that knows nothing of its pidfile leaves it behind.
   removeStalePidfile(found.pidfile, file);
   return { name: found.name, pidfile: found.pidfile, pid: identity.daemon, killed };
-}
-
-export function stopDaemon(pidfile: string, timeoutSeconds?: number): Promise<StopResult> {
-  return stopInspected(inspect(pidfile), timeoutSeconds);
 }
