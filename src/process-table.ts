@@ -105,31 +105,14 @@ export function commandOf(pid: number): string[] | null {
   }
 }
 
-/** Bytes resident in `pid` and all its live descendants (VmRSS, which the kernel counts in kB). */
-export function treeMemory(pid: number): number | null {
-  const all = liveProcesses(() => true);
-  const tree = new Set<number>([pid]);
-  for (let grown = true; grown;) {
-    grown = false;
-    for (const entry of all) {
-      if (!tree.has(entry.pid) && tree.has(entry.ppid)) {
-        tree.add(entry.pid);
-        grown = true;
-      }
-    }
+/** Bytes resident in a process (VmRSS, which the kernel counts in kB), or null when it is gone. */
+export function residentBytes(pid: number): number | null {
+  try {
+    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return null;
   }
-  let kilobytes = 0;
-  let seen = false;
-  for (const member of tree) {
-    try {
-      const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${member}/status`, 'latin1'));
-      if (match) kilobytes += Number(match[1]);
-      seen = true;
-    } catch {
-      // ended while we counted
-    }
-  }
-  return seen ? kilobytes * 1024 : null;
 }
 
 /** kill(2) that counts "already gone" (ESRCH) as done; a negative pid names a process group. */

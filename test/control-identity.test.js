@@ -93,6 +93,30 @@ describe('a stale pidfile naming a live process', () => {
   });
 });
 
+describe('--stop reaches everything the daemon started', () => {
+  it('a grandchild that left the session with setsid, and one that ignores SIGTERM, are gone when --stop returns', async () => {
+    const pidfile = path.join(scratch.dir(), 'tree.pid');
+    const token = scratch.token();
+    const result = runCli(['--pidfile', pidfile, '--', 'sh', '-c',
+      // The grandchild closes its inherited descriptors (the pidfile's among them): no lock holder, and
+      // alone in a new session, it is reachable only as a descendant.
+      `python3 -c 'import os; os.closerange(3, 65536); os.execvp("setsid", ["setsid", "sleep", "1000.${token}1"])' & ` +
+      `sh -c 'trap "" TERM; while :; do sleep 0.1; done # ${token}2' & wait`]);
+    assert.equal(result.status, 0, result.stderr);
+    const daemon = scratch.track(readPidfile(pidfile));
+    const escaped = await waitFor(() => proc.findByToken(`${token}1`).find((pid) => proc.stat(pid).comm === 'sleep' && proc.stat(pid).session === pid),
+      'the grandchild in a session of its own');
+    scratch.track(escaped);
+    assert.notEqual(proc.stat(escaped).session, proc.stat(daemon).session);
+    assert.deepEqual(Object.keys(proc.fds(escaped)).filter((fd) => Number(fd) > 2), [], 'it holds no lock');
+    const stop = runCli(['--pidfile', pidfile, '--stop', '--stop-timeout', '0.5']);
+    assert.equal(stop.status, 0, stop.stderr);
+    assert.equal(proc.isAlive(daemon), false);
+    assert.equal(proc.isAlive(escaped), false, 'the setsid grandchild is stopped too');
+    assert.deepEqual(proc.findByToken(token), []);
+  });
+});
+
 describe('a locked pidfile that names no holder', () => {
   it('0 in the file: --signal HUP reaches the lock holder, not the caller\'s process group', async () => {
     const dir = scratch.dir();

@@ -5,7 +5,8 @@ import { readlinkSync } from 'node:fs';
 import { basename } from 'node:path';
 
 import { identify, type PidfileIdentity } from '../identity';
-import { childrenOf, commandOf, hasAncestor, isAlive, startedAt, treeMemory } from '../process-table';
+import { members } from '../core/process-tree';
+import { childrenOf, commandOf, hasAncestor, isAlive, residentBytes, startedAt } from '../process-table';
 import { readStatus, statusFileFor } from '../supervisor/status-file';
 
 /** The states of `--status --json`. */
@@ -161,6 +162,12 @@ function outputOf(pid: number, fd: number): string | null {
   } catch {
     return null;
   }
+}
+
+/** Bytes resident in `pid` and its live descendants. */
+function treeMemory(pid: number): number | null {
+  const sizes = members({ root: pid, session: null }).map(residentBytes).filter((size) => size !== null);
+  return sizes.length > 0 ? sizes.reduce((sum, size) => sum + size, 0) : null;
 }
 
 function isoOrNull(ms: number | null): string | null {

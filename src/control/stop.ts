@@ -4,6 +4,7 @@
 // own), so nothing survives to hold its port. No holder: nothing is signalled, ever.
 import { DaemonizeError } from '../errors';
 import { ExitCode } from '../exit-codes';
+import { members } from '../core/process-tree';
 import { isHeld, lockHolders, type FileId } from '../identity';
 import { isAlive, liveProcesses, readEntry, type ProcessEntry } from '../process-table';
 import { DEFAULT_STOP_TIMEOUT } from '../supervisor/supervision-options';
@@ -26,7 +27,11 @@ export interface StopResult {
   killed: boolean;
 }
 
-/** Who to wait for: the holders' sessions, or narrower when a session is also ours (a foreground run). */
+/**
+ * Who to wait for, and kill after the timeout: the holders, their descendants (even those that left the
+ * session with setsid), and everyone in the holders' sessions; narrower when a session is also ours (a
+ * foreground run): then the holder's process group. Never this process.
+ */
 function scopeOf(pids: number[]): (entry: ProcessEntry) => boolean {
   const self = readEntry(process.pid);
   const sessions = new Set<number>();
@@ -37,9 +42,9 @@ function scopeOf(pids: number[]): (entry: ProcessEntry) => boolean {
     if (entry.session !== self?.session && entry.session !== 0) sessions.add(entry.session);
     else if (entry.pgrp !== self?.pgrp) groups.add(entry.pgrp);
   }
-  const named = new Set(pids);
+  const family = new Set(pids.flatMap((pid) => members({ root: pid, session: null })));
   return (entry) => entry.pid !== process.pid &&
-    (sessions.has(entry.session) || groups.has(entry.pgrp) || named.has(entry.pid));
+    (sessions.has(entry.session) || groups.has(entry.pgrp) || family.has(entry.pid));
 }
 
 /**
