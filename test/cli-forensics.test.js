@@ -46,6 +46,13 @@ describe('why it died', () => {
     assert.deepEqual(record.command.slice(0, 2), ['sh', '-c']);
     assert.equal(record.stderr, stderr);
     assert.equal(record.stdout, null);
+    // What the verbs print: --status --json carries it whole; the human line in brief.
+    const json = JSON.parse(runCli(['--status', '--json', '--pidfile', d.pidfile]).stdout);
+    assert.deepEqual(json.lastExit, last);
+    assert.deepEqual(json.command, record.command);
+    assert.equal(json.stderr, stderr);
+    assert.equal(json.stdout, null);
+    assert.match(runCli(['--status', '--pidfile', d.pidfile]).stdout, /, last exit: SIGSEGV(, core dumped)?, \d+\.\d s ago/);
   });
 
   it('names who ended it: --restart, then --stop', async () => {

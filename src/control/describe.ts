@@ -1,6 +1,7 @@
 // The human line of --status and --list, and the LSB code --status exits with.
 import { describeDuration } from '../supervisor/exit-description';
 import { startedAt } from '../process-table';
+import type { LastExit } from '../supervisor/forensics';
 import type { Inspection } from './inspect';
 
 /** LSB init-script status codes: 0 running, 1 dead with a pidfile left, 3 not running, 4 unknown. */
@@ -27,6 +28,13 @@ function pauseWords(found: Inspection, now: number): string {
   return `${after}; ${next}`;
 }
 
+/** "last exit: SIGSEGV, core dumped, 3 min 2 s ago" or "last exit: status 1, 4.0 s ago" (the log has the rest). */
+export function lastExitWords(last: LastExit, now: number): string {
+  const how = typeof last.signal === 'string' ? `${last.signal}${last.coreDumped === true ? ', core dumped' : ''}` : `status ${last.code}`;
+  const at = Date.parse(last.at);
+  return `last exit: ${how}${Number.isFinite(at) ? `, ${seconds(now - at)} ago` : ''}`;
+}
+
 export function describeInspection(found: Inspection, now = Date.now()): string {
   const { name } = found;
   if (found.state === 'stopped') return `${name}: not running`;
@@ -43,6 +51,7 @@ export function describeInspection(found: Inspection, now = Date.now()): string 
   const since = r?.started ?? (found.pid !== null ? startedAt(found.pid) : null);
   if (since !== null) parts.push(`up ${seconds(now - since)}`);
   if (r?.restarts != null) parts.push(plural(r.restarts, 'restart'));
+  if (r?.lastExit) parts.push(lastExitWords(r.lastExit, now));
   if (r?.log) parts.push(`log ${r.log}`);
   if (r === null) parts.push('status record missing: read from /proc');
   const details = parts.length > 0 ? `, ${parts.join(', ')}` : '';

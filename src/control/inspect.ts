@@ -7,6 +7,7 @@ import { basename } from 'node:path';
 import { identify, type PidfileIdentity } from '../identity';
 import { members } from '../core/process-tree';
 import { childrenOf, commandOf, hasAncestor, isAlive, residentBytes, startedAt } from '../process-table';
+import type { LastExit } from '../supervisor/forensics';
 import { readStatus, statusFileFor } from '../supervisor/status-file';
 
 /** The states of `--status --json`. */
@@ -24,7 +25,11 @@ export interface SupervisorRecord {
   pausedUntil: number | null;
   stopTimeout: number | null;
   log: string | null;
-  lastExit: unknown;
+  lastExit: LastExit | null;
+  /** The program as started, and its output files; null in a record from before they were kept. */
+  command: string[] | null;
+  stdout: string | null;
+  stderr: string | null;
 }
 
 export interface Inspection {
@@ -71,7 +76,10 @@ export function readRecord(pidfile: string, supervisor: number): SupervisorRecor
     pausedUntil: numberOrNull(r.pausedUntil),
     stopTimeout: numberOrNull(r.stopTimeout),
     log: typeof r.log === 'string' ? r.log : null,
-    lastExit: r.lastExit ?? null,
+    lastExit: typeof r.lastExit === 'object' && r.lastExit !== null ? r.lastExit as LastExit : null,
+    command: Array.isArray(r.command) && r.command.every((word) => typeof word === 'string') ? r.command as string[] : null,
+    stdout: typeof r.stdout === 'string' ? r.stdout : null,
+    stderr: typeof r.stderr === 'string' ? r.stderr : null,
   };
 }
 
@@ -151,7 +159,7 @@ export interface DaemonStatus {
   stdout: string | null;
   stderr: string | null;
   log: string | null;
-  lastExit: unknown;
+  lastExit: LastExit | null;
 }
 
 /** Where descriptor `fd` of `pid` writes, when it is a file with a path (not /dev/null, a pipe, a socket). */
@@ -188,9 +196,10 @@ export function toStatus(found: Inspection): DaemonStatus {
     restarts: found.record?.restarts ?? null,
     ready: null,
     memory: program !== null ? treeMemory(program) : null,
-    command: program !== null ? commandOf(program) : null,
-    stdout: program !== null ? outputOf(program, 1) : null,
-    stderr: program !== null ? outputOf(program, 2) : null,
+    // A supervisor's record knows the command as started and its files even when no child runs.
+    command: found.record?.command ?? (program !== null ? commandOf(program) : null),
+    stdout: found.record?.command ? found.record.stdout : program !== null ? outputOf(program, 1) : null,
+    stderr: found.record?.command ? found.record.stderr : program !== null ? outputOf(program, 2) : null,
     log: found.record?.log ?? null,
     lastExit: found.record?.lastExit ?? null,
   };
