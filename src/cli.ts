@@ -23,6 +23,7 @@ interface CliOptions extends DaemonOptions {
   limit?: string;
   errlog?: string;
   childPidfile?: string;
+  onExit?: string;
   stopTimeout?: string;
   running?: boolean;
   status?: boolean;
@@ -35,7 +36,7 @@ interface CliOptions extends DaemonOptions {
 }
 
 const VERB_FLAGS = ['running', 'status', 'stop', 'restart', 'signal', 'list'] as const;
-const RESPAWN_ONLY = ['acceptable', 'attempts', 'delay', 'limit', 'errlog', 'childPidfile'] as const;
+const RESPAWN_ONLY = ['acceptable', 'attempts', 'delay', 'limit', 'errlog', 'childPidfile', 'onExit'] as const;
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
@@ -67,6 +68,7 @@ export function buildCommand(): Command {
     .option('-M, --limit <n>', 'with -r: pauses before giving up, 0 for never (default: 0)')
     .option('-l, --errlog <file>', 'with -r: the supervisor\'s event log (default: see below)')
     .option('--child-pidfile <file>', 'with -r: the pidfile a program that forks itself away writes; follow that pid')
+    .option('--on-exit <command>', 'with -r: run `sh -c command` after each end of the program (DAEMONIZE_* variables)')
     .option('--stop-timeout <seconds>', 'seconds from SIGTERM to SIGKILL when stopping (default: 10)')
     .option('--running', 'exit 0 if the daemon is running, 1 if not')
     .option('--status', 'print the daemon\'s state; exit with an LSB status code')
@@ -132,7 +134,7 @@ function runVerb(verb: (typeof VERB_FLAGS)[number], options: CliOptions, setting
 function passThroughFlags(options: CliOptions): string[] {
   const flags: string[] = [];
   const valued: [keyof CliOptions, string][] = [['umask', '--umask'], ['user', '--user'], ['acceptable', '--acceptable'],
-    ['attempts', '--attempts'], ['delay', '--delay'], ['limit', '--limit'], ['stopTimeout', '--stop-timeout']];
+    ['attempts', '--attempts'], ['delay', '--delay'], ['limit', '--limit'], ['stopTimeout', '--stop-timeout'], ['onExit', '--on-exit']];
   for (const [key, flag] of valued) if (options[key] !== undefined) flags.push(flag, String(options[key]));
   for (const entry of options.env ?? []) flags.push('--env', entry);
   if (options.errlog !== undefined) flags.push('--errlog', resolve(options.errlog));

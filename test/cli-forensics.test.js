@@ -116,3 +116,72 @@ describe('the OOM killer', () => {
     assert.equal(runCli(['--stop', '--pidfile', d.pidfile]).status, 0);
   });
 });
+
+describe('--on-exit', () => {
+  /** A hook that records its DAEMONIZE_* environment, its uid, its tail file and that file's directory. */
+  function recordingHook(dir) {
+    const at = (what) => `${dir}/${what}-$DAEMONIZE_CHILD_PID`;
+    // The environment last, renamed into place: once it is there, so is the rest.
+    return `id -u > ${at('uid')}; cp "$DAEMONIZE_STDERR_TAIL" ${at('tail')}; stat -c '%a %U' "$(dirname "$DAEMONIZE_STDERR_TAIL")" > ${at('dir')}; `
+      + `env | grep ^DAEMONIZE_ | sort > ${at('env')}.tmp; mv ${at('env')}.tmp ${at('env')}`;
+  }
+
+  function readEnv(file) {
+    return Object.fromEntries(fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  }
+
+  it('runs after each end with the end in DAEMONIZE_* variables and the last lines in a private file, removed after', async () => {
+    const dir = scratch.dir();
+    const stderr = path.join(dir, 'app.err');
+    const marker = path.join(dir, 'ran-once');
+    const program = ['sh', '-c', `[ -e ${marker} ] && exec ${scratch.sleeper().join(' ')}; touch ${marker}; echo 'disk on fire' >&2; exit 3`];
+    const d = supervise(scratch, ['--stderr', stderr, '--on-exit', recordingHook(dir)], program, dir);
+    const envOf = (pid) => path.join(dir, `env-${pid}`);
+    const first = await waitFor(() => d.readStatus()?.lastExit && d.readStatus(), 'the first end');
+    const crashed = Number(/pid (\d+)/.exec(first.lastExit.reason)[1]);
+    await waitFor(() => fs.existsSync(envOf(crashed)), 'the hook\'s record', 10000);
+    const env = readEnv(envOf(crashed));
+    assert.equal(env.DAEMONIZE_NAME, 'app');
+    assert.equal(env.DAEMONIZE_PIDFILE, d.pidfile);
+    assert.equal(env.DAEMONIZE_CHILD_PID, String(crashed));
+    assert.equal(env.DAEMONIZE_EXIT_CODE, '3');
+    assert.equal(env.DAEMONIZE_EXIT_SIGNAL, '');
+    assert.equal(env.DAEMONIZE_REASON, first.lastExit.reason);
+    assert.match(env.DAEMONIZE_REASON, /^sh \(pid \d+\) exited with status 3 after/);
+    assert.match(env.DAEMONIZE_UPTIME, /^\d+$/);
+    assert.equal(env.DAEMONIZE_RESTARTS, '0');
+    assert.equal(fs.readFileSync(path.join(dir, `tail-${crashed}`), 'utf8'), 'disk on fire\n');
+    assert.equal(fs.readFileSync(path.join(dir, `dir-${crashed}`), 'utf8').trim(), '700 root');
+    await waitFor(() => !fs.existsSync(path.dirname(env.DAEMONIZE_STDERR_TAIL)), 'the private directory to be removed');
+    // The hook is no part of the service: the successor runs, and a stop waits for the last end's hook.
+    const second = await waitFor(() => { const s = d.readStatus(); return s?.child && s.state === 'running' && s.child; }, 'the successor');
+    scratch.track(second);
+    assert.equal(runCli(['--stop', '--pidfile', d.pidfile]).status, 0);
+    const last = readEnv(envOf(second));
+    assert.equal(last.DAEMONIZE_EXIT_SIGNAL, 'SIGTERM');
+    assert.equal(last.DAEMONIZE_EXIT_CODE, '');
+    assert.equal(last.DAEMONIZE_RESTARTS, '1');
+    assert.match(last.DAEMONIZE_REASON, /stopped by SIGTERM to the supervisor \(--stop\); stopping$/);
+  });
+
+  it('runs as --user; a failing hook is logged, a hanging one killed after --stop-timeout, and the service lives on', async (t) => {
+    if (process.getuid() !== 0) return t.skip('needs root for --user');
+    const dir = scratch.dir();
+    fs.chmodSync(dir, 0o711); // nobody passes through to out/, and writes nothing else
+    const out = path.join(dir, 'out');
+    fs.mkdirSync(out, { mode: 0o777 });
+    fs.chmodSync(out, 0o777);
+    const events = path.join(dir, 'events.log');
+    const hook = `${recordingHook(out)}; [ "$DAEMONIZE_RESTARTS" = 0 ] && exit 5; exec sleep 1000.${scratch.token()}`;
+    const d = supervise(scratch, ['--user', 'nobody', '--errlog', events, '--stop-timeout', '1', '--acceptable', '0', '--on-exit', hook],
+      ['sh', '-c', 'sleep 0.3; exit 1'], dir);
+    await waitFor(() => d.logLines().some((l) => /on-exit hook \(pid \d+\) exited with status 5$/.test(l)), 'the failure logged', 10000);
+    await waitFor(() => d.logLines().some((l) => /on-exit hook \(pid \d+\) still running after 1 s: sending SIGKILL$/.test(l)), 'the hang cut short', 10000);
+    const uids = fs.readdirSync(out).filter((f) => f.startsWith('uid-')).map((f) => fs.readFileSync(path.join(out, f), 'utf8').trim());
+    assert.ok(uids.length >= 2 && uids.every((u) => u === '65534'), uids.join(','));
+    const dirs = fs.readdirSync(out).filter((f) => f.startsWith('dir-')).map((f) => fs.readFileSync(path.join(out, f), 'utf8').trim());
+    assert.ok(dirs.every((x) => x === '700 nobody'), dirs.join(','));
+    assert.ok(proc.isAlive(d.supervisor));
+    assert.equal(runCli(['--stop', '--pidfile', d.pidfile]).status, 0);
+  });
+});

@@ -22,6 +22,8 @@ export interface SupervisorConfig {
   inheritStdio: boolean;
   policy: RestartPolicySettings;
   stopTimeout: number;
+  /** --on-exit: a shell command run after each end of the program (src/supervisor/on-exit.ts). */
+  onExit?: string;
   /** --child-pidfile: where a program that forks itself away writes the pid of the process to follow. */
   childPidfile?: string;
   pidfile?: string;

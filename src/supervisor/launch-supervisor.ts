@@ -23,6 +23,8 @@ export interface SupervisionSettings {
   errlog?: string;
   /** --child-pidfile: the pid of the process a self-daemonizing program forks away as. */
   childPidfile?: string;
+  /** --on-exit: a shell command run after each end of the program. */
+  onExit?: string;
 }
 
 const SUPERVISOR_MAIN = join(__dirname, 'main.js');
@@ -51,6 +53,7 @@ export function supervisorConfig(command: string[], settings: Settings, supervis
     policy: supervision.policy,
     stopTimeout: supervision.stopTimeout,
     childPidfile: supervision.childPidfile,
+    onExit: supervision.onExit,
     pidfile: settings.pidfile,
     statusFile: settings.pidfile === undefined ? undefined : statusFileFor(settings.pidfile),
     errlog: supervision.errlog,

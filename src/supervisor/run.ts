@@ -2,6 +2,7 @@
 // the status file and the event log, wired into the driver (driver.ts) as its World. Used in the
 // foreground (`-f -r`) and by the daemonized supervisor.
 import { closeSync, writeSync } from 'node:fs';
+import { basename } from 'node:path';
 
 import { DaemonizeError, describe } from '../errors';
 import { ExitCode } from '../exit-codes';
@@ -16,6 +17,7 @@ import type { SupervisorConfig } from './config';
 import { SupervisorDriver, type SupervisorStatus } from './driver';
 import { EventLog } from './event-log';
 import { Forensics, type LastExit } from './forensics';
+import { ExitHook } from './on-exit';
 import { FORWARDED_SIGNALS } from './machine';
 import { endedElsewhere, identify, isOwnDescendant, ownChildren, ownDescendants } from './process-tree';
 import { removeStatus, writeStatus } from './status-file';
@@ -102,6 +104,19 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
   let firstSpawn = true;
   const forensics = new Forensics();
   let lastExit: LastExit | null = null;
+  const hook = config.onExit === undefined ? null : new ExitHook({
+    command: config.onExit, name: config.pidfile !== undefined ? basename(config.pidfile).replace(/\.pid$/, '') : config.label, pidfile: config.pidfile,
+    plan: config.plan, stopTimeout: config.stopTimeout,
+  }, {
+    spawn: (plan) => native.spawn(plan),
+    kill: signalQuietly,
+    setTimer: (callback, ms) => setTimeout(callback, ms),
+    clearTimer: (timer) => clearTimeout(timer as NodeJS.Timeout),
+    log: (line) => log.write(line),
+    output: () => log.descriptor,
+  });
+  // A running hook is no part of the service: drains neither wait for it nor take it for an heir.
+  const notHook = (pid: number): boolean => hook === null || !hook.owns(pid);
   const refusedLog: OnRefused = (message) => log.write(`${message}: the program's stream goes to /dev/null instead`);
   const started = Date.now();
   const ownPidfile = pidfile ?? (config.pidfile !== undefined && config.lockFd !== undefined
@@ -124,8 +139,8 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
       return spawnChild(config, forensics, onRefused);
     },
     kill: signalQuietly,
-    descendants: ownDescendants,
-    heirs: ownChildren,
+    descendants: () => ownDescendants().filter(notHook),
+    heirs: () => ownChildren().filter(notHook),
     namedChild: () => namedChild(config),
     identify,
     endedElsewhere,
@@ -139,6 +154,7 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
       const words = explained.lastWords;
       log.write(words.length > 0 ? `${explained.sentence}; its last words in ${config.stderr}:` : explained.sentence);
       for (const line of words) log.write(`  > ${line}`);
+      hook?.fire(end, explained);
     },
     status: statusWriter(config, started, log, () => lastExit),
     reopenLog: () => {
@@ -151,15 +167,21 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
       }
     },
     finish: (code) => {
-      letGo();
-      if (config.statusFile !== undefined) removeStatus(config.statusFile);
-      ownPidfile?.remove();
-      onFinish(code);
+      // The last end's hook runs to its end (--stop-timeout at most): the supervisor's exit would kill it.
+      const end = (): void => {
+        letGo();
+        if (config.statusFile !== undefined) removeStatus(config.statusFile);
+        ownPidfile?.remove();
+        onFinish(code);
+      };
+      if (hook !== null) hook.settle(end);
+      else end();
     },
   }, { label: config.label, policy: config.policy, stopTimeout: config.stopTimeout });
 
   const reap = (): void => {
     for (let ended = native.waitpid(-1, false); ended !== null; ended = native.waitpid(-1, false)) {
+      if (hook?.reaped(ended.pid, ended.code, ended.signal)) continue;
       driver.reaped(ended.pid, ended.code, ended.signal, ended.core);
     }
     driver.reapedAll();

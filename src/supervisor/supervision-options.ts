@@ -22,6 +22,7 @@ export interface SupervisionOptions {
   stopTimeout?: string | number;
   errlog?: string;
   childPidfile?: string;
+  onExit?: string;
 }
 
 function number(option: string, value: string | number | undefined, fallback: number, integer: boolean, min: number): number {
@@ -40,6 +41,14 @@ export function checkSeconds(option: string, value: string | number, min: number
   return number(option, value, 0, false, min);
 }
 
+function onExitCommand(command: string | undefined): string | undefined {
+  if (command === undefined) return undefined;
+  if (typeof command !== 'string' || command.trim() === '' || command.includes('\0')) {
+    throw new DaemonizeError(`bad --on-exit ${JSON.stringify(command)}: expected a shell command`, ExitCode.USAGE, 'EUSAGE');
+  }
+  return command;
+}
+
 export function settleSupervision(options: SupervisionOptions, baseDir: string): SupervisionSettings {
   return {
     policy: {
@@ -51,5 +60,6 @@ export function settleSupervision(options: SupervisionOptions, baseDir: string):
     stopTimeout: number('--stop-timeout', options.stopTimeout, DEFAULT_STOP_TIMEOUT, false, 0),
     errlog: options.errlog === undefined ? undefined : resolve(baseDir, options.errlog),
     childPidfile: options.childPidfile === undefined ? undefined : resolve(baseDir, options.childPidfile),
+    onExit: onExitCommand(options.onExit),
   };
 }
