@@ -32,10 +32,13 @@ interface CliOptions extends DaemonOptions {
   signal?: string;
   list?: boolean;
   json?: boolean;
+  logs?: boolean;
+  follow?: boolean;
+  lines?: string;
   systemdUnit?: string;
 }
 
-const VERB_FLAGS = ['running', 'status', 'stop', 'restart', 'signal', 'list'] as const;
+const VERB_FLAGS = ['running', 'status', 'stop', 'restart', 'signal', 'list', 'logs'] as const;
 const RESPAWN_ONLY = ['acceptable', 'attempts', 'delay', 'limit', 'errlog', 'childPidfile', 'onExit'] as const;
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -77,6 +80,9 @@ export function buildCommand(): Command {
     .option('--signal <signal>', 'send the daemon a signal (name or number)')
     .option('--list', 'list every pidfile in the pidfile directory with its state')
     .option('--json', 'with --status or --list: print JSON objects (keys in README)')
+    .option('--logs', 'print the last lines of the daemon\'s stdout, stderr and event log files')
+    .option('--lines <n>', 'with --logs: how many lines of each file (default: 20)')
+    .option('--follow', 'with --logs: then print what they gain, across renames, until interrupted')
     .option('--systemd-unit <name>', 'print a systemd unit file that runs this command line, and exit')
     .version(version(), '-V, --version', 'print the version and exit')
     .helpOption('-h, --help', 'print this help and exit')
@@ -112,6 +118,7 @@ function print(line: string): void {
 function runVerb(verb: (typeof VERB_FLAGS)[number], options: CliOptions, settings: Settings, words: string[]): Promise<number> | number {
   const verbs = require('./control/verbs') as typeof import('./control/verbs');
   if (options.json && verb !== 'status' && verb !== 'list') throw usage(`--json goes with --status or --list, not --${verb}`);
+  if (verb === 'logs') return runLogs(options, settings, words);
   if (verb === 'list') {
     const { defaultPidfileDir } = require('./pidfile-location') as typeof import('./pidfile-location');
     const dir = settings.pidfile !== undefined ? dirname(settings.pidfile)
@@ -128,6 +135,32 @@ function runVerb(verb: (typeof VERB_FLAGS)[number], options: CliOptions, setting
     stopTimeout, signal: options.signal, json: options.json,
     start: words.length > 0 ? () => start(options, settings, words) : undefined,
   }, print);
+}
+
+/** --logs [--lines N] [--follow]: the daemon's files, found from its record or the options given. */
+function runLogs(options: CliOptions, settings: Settings, words: string[]): Promise<number> | number {
+  if (settings.pidfile === undefined) throw usage('--logs needs --name or --pidfile');
+  if (words.length > 0) throw usage('--logs takes no command');
+  const lines = options.lines === undefined ? undefined : Number(options.lines);
+  if (lines !== undefined && !(/^\d+$/.test(options.lines as string) && lines <= 1000000)) {
+    throw usage(`bad --lines ${JSON.stringify(options.lines)}: expected a whole number from 0 to 1000000`);
+  }
+  const logs = require('./control/logs') as typeof import('./control/logs');
+  const paths = logs.logPaths(settings.pidfile, {
+    stdout: settings.stdout, stderr: settings.stderr, errlog: options.errlog === undefined ? undefined : resolve(options.errlog),
+  });
+  if (paths.length === 0) {
+    throw new DaemonizeError(`unable to find the logs of ${settings.pidfile}: no status record names them; give --stdout, --stderr, --output or --errlog`);
+  }
+  const write = (text: string): void => {
+    process.stdout.write(text);
+  };
+  // Opened once: --follow goes on from exactly where the tails end.
+  const files = logs.openLogs(paths);
+  logs.printTails(files, lines ?? logs.DEFAULT_LINES, write);
+  if (options.follow) return logs.follow(files, write);
+  logs.closeLogs(files);
+  return ExitCode.OK;
 }
 
 /** The flags a unit file passes through as given: everything but paths, which go in absolute. */
@@ -204,6 +237,7 @@ export function main(argv: string[]): void {
   try {
     const verbs = VERB_FLAGS.filter((name) => options[name] !== undefined);
     if (verbs.length > 1) throw usage(`--${verbs[0]} and --${verbs[1]} cannot be used together`);
+    if ((options.follow || options.lines !== undefined) && verbs[0] !== 'logs') throw usage(`--${options.follow ? 'follow' : 'lines'} goes with --logs`);
     // --list reads a whole directory of pidfiles: --pidfiles without --name is its normal use.
     const settings = settle(verbs[0] === 'list' ? { ...options, pidfiles: undefined } : options, process.cwd(), process.env);
     if (verbs.length === 1) {

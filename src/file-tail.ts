@@ -1,16 +1,15 @@
 // The end of a file, read with one bounded read: a dead child's last words, `--logs`. Never the whole file.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { fstatSync, readSync } from 'node:fs';
 
 /** Enough for 10 long lines; a log's tail is read in one read of at most this. */
 export const TAIL_BYTES = 16384;
 
 /**
  * The text between `from` (a byte offset; earlier bytes are not ours) and the end of the file open on
- * `fd`, at most `maxBytes` of it. A file truncated below `from` (copytruncate) is read from its start.
+ * `fd` (or `size`), at most `maxBytes` of it. A file truncated below `from` (copytruncate) is read from its start.
  * When the read starts inside a line, that partial first line is dropped.
  */
-export function readTailText(fd: number, from = 0, maxBytes = TAIL_BYTES): string {
-  const size = fstatSync(fd).size;
+export function readTailText(fd: number, from = 0, maxBytes = TAIL_BYTES, size = fstatSync(fd).size): string {
   const floor = size < from ? 0 : from;
   const start = Math.max(floor, size - maxBytes);
   if (size <= start) return '';
@@ -33,14 +32,4 @@ export function lastLines(text: string, count: number): string[] {
 /** Bytes to read for `count` lines: 1 KiB a line, at least TAIL_BYTES, at most 8 MiB. */
 export function bytesForLines(count: number): number {
   return Math.min(Math.max(TAIL_BYTES, count * 1024), 8 * 1024 * 1024);
-}
-
-/** Opens `path` read-only and reads its last `count` lines. */
-export function readFileTail(path: string, count: number): string[] {
-  const fd = openSync(path, 'r');
-  try {
-    return lastLines(readTailText(fd, 0, bytesForLines(count)), count);
-  } finally {
-    closeSync(fd);
-  }
 }
