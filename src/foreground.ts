@@ -8,11 +8,12 @@ import { explainSpawnFailure, acquirePidfile, basePlan } from './launch';
 import { FOREGROUND_ENV } from './library/foreground';
 import { native } from './native';
 import type { Pidfile } from './pidfile';
-import { resolveProgram } from './program';
+import { resolveProgramFor } from './program';
 import type { Settings } from './settings';
 import { closeStdio, openStdio, removeCreated } from './stdio';
 import { supervisorConfig, type SupervisionSettings } from './supervisor/launch-supervisor';
 import { runSupervisor } from './supervisor/run';
+import { verbose } from './verbose';
 
 export interface ForegroundChoices {
   /** Only what the user asked for changes in the foreground: no chdir to /, no umask, unless given. */
@@ -39,7 +40,7 @@ function takePidfile(settings: Settings): Pidfile | undefined {
 /** Replaces this process with the program. Returns only by throwing. */
 export function execForeground(command: string[], given: Settings, choices: ForegroundChoices, baseDir = process.cwd()): never {
   const settings = foregroundSettings(given);
-  const file = resolveProgram(command[0], settings.env.PATH, baseDir);
+  const file = resolveProgramFor(command[0], settings, baseDir);
   const pidfile = takePidfile(settings);
   const stdio = openStdio(settings.stdout, settings.stderr, settings.user);
   const fds = stdio.fds;
@@ -47,6 +48,7 @@ export function execForeground(command: string[], given: Settings, choices: Fore
   if (settings.stdout === undefined) fds[1] = 1;
   if (settings.stderr === undefined) fds[2] = 2;
   const plan = basePlan(file, command, settings);
+  verbose(`exec ${file} in place of pid ${process.pid}`);
   try {
     native.spawn({
       ...plan,
@@ -71,7 +73,7 @@ export function execForeground(command: string[], given: Settings, choices: Fore
 export function superviseForeground(command: string[], given: Settings, choices: ForegroundChoices,
   supervision: SupervisionSettings, exit: (code: number) => void, baseDir = process.cwd()): void {
   const settings = foregroundSettings(given);
-  const file = resolveProgram(command[0], settings.env.PATH, baseDir);
+  const file = resolveProgramFor(command[0], settings, baseDir);
   const config = supervisorConfig(command, settings, supervision, file, true);
   if (!choices.chdirGiven) config.plan.cwd = undefined;
   if (!choices.umaskGiven) config.plan.umask = undefined;

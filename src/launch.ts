@@ -7,16 +7,21 @@ import { ExitCode } from './exit-codes';
 import { isSystemError, native, type SpawnPlan } from './native';
 import { Pidfile } from './pidfile';
 import { defaultPidfileDir, ensurePidfileDir } from './pidfile-location';
-import { resolveProgram } from './program';
+import { resolveProgramFor } from './program';
 import type { Settings } from './settings';
+import { verbose } from './verbose';
 import { closeStdio, openStdio, removeCreated } from './stdio';
 
 /** Says what a failed step of the fork-to-exec path means for the user, with the exit code to match. */
-export function explainSpawnFailure(error: unknown, settings: Pick<Settings, 'cwd' | 'user'>, program: string): DaemonizeError {
+export function explainSpawnFailure(error: unknown, settings: Pick<Settings, 'cwd' | 'user' | 'root'>, program: string): DaemonizeError {
   if (!isSystemError(error)) return error instanceof DaemonizeError ? error : unable('start the daemon', error);
   switch (error.syscall) {
     case 'chdir':
       return unable(`chdir to ${settings.cwd}`, error);
+    case 'chroot':
+      return unable(`chroot to ${settings.root ?? '?'}`, error);
+    case 'setrlimit':
+      return unable('set the core-file limit', error);
     case 'setgroups':
     case 'setgid':
     case 'setuid':
@@ -37,6 +42,8 @@ export function basePlan(file: string, command: string[], settings: Settings): O
     cwd: settings.cwd,
     umask: settings.umask,
     ids: settings.user && { uid: settings.user.uid, gid: settings.user.gid, groups: settings.user.groups },
+    rlimitCore: settings.rlimitCore,
+    root: settings.root,
   };
 }
 
@@ -46,16 +53,20 @@ export function acquirePidfile(settings: Settings): Pidfile | undefined {
   if (settings.name !== undefined && dir === defaultPidfileDir(process.env, process.getuid?.() ?? 0)) {
     ensurePidfileDir(dir);
   }
-  return Pidfile.acquire(settings.pidfile);
+  const pidfile = Pidfile.acquire(settings.pidfile);
+  verbose(`pidfile ${settings.pidfile} locked`);
+  return pidfile;
 }
 
 /** Starts `command` as a daemon and returns its pid. Throws a DaemonizeError and leaves nothing behind. */
 export function launchDaemon(command: string[], settings: Settings, baseDir = process.cwd()): number {
-  const file = resolveProgram(command[0], settings.env.PATH, baseDir);
+  const file = resolveProgramFor(command[0], settings, baseDir);
+  verbose(`program ${file}`);
   const pidfile = acquirePidfile(settings);
   let stdio;
   try {
     stdio = openStdio(settings.stdout, settings.stderr, settings.user);
+    verbose(`stdout ${settings.stdout ?? '/dev/null'}, stderr ${settings.stderr ?? '/dev/null'}`);
     let pid: number;
     try {
       pid = native.spawn({
@@ -68,7 +79,9 @@ export function launchDaemon(command: string[], settings: Settings, baseDir = pr
       throw explainSpawnFailure(error, settings, command[0]);
     }
     try {
+      verbose(`daemon started: pid ${pid}, in ${settings.cwd}${settings.root === undefined ? '' : ` under the root ${settings.root}`}`);
       pidfile?.write(pid);
+      if (pidfile) verbose(`pidfile ${settings.pidfile} holds ${pid}`);
     } catch (error) {
       // A daemon nobody can find or stop is worse than none: take it back down.
       process.kill(pid, 'SIGKILL');

@@ -10,9 +10,10 @@ import { acquirePidfile, basePlan } from '../launch';
 import { native } from '../native';
 import { besidePidfile } from '../pidfile-location';
 import { signalQuietly } from '../process-table';
-import { resolveProgram } from '../program';
+import { resolveProgramFor } from '../program';
 import type { Settings } from '../settings';
 import { openForAppend } from '../stdio';
+import { verbose } from '../verbose';
 import { SUPERVISOR_CONFIG_ENV, type StartReport, type SupervisorConfig } from './config';
 import type { RestartPolicySettings } from './restart-policy';
 import { statusFileFor } from './status-file';
@@ -73,7 +74,7 @@ export function launchSupervisor(command: string[], settings: Settings, supervis
   if (settings.pidfile === undefined) {
     throw new DaemonizeError('--respawn needs --pidfile or --name (a supervisor nobody can find cannot be stopped)', ExitCode.USAGE);
   }
-  const file = resolveProgram(command[0], settings.env.PATH, baseDir);
+  const file = resolveProgramFor(command[0], settings, baseDir);
   const errlog = supervision.errlog ?? defaultErrlog(settings);
   const config = supervisorConfig(command, settings, { ...supervision, errlog }, file, false);
   const pidfile = acquirePidfile(settings) as NonNullable<ReturnType<typeof acquirePidfile>>;
@@ -111,6 +112,7 @@ export function launchSupervisor(command: string[], settings: Settings, supervis
       throw new DaemonizeError(`unable to start ${command[0]}: the supervisor died before starting it (see ${errlog})`);
     }
     if (!reply.ok) throw new DaemonizeError(reply.message, reply.exitCode as ExitCodeValue);
+    verbose(`supervisor pid ${pid} started ${file} as pid ${reply.child}; its event log is ${errlog}`);
     return pid;
   } catch (error) {
     pidfile.remove();
