@@ -1,9 +1,9 @@
 // The profile file's grammar (libslack daemon.conf's shape), pure: text in, entries out, no I/O.
-//   # a comment (at the start of a line, or after white space, outside double quotes)
+//   # a comment (at the start of a line, or after white space, outside double quotes), to the line's end
 //   VAR=value                       a variable for $VAR, ${VAR} in later lines (and later files)
 //   * option,option=value,...       options for every daemon
 //   NAME option,option=value,...    options for `daemonize --name NAME`
-// A line ending in a backslash continues on the next. Options are the long options without "--"; a value
+// A line ending in a backslash (before any comment) continues on the next. Options are the long options without "--"; a value
 // may be double-quoted (then it may hold commas; \" and \\ inside). Values are expanded: $VAR and ${VAR}
 // (the file's variables, else the caller's environment; an undefined one is an error), ~ or ~/ at the start.
 
@@ -49,14 +49,18 @@ interface LogicalLine {
   line: number;
 }
 
-/** Joins backslash continuations; each logical line keeps the number of its first physical line. */
+/**
+ * Drops each line's comment, then joins a line ending in a backslash with the next (so a continued line
+ * may carry a comment after its backslash). Each logical line keeps the number of its first physical line.
+ */
 function logicalLines(text: string): LogicalLine[] {
   const result: LogicalLine[] = [];
   let pending: LogicalLine | null = null;
   text.split(/\r?\n/).forEach((physical, index) => {
     const current: LogicalLine = pending ?? { text: '', line: index + 1 };
-    const continued = physical.endsWith('\\');
-    current.text += continued ? physical.slice(0, -1) : physical;
+    const content = stripComment(physical).trimEnd();
+    const continued = content.endsWith('\\');
+    current.text += continued ? content.slice(0, -1) : content;
     pending = continued ? current : null;
     if (!continued) result.push(current);
   });
@@ -144,7 +148,7 @@ const ASSIGNMENT = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s;
 export function parseConfig(text: string, context: ParseContext): ProfileEntry[] {
   const entries: ProfileEntry[] = [];
   for (const { text: raw, line } of logicalLines(text)) {
-    const content = stripComment(raw).trim();
+    const content = raw.trim();
     if (content === '') continue;
     const parser = new LineParser(context, line);
     const assignment = ASSIGNMENT.exec(content);
