@@ -1,16 +1,14 @@
-// The launcher: everything that can fail is tried here, before the launcher exits, so the command the
-// user typed reports it. It returns only once the program has exec'd and the pidfile holds its pid.
-import { dirname } from 'node:path';
-
+// The plain daemon's launcher: everything that can fail is tried here, before the launcher exits, so the
+// command the user typed reports it. It returns only once the program has exec'd and the pidfile holds its
+// pid. The steps and their rollback are the launch transaction's (src/core/launch-transaction.ts); the
+// spawn plan and the meaning of a failed fork-to-exec step, shared by every mode, are here.
 import { DaemonizeError, describe, unable } from './errors';
 import { ExitCode } from './exit-codes';
-import { isSystemError, native, type SpawnPlan } from './native';
-import { Pidfile } from './pidfile';
-import { defaultPidfileDir, ensurePidfileDir } from './pidfile-location';
+import { LaunchTransaction } from './core/launch-transaction';
+import { isSystemError, type SpawnPlan } from './native';
 import { resolveProgramFor } from './program';
 import type { Settings } from './settings';
 import { verbose } from './verbose';
-import { closeStdio, openStdio, removeCreated } from './stdio';
 
 /** Says what a failed step of the fork-to-exec path means for the user, with the exit code to match. */
 export function explainSpawnFailure(error: unknown, settings: Pick<Settings, 'cwd' | 'user' | 'root'>, program: string): DaemonizeError {
@@ -47,53 +45,21 @@ export function basePlan(file: string, command: string[], settings: Settings): O
   };
 }
 
-export function acquirePidfile(settings: Settings): Pidfile | undefined {
-  if (settings.pidfile === undefined) return undefined;
-  const dir = dirname(settings.pidfile);
-  if (settings.name !== undefined && dir === defaultPidfileDir(process.env, process.getuid?.() ?? 0)) {
-    ensurePidfileDir(dir);
-  }
-  const pidfile = Pidfile.acquire(settings.pidfile);
-  verbose(`pidfile ${settings.pidfile} locked`);
-  return pidfile;
-}
-
 /** Starts `command` as a daemon and returns its pid. Throws a DaemonizeError and leaves nothing behind. */
 export function launchDaemon(command: string[], settings: Settings, baseDir = process.cwd()): number {
   const file = resolveProgramFor(command[0], settings, baseDir);
   verbose(`program ${file}`);
-  const pidfile = acquirePidfile(settings);
-  let stdio;
-  try {
-    stdio = openStdio(settings.stdout, settings.stderr, settings.user);
+  return LaunchTransaction.run((tx) => {
+    const pidfile = tx.lockPidfile(settings);
+    if (pidfile) verbose(`pidfile ${settings.pidfile} locked`);
+    const stdio = tx.openStdio(settings.stdout, settings.stderr, settings.user);
     verbose(`stdout ${settings.stdout ?? '/dev/null'}, stderr ${settings.stderr ?? '/dev/null'}`);
-    let pid: number;
-    try {
-      pid = native.spawn({
-        ...basePlan(file, command, settings),
-        mode: 'daemon',
-        stdio: stdio.fds,
-        keepFds: pidfile ? [pidfile.fd] : [],
-      });
-    } catch (error) {
-      throw explainSpawnFailure(error, settings, command[0]);
-    }
-    try {
-      verbose(`daemon started: pid ${pid}, in ${settings.cwd}${settings.root === undefined ? '' : ` under the root ${settings.root}`}`);
-      pidfile?.write(pid);
-      if (pidfile) verbose(`pidfile ${settings.pidfile} holds ${pid}`);
-    } catch (error) {
-      // A daemon nobody can find or stop is worse than none: take it back down.
-      process.kill(pid, 'SIGKILL');
-      throw error;
-    }
+    const pid = tx.spawnDaemon({ ...basePlan(file, command, settings), stdio: stdio.fds, keepFds: pidfile ? [pidfile.fd] : [] },
+      (error) => explainSpawnFailure(error, settings, command[0]));
+    verbose(`daemon started: pid ${pid}, in ${settings.cwd}${settings.root === undefined ? '' : ` under the root ${settings.root}`}`);
+    // A daemon nobody can find or stop is worse than none: a failed write takes it back down.
+    tx.writePidfile(pidfile, pid);
+    if (pidfile) verbose(`pidfile ${settings.pidfile} holds ${pid}`);
     return pid;
-  } catch (error) {
-    pidfile?.remove();
-    if (stdio) removeCreated(stdio.created);
-    throw error;
-  } finally {
-    if (stdio) closeStdio(stdio);
-    pidfile?.close();
-  }
+  });
 }
