@@ -40,8 +40,12 @@ function untrustedReason(stat: fs.Stats, dir: string, allowedUids: readonly numb
   return null;
 }
 
+/** Errors that mean an optional file is not there for this user: absent, or in a place it may not enter. */
+const NOT_THERE = new Set(['ENOENT', 'ENOTDIR', 'EACCES']);
+
 /**
- * The file's text, or null when `optional` and it does not exist. `what` names it in messages
+ * The file's text, or null when `optional` and it does not exist or this user may not read it (root's
+ * private /etc/daemonize.conf, a HOME inherited from another user under setpriv or sudo). `what` names it in messages
  * ('profile', 'env file'); `allowedUids` are the owners root accepts (other users accept any owner).
  */
 export function readTrustedText(path: string, what: string, allowedUids: readonly number[], optional = false): string | null {
@@ -49,7 +53,7 @@ export function readTrustedText(path: string, what: string, allowedUids: readonl
   try {
     fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch (error) {
-    if (optional && (error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    if (optional && NOT_THERE.has((error as NodeJS.ErrnoException).code ?? '')) return null;
     throw unable(`read ${what} ${path}`, error);
   }
   try {

@@ -5,10 +5,11 @@
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
+const { spawnSync } = require('node:child_process');
 const { describe, it, after } = require('node:test');
 
 const proc = require('./helpers/proc');
-const { Scratch, runCli, readPidfile, waitFor } = require('./helpers/harness');
+const { CLI, Scratch, runCli, readPidfile, waitFor } = require('./helpers/harness');
 
 const scratch = new Scratch();
 after(() => scratch.cleanup());
@@ -136,6 +137,26 @@ describe('profiles', () => {
     const both = runCli(['-N', '-X', 'sleep 1', '--', 'sleep', '1']);
     assert.equal(both.status, 2);
     assert.match(both.stderr, /either with --command or after the options/);
+  });
+
+  it('skips profile files this user may not read (root\'s own), but not the one -C names', needsRoot, () => {
+    const { dir, conf, env } = setup('* env=SECRET=1\n', '* env=SECRET=2\n');
+    fs.chmodSync(conf, 0o600);
+    fs.chmodSync(dir, 0o755);
+    const pidfile = path.join(dir, 'run', 'x.pid');
+    fs.mkdirSync(path.dirname(pidfile), { mode: 0o777 });
+    fs.chmodSync(path.dirname(pidfile), 0o777);
+    const asNobody = (args) => spawnSync('setpriv', ['--reuid', 'nobody', '--regid', 'nogroup', '--clear-groups',
+      process.execPath, CLI, ...args], { encoding: 'utf8', env });
+    // Its XDG_CONFIG_HOME (root's, inherited) cannot be entered: as if there were no such file.
+    fs.chmodSync(env.XDG_CONFIG_HOME, 0o700);
+    const token = scratch.token();
+    const skipped = asNobody(['--pidfile', pidfile, '--', 'sleep', `1000.${token}`]);
+    assert.equal(skipped.status, 0, skipped.stderr);
+    assert.equal(proc.environ(scratch.track(readPidfile(pidfile))).SECRET, undefined);
+    const named = asNobody(['-C', conf, '--', 'true']);
+    assert.equal(named.status, 1);
+    assert.match(named.stderr, /unable to read profile .*: Permission denied/);
   });
 
   it('as root, refuses a profile another user could write (a planted user= or chroot=), starting nothing', needsRoot, () => {

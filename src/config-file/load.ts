@@ -45,7 +45,8 @@ function dropIns(dir: string): string[] {
   try {
     names = readdirSync(dir);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return [];
+    // Absent, or not this user's to read (root's private drop-ins): as for a missing file, nothing to read.
+    if (['ENOENT', 'ENOTDIR', 'EACCES'].includes((error as NodeJS.ErrnoException).code ?? '')) return [];
     throw unable(`read the directory ${dir}`, error);
   }
   return names.filter((name) => !name.startsWith('.') && !name.endsWith('~')).sort().map((name) => join(dir, name));
@@ -68,7 +69,10 @@ export function loadProfiles(files: readonly ConfigFile[], kinds: OptionKinds, e
   const entries: ProfileEntry[] = [];
   for (const file of files) {
     const text = readTrustedText(file.path, 'profile', [0], !file.required);
-    if (text === null) continue;
+    if (text === null) {
+      verbose(`profile ${file.path}: none to read`);
+      continue;
+    }
     verbose(`profile ${file.path} read`);
     try {
       entries.push(...parseConfig(text, { file: file.path, kinds, variables, environment: env, home: home(env) }));
