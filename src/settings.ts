@@ -31,6 +31,8 @@ export interface DaemonOptions {
   env?: readonly string[] | Readonly<Record<string, string>>;
   /** As root: run as NAME or NAME:GROUP. */
   user?: string;
+  // The three below are the command line's (--env-file, --core/--nocore, --chroot): the library's
+  // daemonize() re-executes Node itself and does not take them (src/library/options.ts).
   /** Files of KEY=value lines for the environment, read in order, before `env`. */
   envFile?: string | readonly string[];
   /** true: raise the core-file limit to the hard limit; false: no core files (limit 0); unset: as inherited. */

@@ -176,5 +176,13 @@ describe('profiles', () => {
       assert.match(result.stderr, new RegExp(`^daemonize: fatal: unable to read profile ${conf}: ${message.source}`), what);
       assert.ok(!fs.existsSync(pidfile), what);
     }
+    // A link root may follow, but what it reads must still be root's: here a file nobody planted elsewhere.
+    const planted = setup('* user=root\n');
+    fs.chownSync(planted.conf, 65534, 65534);
+    const link = path.join(scratch.dir(), 'daemonize.conf');
+    fs.symlinkSync(planted.conf, link);
+    const linked = runCli(['-C', link, '--pidfile', pidfile, '--', 'sleep', '1000'], { env: planted.env });
+    assert.equal(linked.status, 1);
+    assert.match(linked.stderr, /unable to read profile .*: it is owned by uid 65534, not by root/);
   });
 });
