@@ -107,6 +107,23 @@ bool CloseInheritedFds(const std::vector<int>& keep) {
 }  // namespace
 
 void ApplyPlanAndExec(const Plan& plan, Failure* failure) {
+  // chroot needs root's privilege, so it comes before the ids are dropped; chdir below is inside the root.
+  if (plan.has_root && chroot(plan.root.c_str()) < 0) {
+    *failure = {kStepChroot, errno};
+    return;
+  }
+  if (plan.has_core_limit) {
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_CORE, &limit) < 0) {
+      *failure = {kStepCoreLimit, errno};
+      return;
+    }
+    limit.rlim_cur = plan.core_limit_to_hard ? limit.rlim_max : plan.core_limit;
+    if (setrlimit(RLIMIT_CORE, &limit) < 0) {
+      *failure = {kStepCoreLimit, errno};
+      return;
+    }
+  }
   // Drop privileges first, so chdir below is checked with the target user's rights.
   if (plan.has_ids) {
     if (setgroups(plan.groups.size(), plan.groups.data()) < 0) {
@@ -137,7 +154,9 @@ void ApplyPlanAndExec(const Plan& plan, Failure* failure) {
   }
 #endif
   if (plan.has_umask) umask(plan.umask);
-  if (plan.has_cwd && chdir(plan.cwd.c_str()) < 0) {
+  // Inside a new root the old working directory is a way out of it: always move into the root.
+  const char* cwd = plan.has_cwd ? plan.cwd.c_str() : plan.has_root ? "/" : nullptr;
+  if (cwd != nullptr && chdir(cwd) < 0) {
     *failure = {kStepChdir, errno};
     return;
   }

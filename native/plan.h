@@ -2,6 +2,7 @@
 // before fork(): the child may not allocate (another thread may have held malloc's lock at fork time).
 #pragma once
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <string>
@@ -22,6 +23,8 @@ enum Step : int32_t {
   kStepExec = 9,
   kStepSetpgid = 10,
   kStepDieWithParent = 11,
+  kStepChroot = 12,
+  kStepCoreLimit = 13,
 };
 
 // One record on the report pipe. Smaller than PIPE_BUF, so each write is atomic.
@@ -52,6 +55,11 @@ struct Plan {
   std::vector<gid_t> groups;
   bool die_with_parent = false;  // a supervisor's child: SIGKILL when the supervisor dies
   pid_t parent = 0;              // the supervisor's pid, taken before fork
+  bool has_core_limit = false;   // --core / --nocore: RLIMIT_CORE's soft limit
+  bool core_limit_to_hard = false;
+  rlim_t core_limit = 0;
+  bool has_root = false;         // --chroot
+  std::string root;
 };
 
 struct Failure {

@@ -35,6 +35,8 @@ const char* StepSyscall(int32_t step) {
     case kStepExec: return "execve";
     case kStepSetpgid: return "setpgid";
     case kStepDieWithParent: return "prctl";
+    case kStepChroot: return "chroot";
+    case kStepCoreLimit: return "setrlimit";
     default: return "spawn";
   }
 }
@@ -116,6 +118,19 @@ const char* ReadPlan(Napi::Object options, Plan* plan) {
   Napi::Value die = options.Get("dieWithParent");
   plan->die_with_parent = die.IsBoolean() && die.As<Napi::Boolean>().Value();
   plan->parent = getpid();
+  // rlimitCore: -1 raises the soft limit to the hard one; n >= 0 sets it to n bytes.
+  Napi::Value core = options.Get("rlimitCore");
+  if (core.IsNumber()) {
+    double bytes = core.As<Napi::Number>().DoubleValue();
+    plan->has_core_limit = true;
+    plan->core_limit_to_hard = bytes < 0;
+    plan->core_limit = bytes < 0 ? 0 : static_cast<rlim_t>(bytes);
+  }
+  Napi::Value root = options.Get("root");
+  if (root.IsString()) {
+    plan->has_root = true;
+    plan->root = root.As<Napi::String>().Utf8Value();
+  }
   return nullptr;
 }
 

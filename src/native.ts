@@ -26,6 +26,10 @@ export interface SpawnPlan {
   ids?: SpawnIds;
   /** Linux: SIGKILL the program when this process dies (PR_SET_PDEATHSIG), for a supervisor's children. */
   dieWithParent?: boolean;
+  /** RLIMIT_CORE's soft limit for the program: -1 raises it to the hard limit, 0 forbids core files. */
+  rlimitCore?: number;
+  /** chroot(2) into this directory before the ids change; `file` and `cwd` are then paths inside it. */
+  root?: string;
 }
 
 export interface Account {
