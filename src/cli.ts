@@ -8,6 +8,7 @@ import { DaemonizeError } from './errors';
 import { ExitCode } from './exit-codes';
 import { DESCRIPTION, EXAMPLES, USAGE } from './help';
 import { launchDaemon } from './launch';
+import { nonUtf8FileOption, rawArgv, rawEnvironment } from './raw-bytes';
 import { settle, type DaemonOptions, type Settings } from './settings';
 
 const PROGRAM = 'daemonize';
@@ -186,7 +187,8 @@ function start(options: CliOptions, settings: Settings, words: string[]): number
 export function main(argv: string[]): void {
   const command = buildCommand();
   try {
-    command.parse(argv);
+    // The caller's exact bytes, where Node's decoding would have replaced some (src/raw-bytes.ts).
+    command.parse(rawArgv(argv));
   } catch (error) {
     if (error instanceof CommanderError) {
       process.exit(error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE);
@@ -200,7 +202,10 @@ export function main(argv: string[]): void {
     const verbs = VERB_FLAGS.filter((name) => options[name] !== undefined);
     if (verbs.length > 1) throw usage(`--${verbs[0]} and --${verbs[1]} cannot be used together`);
     // --list reads a whole directory of pidfiles: --pidfiles without --name is its normal use.
-    const settings = settle(verbs[0] === 'list' ? { ...options, pidfiles: undefined } : options, process.cwd(), process.env);
+    const badPath = nonUtf8FileOption(options);
+    if (badPath !== undefined) throw usage(`${badPath} must name a file by a UTF-8 path`);
+    const settings = settle(verbs[0] === 'list' ? { ...options, pidfiles: undefined } : options, process.cwd(),
+      rawEnvironment(process.env));
     if (verbs.length === 1) {
       code = runVerb(verbs[0], options, settings, words);
     } else if (options.systemdUnit !== undefined) {
