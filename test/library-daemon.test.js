@@ -160,7 +160,7 @@ os.execv(sys.argv[1], sys.argv[1:])`;
   it('drops to user after making the pidfile and logs, with HOME, USER and LOGNAME', { skip: process.getuid() !== 0 && 'needs root' }, () => {
     const dir = scratch.dir();
     // The code before the call runs again in the daemon, as nobody, and writes here.
-    fs.chmodSync(dir, 0o777);
+    fs.chmodSync(dir, 0o1777);
     fs.writeFileSync(path.join(dir, 'runs'), '');
     fs.chmodSync(path.join(dir, 'runs'), 0o666);
     const pidfile = path.join(dir, 'user.pid');

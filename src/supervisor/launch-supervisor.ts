@@ -4,11 +4,12 @@
 import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
-import { DaemonizeError, unable } from '../errors';
+import { DaemonizeError } from '../errors';
 import { ExitCode, type ExitCodeValue } from '../exit-codes';
 import { acquirePidfile, basePlan } from '../launch';
 import { native } from '../native';
 import { besidePidfile } from '../pidfile-location';
+import { signalQuietly } from '../process-table';
 import { resolveProgram } from '../program';
 import type { Settings } from '../settings';
 import { openForAppend } from '../stdio';
@@ -80,12 +81,7 @@ export function launchSupervisor(command: string[], settings: Settings, supervis
   try {
     const devNull = openSync('/dev/null', constants.O_RDWR);
     opened.push(devNull);
-    let logFd: number;
-    try {
-      logFd = openForAppend(errlog);
-    } catch (error) {
-      throw unable(`open ${errlog}`, error);
-    }
+    const logFd = openForAppend(errlog, settings.user);
     opened.push(logFd);
     const [readEnd, writeEnd] = native.openPipe();
     opened.push(readEnd, writeEnd);
@@ -100,7 +96,13 @@ export function launchSupervisor(command: string[], settings: Settings, supervis
       stdio: [devNull, logFd, logFd],
       keepFds: [pidfile.fd, writeEnd],
     });
-    pidfile.write(pid);
+    try {
+      pidfile.write(pid);
+    } catch (error) {
+      // A supervisor nobody can find or stop is worse than none (its child dies with it).
+      signalQuietly(pid, 'SIGKILL');
+      throw error;
+    }
     // Only the supervisor may hold the write end now, so EOF means it has said all it will say.
     closeSync(writeEnd);
     opened.splice(opened.indexOf(writeEnd), 1);
