@@ -122,6 +122,37 @@ describe('closing inherited descriptors', () => {
   });
 });
 
+describe('a child stuck before exec', () => {
+  it('is killed after the deadline and reported, so the launcher does not hang (chdir held 31 s by strace)', () => {
+    // strace's fault injection delays the daemon's chdir past the 30 s exec deadline: the stand-in for a
+    // chdir or execve stuck on a hung network filesystem.
+    const dir = scratch.dir();
+    const pidfile = path.join(dir, 'stuck.pid');
+    const token = scratch.token();
+    const result = spawnSync('strace', ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=chdir', '-e', 'inject=chdir:delay_enter=31000000',
+      process.execPath, CLI, '--pidfile', pidfile, '--chdir', dir, '--', 'sleep', `1000.${token}`], { encoding: 'utf8', timeout: 120000 });
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /^daemonize: fatal: unable to exec sleep \(no exec and no error after 30 s; killed it\): Connection timed out$/m);
+    assert.deepEqual(proc.findByToken(token), []);
+    assert.equal(fs.existsSync(pidfile), false);
+  });
+});
+
+describe('closing inherited descriptors without /proc', () => {
+  it('walks up to the soft limit when /proc is not mounted (a private mount namespace without it)', async () => {
+    const pidfile = path.join(scratch.dir(), 'noproc.pid');
+    const command = ['python3', HOSTILE, '--fd', '150', '--soft-nofile', '200', '--', process.execPath, CLI, '--pidfile', pidfile, '--',
+      ...scratch.sleeper()].map((word) => `'${word}'`).join(' ');
+    const result = spawnSync('unshare', ['--mount', 'sh', '-c', `umount -l /proc && exec ${command}`],
+      { encoding: 'utf8', env: { ...process.env, DAEMONIZE_TEST_NO_CLOSE_RANGE: '1' } });
+    assert.equal(result.status, 0, result.stderr);
+    const pid = scratch.track(readPidfile(pidfile));
+    await waitFor(() => proc.stat(pid)?.comm === 'sleep', 'the exec');
+    const held = Object.entries(proc.fds(pid)).filter(([fd]) => Number(fd) > 2).map(([, target]) => target);
+    assert.deepEqual(held, [pidfile]);
+  });
+});
+
 describe('exec in place (-f) when the exec fails', () => {
   function badInterpreter() {
     const script = path.join(scratch.dir(), 'bad-interpreter');
