@@ -154,18 +154,22 @@ bool DropHolds(const Plan& plan, uid_t old_uid, gid_t old_gid) {
 }
 
 // Groups first (they need root), then the group, then the user, each real, effective and saved.
+// In place (exec mode, no fork) this is still Node with all its threads, and glibc's list of them is
+// right: its setgroups/setgid/setuid change every thread's ids, so a failed execve leaves no thread
+// with root's. (As root, setgid and setuid set real, effective and saved ids alike.)
 bool DropIds(const Plan& plan, Failure* failure) {
   uid_t old_uid = geteuid();
   gid_t old_gid = getegid();
-  if (RawSetgroups(plan.groups.size(), plan.groups.data()) < 0) {
+  if ((plan.in_place ? setgroups(plan.groups.size(), plan.groups.data())
+                     : RawSetgroups(plan.groups.size(), plan.groups.data())) < 0) {
     *failure = {kStepSetgroups, errno};
     return false;
   }
-  if (RawSetresgid(plan.gid, plan.gid, plan.gid) < 0) {
+  if ((plan.in_place ? setgid(plan.gid) : RawSetresgid(plan.gid, plan.gid, plan.gid)) < 0) {
     *failure = {kStepSetgid, errno};
     return false;
   }
-  if (RawSetresuid(plan.uid, plan.uid, plan.uid) < 0) {
+  if ((plan.in_place ? setuid(plan.uid) : RawSetresuid(plan.uid, plan.uid, plan.uid)) < 0) {
     *failure = {kStepSetuid, errno};
     return false;
   }

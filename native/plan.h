@@ -65,6 +65,7 @@ struct Plan {
   // DAEMONIZE_TEST_NO_CLOSE_RANGE in the environment of the process that calls spawn (read before fork),
   // so tests can prove the fallback used when a seccomp filter refuses close_range.
   bool use_close_range = true;
+  bool in_place = false;  // exec mode: no fork, this process (all of Node's threads) becomes the program
 };
 
 struct Failure {

@@ -278,7 +278,10 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   if (const char* problem = ReadPlan(options, &plan)) return ThrowType(env, problem);
   if (mode == "daemon") return ForkAndWait(env, plan, true);
   if (mode == "child") return ForkAndWait(env, plan, false);
-  if (mode == "exec") return ExecInPlace(env, plan);
+  if (mode == "exec") {
+    plan.in_place = true;
+    return ExecInPlace(env, plan);
+  }
   return ThrowType(env, "spawn: plan.mode must be 'daemon', 'child' or 'exec'");
 }
 

@@ -169,6 +169,18 @@ describe('exec in place (-f) when the exec fails', () => {
     assert.deepEqual(afterExec, before);
   });
 
+  it('with --user, leaves no thread of the launcher with root\'s ids after the failure', () => {
+    const script = badInterpreter();
+    fs.chmodSync(path.dirname(script), 0o755);  // so that nobody reaches it, and execve fails for the interpreter
+    const out = path.join(path.dirname(script), 'out');
+    const result = spawnSync(process.execPath, [path.join(FIXTURES, 'exec-in-place-fds.js'), script, out, 'ids'], { encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+    const { error, threadUids } = JSON.parse(result.stdout);
+    assert.deepEqual(error, { code: 'ENOENT', syscall: 'execve' });
+    assert.ok(threadUids.length > 1, 'Node has more threads than one');
+    for (const uids of threadUids) assert.deepEqual(uids, [NOBODY, NOBODY, NOBODY, NOBODY]);
+  });
+
   it('reports the failed exec on the caller\'s own stderr, not the --stdout file, with 127, under a caller that passes an extra descriptor', () => {
     const dir = scratch.dir();
     const out = path.join(dir, 'out.log');
