@@ -70,9 +70,10 @@ describe('daemonize() in a Node app', () => {
     assert.equal((await facts(dir)).cwd, chdir);
   });
 
-  it('runs in / with umask 022 by default', () => {
-    const { pid } = startApp();
-    assert.equal(fs.readlinkSync(`/proc/${pid}/cwd`), '/');
+  it('runs where the app was started (not in the CLI\'s /) with umask 022 by default', () => {
+    const startedIn = scratch.dir();
+    const { pid } = startApp({}, { cwd: startedIn });
+    assert.equal(fs.readlinkSync(`/proc/${pid}/cwd`), startedIn);
     assert.equal(proc.status(pid).Umask, '0022');
   });
 
