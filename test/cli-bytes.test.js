@@ -56,6 +56,19 @@ describe('bytes that are not UTF-8', () => {
     });
   }
 
+  it('reach a library app\'s daemon unchanged: its arguments and the caller\'s environment', async () => {
+    const dir = scratch.dir();
+    const out = path.join(dir, 'record');
+    const app = path.join(__dirname, 'fixtures', 'lib-bytes.js');
+    const script = [`BYTES=${quoted([0x76, 0xff, 0xfe])}`, `BYTES_OUT='${out}'`, `BYTES_PIDFILE='${path.join(dir, 'lib.pid')}'`,
+      'exec', `"${process.execPath}"`, app, ...WORDS.map(quoted)].join(' ');
+    const result = spawnSync('bash', ['-c', script], { encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+    await waitFor(() => fs.existsSync(out), 'the record');
+    const words = [process.execPath, app, ...WORDS, [...Buffer.from('BYTES='), 0x76, 0xff, 0xfe]];
+    assert.deepEqual(fs.readFileSync(out), Buffer.concat(words.map((word) => Buffer.from([...Buffer.from(word), 0]))));
+  });
+
   it('a file option with such a path is refused as a usage error, and nothing is created', () => {
     const dir = scratch.dir();
     const script = `exec "${process.execPath}" "${CLI}" --stdout ${quoted([...Buffer.from(dir), 0x2f, 0xff])} -- true`;
