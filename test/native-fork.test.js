@@ -109,14 +109,15 @@ describe('closing inherited descriptors', () => {
   }
 
   it('falls back when a seccomp filter answers close_range with EPERM, and finds fds above the soft limit', async () => {
-    // A walk up to the soft limit (100) would miss 150 and 5000: the fallback reads /proc/self/fd.
-    const held = await daemonFds(['--fd', '150', '--fd', '5000', '--soft-nofile', '100', '--deny-close-range']);
+    // A walk up to the soft limit (100) would miss 150 and the highest fd the hard limit allows: the
+    // fallback reads /proc/self/fd.
+    const held = await daemonFds(['--fd', '150', '--fd', 'top', '--soft-nofile', '100', '--deny-close-range']);
     assert.equal(held.length, 1);
     assert.match(held[0], /fd\.pid$/);
   });
 
   it('takes the same fallback when the test hook DAEMONIZE_TEST_NO_CLOSE_RANGE skips close_range', async () => {
-    const held = await daemonFds(['--fd', '150', '--fd', '19000', '--soft-nofile', '64'], { DAEMONIZE_TEST_NO_CLOSE_RANGE: '1' });
+    const held = await daemonFds(['--fd', '150', '--fd', 'top', '--soft-nofile', '64'], { DAEMONIZE_TEST_NO_CLOSE_RANGE: '1' });
     assert.equal(held.length, 1);
     assert.match(held[0], /fd\.pid$/);
   });
