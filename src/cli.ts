@@ -23,6 +23,7 @@ interface CliOptions extends DaemonOptions {
   delay?: string;
   limit?: string;
   errlog?: string;
+  childPidfile?: string;
   stopTimeout?: string;
   running?: boolean;
   status?: boolean;
@@ -34,7 +35,7 @@ interface CliOptions extends DaemonOptions {
 }
 
 const VERB_FLAGS = ['running', 'status', 'stop', 'restart', 'signal', 'list'] as const;
-const RESPAWN_ONLY = ['acceptable', 'attempts', 'delay', 'limit', 'errlog'] as const;
+const RESPAWN_ONLY = ['acceptable', 'attempts', 'delay', 'limit', 'errlog', 'childPidfile'] as const;
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
@@ -65,6 +66,7 @@ export function buildCommand(): Command {
     .option('-L, --delay <seconds>', 'with -r: length of the pause (default: 60)')
     .option('-M, --limit <n>', 'with -r: pauses before giving up, 0 for never (default: 0)')
     .option('-l, --errlog <file>', 'with -r: the supervisor\'s event log (default: see below)')
+    .option('--child-pidfile <file>', 'with -r: the pidfile a program that forks itself away writes; follow that pid')
     .option('--stop-timeout <seconds>', 'seconds from SIGTERM to SIGKILL when stopping (default: 10)')
     .option('--running', 'exit 0 if the daemon is running, 1 if not')
     .option('--status', 'print the daemon\'s state; exit with an LSB status code')
@@ -135,6 +137,7 @@ function passThroughFlags(options: CliOptions): string[] {
   for (const [key, flag] of valued) if (options[key] !== undefined) flags.push(flag, String(options[key]));
   for (const entry of options.env ?? []) flags.push('--env', entry);
   if (options.errlog !== undefined) flags.push('--errlog', resolve(options.errlog));
+  if (options.childPidfile !== undefined) flags.push('--child-pidfile', resolve(options.childPidfile));
   return flags;
 }
 
@@ -175,7 +178,7 @@ function start(options: CliOptions, settings: Settings, words: string[]): number
     return ExitCode.OK;
   }
   const given = RESPAWN_ONLY.filter((name) => options[name] !== undefined);
-  if (given.length > 0) throw usage(`--${given[0]} needs --respawn`);
+  if (given.length > 0) throw usage(`--${given[0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --respawn`);
   if (options.foreground) {
     const { execForeground } = require('./foreground') as typeof import('./foreground');
     execForeground(words, settings, choices);

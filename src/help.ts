@@ -34,8 +34,8 @@ Pidfiles:
   (with -f -r: the supervisor's stderr).
 
 Signals to a supervisor (-r):
-  TERM, INT   stop: SIGTERM to the program's process group, SIGKILL after --stop-timeout,
-              then remove the pidfile and exit 0
+  TERM, INT   stop: SIGTERM to the program's process group (and to all it left), SIGKILL to
+              everything it started after --stop-timeout, then remove the pidfile and exit 0
   HUP         passed to the program; the supervisor reopens its event log
   USR1        start the program again now (not counted as a failure)
   QUIT USR2 ALRM WINCH CONT TSTP TTIN TTOU URG PWR   passed to the program

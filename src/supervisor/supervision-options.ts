@@ -15,6 +15,7 @@ export interface SupervisionOptions {
   limit?: string | number;
   stopTimeout?: string | number;
   errlog?: string;
+  childPidfile?: string;
 }
 
 function number(option: string, value: string | number | undefined, fallback: number, integer: boolean, min: number): number {
@@ -37,5 +38,6 @@ export function settleSupervision(options: SupervisionOptions, baseDir: string):
     },
     stopTimeout: number('--stop-timeout', options.stopTimeout, DEFAULT_STOP_TIMEOUT, false, 0),
     errlog: options.errlog === undefined ? undefined : resolve(baseDir, options.errlog),
+    childPidfile: options.childPidfile === undefined ? undefined : resolve(baseDir, options.childPidfile),
   };
 }
