@@ -12,7 +12,7 @@ export interface SpawnIds {
 /**
  * Every string in a plan reaches the system as bytes: UTF-8, except that a lone surrogate U+DC80..U+DCFF
  * stands for the single byte 0x80..0xFF (src/raw-bytes.ts makes such strings from arguments and
- * environment values that are not UTF-8). The addon takes Buffers for argv and env entries as well.
+ * environment values that are not UTF-8). The addon itself also takes Buffers for any of them.
  * The test hook DAEMONIZE_TEST_NO_CLOSE_RANGE, set in the caller's environment, makes spawn skip
  * close_range(2) and walk /proc/self/fd, as it must when a seccomp filter refuses close_range.
  */
@@ -21,9 +21,9 @@ export interface SpawnPlan {
   mode: 'daemon' | 'child' | 'exec';
   /** Absolute path of the program, already resolved against PATH. */
   file: string;
-  argv: (string | Uint8Array)[];
-  /** "NAME=value" entries. */
-  env: (string | Uint8Array)[];
+  argv: string[];
+  /** "NAME=value" strings. */
+  env: string[];
   cwd?: string;
   umask?: number;
   /** Descriptors for the program's 0, 1 and 2. */
