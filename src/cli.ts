@@ -8,6 +8,7 @@ import { DaemonizeError } from './errors';
 import { ExitCode } from './exit-codes';
 import { DESCRIPTION, EXAMPLES, USAGE } from './help';
 import { launchDaemon } from './launch';
+import { nonUtf8FileOption, rawArgv, rawEnvironment } from './raw-bytes';
 import { settle, type DaemonOptions, type Settings } from './settings';
 import { setVerbose } from './verbose';
 
@@ -231,7 +232,8 @@ function programWords(given: CliOptions, options: CliOptions, args: string[]): s
 export function main(argv: string[]): void {
   const command = buildCommand();
   try {
-    command.parse(argv);
+    // The caller's exact bytes, where Node's decoding would have replaced some (src/raw-bytes.ts).
+    command.parse(rawArgv(argv));
   } catch (error) {
     if (error instanceof CommanderError) {
       process.exit(error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE);
@@ -252,7 +254,10 @@ export function main(argv: string[]): void {
     const words = programWords(given, verbs.length === 1 && verbs[0] !== 'restart' ? given : options, command.args);
     const daemonOptions = { ...options, core: options.nocore ? false : options.core };
     // --list reads a whole directory of pidfiles: --pidfiles without --name is its normal use.
-    const settings = settle(verbs[0] === 'list' ? { ...daemonOptions, pidfiles: undefined } : daemonOptions, process.cwd(), process.env);
+    const badPath = nonUtf8FileOption(options);
+    if (badPath !== undefined) throw usage(`${badPath} must name a file by a UTF-8 path`);
+    const settings = settle(verbs[0] === 'list' ? { ...daemonOptions, pidfiles: undefined } : daemonOptions, process.cwd(),
+      rawEnvironment(process.env));
     if (verbs.length === 1) {
       code = runVerb(verbs[0], options, settings, words);
     } else if (options.systemdUnit !== undefined) {

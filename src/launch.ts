@@ -24,6 +24,14 @@ export function explainSpawnFailure(error: unknown, settings: Pick<Settings, 'cw
     case 'setgid':
     case 'setuid':
       return unable(`switch to user ${settings.user?.name ?? '?'} (${error.syscall})`, error);
+    case 'privilege-drop':
+      return unable(`switch to user ${settings.user?.name ?? '?'} for good (the old ids could be taken back)`, error);
+    case 'dup2':
+      return unable(`give ${program} its stdin, stdout and stderr`, error);
+    case 'close_range':
+      return unable(`close the descriptors ${program} must not inherit`, error);
+    case 'exec-wait':
+      return unable(`exec ${program} (no exec and no error after 30 s; killed it)`, error);
     case 'execve':
       return unable(`exec ${program}`, error, error.code === 'ENOENT' ? ExitCode.NOT_FOUND : ExitCode.CANNOT_EXECUTE);
     default:

@@ -6,6 +6,7 @@ import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { DaemonizeError } from './errors';
 import { ExitCode } from './exit-codes';
 import type { Settings } from './settings';
+import { fsPath } from './raw-bytes';
 
 /** execvp's default search path, used when PATH is unset. */
 const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
@@ -15,13 +16,13 @@ type Candidate = 'executable' | 'not-executable' | 'missing';
 function inspect(path: string): Candidate {
   let stat: fs.Stats;
   try {
-    stat = fs.statSync(path);
+    stat = fs.statSync(fsPath(path));
   } catch {
     return 'missing';
   }
   if (!stat.isFile()) return 'not-executable';
   try {
-    fs.accessSync(path, fs.constants.X_OK);
+    fs.accessSync(fsPath(path), fs.constants.X_OK);
     return 'executable';
   } catch {
     return 'not-executable';
