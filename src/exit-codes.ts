@@ -8,7 +8,7 @@ export const ExitCode = {
   USAGE: 2,
   /** The pidfile is locked: the daemon is already running. */
   ALREADY_RUNNING: 3,
-  /** Library mode: the daemon exited, was killed or timed out before it was ready. */
+  /** Library mode: the daemon exited, was killed or timed out before it was ready, or its early stderr could not reach its file. */
   NOT_READY: 4,
   /** The program was found but cannot be executed. */
   CANNOT_EXECUTE: 126,

@@ -3,14 +3,13 @@
 // exec'd in place, after the pidfile, stdio and signal set-up, so signals reach it directly and its exit
 // status is the supervisor's to see. With --respawn this process is the supervisor.
 import { DaemonizeError } from './errors';
-import { explainSpawnFailure, acquirePidfile, basePlan } from './launch';
+import { LaunchTransaction } from './core/launch-transaction';
+import { explainSpawnFailure, basePlan } from './launch';
 // Set for the program in foreground mode, so a Node app using the library stays in the foreground too.
 import { FOREGROUND_ENV } from './library/foreground';
 import { native } from './native';
-import type { Pidfile } from './pidfile';
 import { resolveProgram } from './program';
 import type { Settings } from './settings';
-import { closeStdio, openStdio, removeCreated } from './stdio';
 import { supervisorConfig, type SupervisionSettings } from './supervisor/launch-supervisor';
 import { runSupervisor } from './supervisor/run';
 
@@ -24,47 +23,33 @@ function foregroundSettings(settings: Settings): Settings {
   return { ...settings, env: { ...settings.env, [FOREGROUND_ENV]: '1' } };
 }
 
-function takePidfile(settings: Settings): Pidfile | undefined {
-  const pidfile = acquirePidfile(settings);
-  try {
-    pidfile?.write(process.pid);
-  } catch (error) {
-    pidfile?.remove();
-    pidfile?.close();
-    throw error;
-  }
-  return pidfile;
-}
-
-/** Replaces this process with the program. Returns only by throwing. */
+/** Replaces this process with the program. Returns only by throwing, having undone every step. */
 export function execForeground(command: string[], given: Settings, choices: ForegroundChoices, baseDir = process.cwd()): never {
   const settings = foregroundSettings(given);
   const file = resolveProgram(command[0], settings.env.PATH, baseDir);
-  const pidfile = takePidfile(settings);
-  const stdio = openStdio(settings.stdout, settings.stderr, settings.user);
-  const fds = stdio.fds;
-  fds[0] = 0;
-  if (settings.stdout === undefined) fds[1] = 1;
-  if (settings.stderr === undefined) fds[2] = 2;
-  const plan = basePlan(file, command, settings);
-  try {
-    native.spawn({
-      ...plan,
-      mode: 'exec',
-      cwd: choices.chdirGiven ? plan.cwd : undefined,
-      umask: choices.umaskGiven ? plan.umask : undefined,
-      stdio: fds,
-      keepFds: pidfile ? [pidfile.fd] : [],
-    });
+  return LaunchTransaction.run((tx) => {
+    const pidfile = tx.lockPidfile(settings);
+    tx.writePidfile(pidfile, process.pid);
+    const stdio = tx.openStdio(settings.stdout, settings.stderr, settings.user);
+    const fds = stdio.fds;
+    fds[0] = 0;
+    if (settings.stdout === undefined) fds[1] = 1;
+    if (settings.stderr === undefined) fds[2] = 2;
+    const plan = basePlan(file, command, settings);
+    try {
+      native.spawn({
+        ...plan,
+        mode: 'exec',
+        cwd: choices.chdirGiven ? plan.cwd : undefined,
+        umask: choices.umaskGiven ? plan.umask : undefined,
+        stdio: fds,
+        keepFds: pidfile ? [pidfile.fd] : [],
+      });
+    } catch (error) {
+      throw explainSpawnFailure(error, settings, command[0]);
+    }
     throw new DaemonizeError('exec returned without an error');
-  } catch (error) {
-    pidfile?.remove();
-    removeCreated(stdio.created);
-    throw explainSpawnFailure(error, settings, command[0]);
-  } finally {
-    closeStdio(stdio);
-    pidfile?.close();
-  }
+  });
 }
 
 /** Supervises the program from this very process until stopped; calls `exit` with the final status. */
@@ -75,15 +60,14 @@ export function superviseForeground(command: string[], given: Settings, choices:
   const config = supervisorConfig(command, settings, supervision, file, true);
   if (!choices.chdirGiven) config.plan.cwd = undefined;
   if (!choices.umaskGiven) config.plan.umask = undefined;
-  const pidfile = takePidfile(settings);
-  try {
+  LaunchTransaction.run((tx) => {
+    // This process is the supervisor: it keeps the pidfile's lock for its whole life.
+    const pidfile = tx.lockPidfile(settings);
+    tx.writePidfile(pidfile, process.pid);
     runSupervisor(config, (code) => {
       pidfile?.close();
       exit(code);
     }, pidfile);
-  } catch (error) {
-    pidfile?.remove();
-    pidfile?.close();
-    throw error;
-  }
+    tx.keepPidfile(pidfile);
+  });
 }

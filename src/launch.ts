@@ -1,15 +1,13 @@
-// The launcher: everything that can fail is tried here, before the launcher exits, so the command the
-// user typed reports it. It returns only once the program has exec'd and the pidfile holds its pid.
-import { dirname } from 'node:path';
-
+// The plain daemon's launcher: everything that can fail is tried here, before the launcher exits, so the
+// command the user typed reports it. It returns only once the program has exec'd and the pidfile holds its
+// pid. The steps and their rollback are the launch transaction's (src/core/launch-transaction.ts); the
+// spawn plan and the meaning of a failed fork-to-exec step, shared by every mode, are here.
 import { DaemonizeError, describe, unable } from './errors';
 import { ExitCode } from './exit-codes';
-import { isSystemError, native, type SpawnPlan } from './native';
-import { Pidfile } from './pidfile';
-import { defaultPidfileDir, ensurePidfileDir } from './pidfile-location';
+import { LaunchTransaction } from './core/launch-transaction';
+import { isSystemError, type SpawnPlan } from './native';
 import { resolveProgram } from './program';
 import type { Settings } from './settings';
-import { closeStdio, openStdio, removeCreated } from './stdio';
 
 /** Says what a failed step of the fork-to-exec path means for the user, with the exit code to match. */
 export function explainSpawnFailure(error: unknown, settings: Pick<Settings, 'cwd' | 'user'>, program: string): DaemonizeError {
@@ -40,47 +38,16 @@ export function basePlan(file: string, command: string[], settings: Settings): O
   };
 }
 
-export function acquirePidfile(settings: Settings): Pidfile | undefined {
-  if (settings.pidfile === undefined) return undefined;
-  const dir = dirname(settings.pidfile);
-  if (settings.name !== undefined && dir === defaultPidfileDir(process.env, process.getuid?.() ?? 0)) {
-    ensurePidfileDir(dir);
-  }
-  return Pidfile.acquire(settings.pidfile);
-}
-
 /** Starts `command` as a daemon and returns its pid. Throws a DaemonizeError and leaves nothing behind. */
 export function launchDaemon(command: string[], settings: Settings, baseDir = process.cwd()): number {
   const file = resolveProgram(command[0], settings.env.PATH, baseDir);
-  const pidfile = acquirePidfile(settings);
-  let stdio;
-  try {
-    stdio = openStdio(settings.stdout, settings.stderr, settings.user);
-    let pid: number;
-    try {
-      pid = native.spawn({
-        ...basePlan(file, command, settings),
-        mode: 'daemon',
-        stdio: stdio.fds,
-        keepFds: pidfile ? [pidfile.fd] : [],
-      });
-    } catch (error) {
-      throw explainSpawnFailure(error, settings, command[0]);
-    }
-    try {
-      pidfile?.write(pid);
-    } catch (error) {
-      // A daemon nobody can find or stop is worse than none: take it back down.
-      process.kill(pid, 'SIGKILL');
-      throw error;
-    }
+  return LaunchTransaction.run((tx) => {
+    const pidfile = tx.lockPidfile(settings);
+    const stdio = tx.openStdio(settings.stdout, settings.stderr, settings.user);
+    const pid = tx.spawnDaemon({ ...basePlan(file, command, settings), stdio: stdio.fds, keepFds: pidfile ? [pidfile.fd] : [] },
+      (error) => explainSpawnFailure(error, settings, command[0]));
+    // A daemon nobody can find or stop is worse than none: a failed write takes it back down.
+    tx.writePidfile(pidfile, pid);
     return pid;
-  } catch (error) {
-    pidfile?.remove();
-    if (stdio) removeCreated(stdio.created);
-    throw error;
-  } finally {
-    if (stdio) closeStdio(stdio);
-    pidfile?.close();
-  }
+  });
 }

@@ -5,25 +5,42 @@ import * as fs from 'node:fs';
 import { DaemonizeError, unable } from './errors';
 import { ExitCode } from './exit-codes';
 import { native } from './native';
+import { checkDirectoryTrust, openOperatorFile, refuse, untrustedReason } from './safe-open';
 
-const { O_RDWR, O_RDONLY, O_CREAT, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
+const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
 /** Owner may write; group and others may only read. */
 const PIDFILE_MODE = 0o644;
 const WRITABLE_BY_OTHERS = 0o022;
 /** A pidfile unlinked and recreated under us more often than this is a fight, not a race. */
 const MAX_ATTEMPTS = 20;
 
-function openPidfile(path: string, flags: number): number {
+/**
+ * Throws when root must not trust the pidfile at `path`: one that exists but is owned by another user, is a
+ * link or not a regular file, or that sits in a directory other users can write and is not sticky. Another
+ * user could otherwise name any pid in it, or swap it, and have root signal that process. Start and the
+ * control verbs call it; for a non-root caller it accepts everything (it can only hurt what it owns).
+ */
+export function checkPidfileTrust(path: string): void {
+  checkDirectoryTrust(path, 'pidfile');
+  let stat: fs.Stats;
   try {
-    // O_NOFOLLOW: a symlink planted at the pidfile's path must not redirect a root daemon's write.
-    // O_NONBLOCK: a FIFO planted there must not hang the launcher.
-    return fs.openSync(path, flags | O_NOFOLLOW | O_NONBLOCK, PIDFILE_MODE);
+    stat = fs.lstatSync(path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ELOOP') {
-      throw new DaemonizeError(`unable to open pidfile ${path}: it is a symbolic link`, ExitCode.FAILURE, 'ELOOP');
-    }
-    throw unable(`open pidfile ${path}`, error);
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw unable(`use pidfile ${path}`, error);
   }
+  const reason = untrustedReason(stat);
+  if (reason !== null) throw refuse('pidfile', path, reason);
+}
+
+/** The pidfile opened read-only: enough to hold its flock, never enough to change the pid in it. */
+function openForLock(path: string): number {
+  return openOperatorFile(path, { access: 'read', create: 'missing', mode: PIDFILE_MODE, what: 'pidfile' }).fd;
+}
+
+/** A short-lived write descriptor on the very file `lockFd` holds (same device and inode), for truncating and writing. */
+function openWriter(path: string, lockFd: number): number {
+  return openOperatorFile(path, { access: 'write', create: 'never', sameAs: fs.fstatSync(lockFd), what: 'pidfile' }).fd;
 }
 
 /** True when `fd` still names the file at `path` (nobody unlinked or replaced it after we opened it). */
@@ -71,24 +88,26 @@ export function isLocked(path: string): boolean {
   }
 }
 
-/** A pidfile this process has created or taken over, and holds locked. */
+/**
+ * A pidfile this process has created or taken over, and holds locked. The lock is held on a read-only
+ * descriptor, the one a daemon inherits: flock works on it, and a daemon running as another user cannot
+ * write a stranger's pid through it for root to signal later.
+ */
 export class Pidfile {
   private constructor(readonly path: string, readonly fd: number) {}
 
   /**
-   * Creates (or takes over a stale) pidfile and locks it. Refuses with ALREADY_RUNNING when another
-   * process holds the lock. The descriptor is close-on-exec; pass it in a spawn plan's keepFds to let the
-   * daemon inherit the lock.
+   * Creates (or takes over a stale) pidfile, locks it and empties it, so a locked pidfile never names the
+   * previous run's pid. Refuses with ALREADY_RUNNING when another process holds the lock, and (as root)
+   * a pidfile that checkPidfileTrust() refuses. The descriptor is close-on-exec; pass it in a spawn
+   * plan's keepFds to let the daemon inherit the lock.
    */
   static acquire(path: string): Pidfile {
+    checkPidfileTrust(path);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const fd = openPidfile(path, O_RDWR | O_CREAT);
+      const fd = openForLock(path);
       let keep = false;
       try {
-        const stat = fs.fstatSync(fd);
-        if (!stat.isFile()) {
-          throw new DaemonizeError(`unable to use pidfile ${path}: it is not a regular file`);
-        }
         if (!native.tryLock(fd, false)) {
           const pid = readPid(path);
           throw new DaemonizeError(
@@ -98,9 +117,10 @@ export class Pidfile {
         // The previous holder may have unlinked the file between our open and our lock; then we
         // hold a lock nobody else can see, and must start again on the file now at that path.
         if (!isCurrent(fd, path)) continue;
-        if (stat.mode & WRITABLE_BY_OTHERS) fs.fchmodSync(fd, stat.mode & 0o7777 & ~WRITABLE_BY_OTHERS);
+        const pidfile = new Pidfile(path, fd);
+        pidfile.rewrite('', true);
         keep = true;
-        return new Pidfile(path, fd);
+        return pidfile;
       } catch (error) {
         if (error instanceof DaemonizeError) throw error;
         throw unable(`lock pidfile ${path}`, error);
@@ -118,11 +138,30 @@ export class Pidfile {
 
   /** Replaces the contents with "PID\n". */
   write(pid: number): void {
+    this.rewrite(`${pid}\n`, false);
+  }
+
+  /**
+   * Replaces the contents through a write descriptor opened for this alone and closed at once, so no
+   * process ever inherits one. On a full disk the file is left empty, never half a number.
+   */
+  private rewrite(text: string, tighten: boolean): void {
+    let writer: number | undefined;
     try {
-      fs.ftruncateSync(this.fd, 0);
-      fs.writeSync(this.fd, `${pid}\n`, 0);
+      writer = openWriter(this.path, this.fd);
+      fs.ftruncateSync(writer, 0);
+      // Group and others may read the pid, never write it (a file left group-writable by someone else).
+      const mode = fs.fstatSync(writer).mode & 0o7777;
+      if (tighten && mode & WRITABLE_BY_OTHERS) fs.fchmodSync(writer, mode & ~WRITABLE_BY_OTHERS);
+      if (text !== '' && fs.writeSync(writer, text, 0) !== Buffer.byteLength(text)) {
+        fs.ftruncateSync(writer, 0);
+        throw new DaemonizeError(`unable to write pidfile ${this.path}: short write`);
+      }
     } catch (error) {
+      if (error instanceof DaemonizeError) throw error;
       throw unable(`write pidfile ${this.path}`, error);
+    } finally {
+      if (writer !== undefined) fs.closeSync(writer);
     }
   }
 
@@ -140,4 +179,3 @@ export class Pidfile {
     fs.closeSync(this.fd);
   }
 }
-

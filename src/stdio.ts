@@ -2,10 +2,10 @@
 // program itself, so it writes into them at full speed with no process copying bytes in between.
 import * as fs from 'node:fs';
 
-import { unable } from './errors';
+import { openOperatorFile, UNTRUSTED } from './safe-open';
 import type { TargetUser } from './user';
 
-const { O_WRONLY, O_APPEND, O_CREAT, O_EXCL, O_RDWR } = fs.constants;
+const { O_RDWR } = fs.constants;
 /** Log files are created readable by the group, writable by the owner only. */
 const LOG_MODE = 0o640;
 
@@ -17,39 +17,49 @@ export interface OpenedStdio {
   created: string[];
 }
 
-/** Opens a log file for append, creating it with the log mode; throws Node's own error. */
-export function openForAppend(path: string): number {
-  return fs.openSync(path, O_WRONLY | O_APPEND | O_CREAT, LOG_MODE);
+/**
+ * Opens a log file for append (the event log, a log reopened after a rotation); a missing one is created
+ * with the log mode, owned by whoever opens it. Throws a DaemonizeError naming the file.
+ */
+export function openForAppend(path: string, user?: TargetUser): number {
+  return openOperatorFile(path, { access: 'append', create: 'missing', mode: LOG_MODE, user, what: '' }).fd;
 }
 
 function openLog(path: string, owner: TargetUser | undefined, created: string[]): number {
-  try {
-    try {
-      const fd = fs.openSync(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL, LOG_MODE);
-      created.push(path);
-      // A daemon that drops to --user must be able to reopen its own log after a rotation.
-      if (owner) fs.fchownSync(fd, owner.uid, owner.gid);
-      return fd;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      return fs.openSync(path, O_WRONLY | O_APPEND);
-    }
-  } catch (error) {
-    throw unable(`open ${path}`, error);
-  }
+  // A daemon that drops to --user must be able to reopen its own log after a rotation: give it what we create.
+  const file = openOperatorFile(path, { access: 'append', create: 'missing', mode: LOG_MODE, user: owner, giveToUser: true, what: '' });
+  if (file.created) created.push(path);
+  return file.fd;
 }
 
+/**
+ * Called when a log file is refused as untrusted (a link or a stranger's file planted at its name): the
+ * stream goes to /dev/null instead of failing. The supervisor passes one for its restarts, where the
+ * service user could plant such a thing; a first start fails instead, for the operator to see.
+ */
+export type OnRefused = (message: string) => void;
+
 /** Opens the daemon's stdio; `stdout`/`stderr` are absolute paths, or undefined for /dev/null. */
-export function openStdio(stdout: string | undefined, stderr: string | undefined, owner?: TargetUser): OpenedStdio {
+export function openStdio(stdout: string | undefined, stderr: string | undefined, owner?: TargetUser,
+  onRefused?: OnRefused): OpenedStdio {
   const opened: number[] = [];
   const created: string[] = [];
   try {
     const devNull = fs.openSync('/dev/null', O_RDWR);
     opened.push(devNull);
-    const out = stdout === undefined ? devNull : openLog(stdout, owner, created);
+    const open = (path: string): number => {
+      try {
+        return openLog(path, owner, created);
+      } catch (error) {
+        if (onRefused === undefined || (error as { code?: string }).code !== UNTRUSTED) throw error;
+        onRefused((error as Error).message);
+        return devNull;
+      }
+    };
+    const out = stdout === undefined ? devNull : open(stdout);
     if (out !== devNull) opened.push(out);
     // One description for both when they name one file, so their appends interleave in order.
-    const err = stderr === undefined ? devNull : stderr === stdout ? out : openLog(stderr, owner, created);
+    const err = stderr === undefined ? devNull : stderr === stdout ? out : open(stderr);
     if (err !== devNull && err !== out) opened.push(err);
     return { fds: [devNull, out, err], opened, created };
   } catch (error) {

@@ -34,7 +34,9 @@ describe('--foreground', () => {
     const child = spawn(process.execPath, [CLI, '-f', '--pidfile', pidfile, '--', 'sleep', `1000.${token}`], { stdio: 'ignore' });
     scratch.track(child.pid);
     const done = exited(child);
-    await waitFor(() => fs.existsSync(pidfile) && proc.stat(child.pid)?.comm === 'sleep', 'the exec');
+    // The kernel renames a process (comm) before it sets up the new environment: wait for both.
+    await waitFor(() => fs.existsSync(pidfile) && proc.stat(child.pid)?.comm === 'sleep' &&
+      Object.keys(proc.environ(child.pid)).length > 0, 'the exec');
     assert.equal(readPidfile(pidfile), child.pid);
     assert.equal(proc.stat(child.pid).session, proc.stat(process.pid).session, 'no new session in the foreground');
     const status = proc.status(child.pid);

@@ -70,9 +70,10 @@ describe('daemonize() in a Node app', () => {
     assert.equal((await facts(dir)).cwd, chdir);
   });
 
-  it('runs in / with umask 022 by default', () => {
-    const { pid } = startApp();
-    assert.equal(fs.readlinkSync(`/proc/${pid}/cwd`), '/');
+  it('runs where the app was started (not in the CLI\'s /) with umask 022 by default', () => {
+    const startedIn = scratch.dir();
+    const { pid } = startApp({}, { cwd: startedIn });
+    assert.equal(fs.readlinkSync(`/proc/${pid}/cwd`), startedIn);
     assert.equal(proc.status(pid).Umask, '0022');
   });
 
@@ -160,7 +161,7 @@ os.execv(sys.argv[1], sys.argv[1:])`;
   it('drops to user after making the pidfile and logs, with HOME, USER and LOGNAME', { skip: process.getuid() !== 0 && 'needs root' }, () => {
     const dir = scratch.dir();
     // The code before the call runs again in the daemon, as nobody, and writes here.
-    fs.chmodSync(dir, 0o777);
+    fs.chmodSync(dir, 0o1777);
     fs.writeFileSync(path.join(dir, 'runs'), '');
     fs.chmodSync(path.join(dir, 'runs'), 0o666);
     const pidfile = path.join(dir, 'user.pid');

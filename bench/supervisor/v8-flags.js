@@ -31,7 +31,6 @@ const FLAG_SETS = [
 
 const SUPERVISOR_MAIN = path.join(lib.ROOT, 'dist', 'supervisor', 'main.js');
 
-const SUPERVISOR_CONFIG_ENV = 'DAEMONIZE_SUPERVISOR_CONFIG';
 
 function startRawSupervisor(node, flags, dir, token) {
   lib.trackToken(token);
@@ -46,9 +45,12 @@ function startRawSupervisor(node, flags, dir, token) {
     statusFile,
     errlog,
   };
-  const child = spawn(node, [...flags, SUPERVISOR_MAIN, token], {
-    env: { ...process.env, [SUPERVISOR_CONFIG_ENV]: JSON.stringify(config) },
-    stdio: ['ignore', 'ignore', fs.openSync(errlog, 'a')],
+  // The configuration is read to EOF from descriptor 3 (a file does as well as the launcher's pipe); the
+  // report goes to descriptor 4, here /dev/null.
+  const configFile = path.join(dir, `${token}.config`);
+  fs.writeFileSync(configFile, JSON.stringify(config));
+  const child = spawn(node, [...flags, SUPERVISOR_MAIN, '3', '4', token], {
+    stdio: ['ignore', 'ignore', fs.openSync(errlog, 'a'), fs.openSync(configFile, 'r'), fs.openSync('/dev/null', 'w')],
     detached: true,
   });
   child.unref();
@@ -164,4 +166,4 @@ async function flagRows(ctx, dir) {
 
 // c) --stop wall time against `node -e 0`
 
-module.exports = { LAUNCHER_FLAGS, FLAG_SETS, SUPERVISOR_MAIN, SUPERVISOR_CONFIG_ENV, startRawSupervisor, startProxy, tryFlags, flagRows };
+module.exports = { LAUNCHER_FLAGS, FLAG_SETS, SUPERVISOR_MAIN, startRawSupervisor, startProxy, tryFlags, flagRows };

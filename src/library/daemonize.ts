@@ -1,7 +1,8 @@
 // daemonize(options): the library's one entry point. Three ways through it:
 //   the process the user started (the launcher): start the daemon, wait until it is ready, exit;
 //   the daemon (the app re-executed, with the marker): return the handle;
-//   the foreground (option or DAEMONIZE_FOREGROUND): no fork, return the handle.
+//   the foreground (option or DAEMONIZE_FOREGROUND): no fork, return the handle;
+//   a cluster worker (its primary is the daemon): change nothing, return a handle (see worker.ts).
 // The launcher exits here, and only here; every message it prints has one shape:
 //   daemonize: fatal: unable to lock pidfile /run/web.pid: already running as pid 4121
 //
@@ -57,6 +58,11 @@ export function daemonize(options?: DaemonizeOptions): DaemonHandle {
     return startDaemon(state.marker, checked.choices);
   }
   if (!isMainThread()) throw new Error('daemonize() must be called from the main thread');
+  const { isClusterWorker, startWorker } = require('./worker') as typeof import('./worker');
+  if (isClusterWorker()) {
+    state.called = true;
+    return startWorker(foregroundRequested(checked.choices.foreground, process.env));
+  }
   const settings = settleLibrary(checked.options, process.cwd(), process.env);
   state.called = true;
   try {

@@ -3,7 +3,6 @@
 // Until a daemon is ready its descriptor 2 is the pipe to its launcher; the file waits on `pending`.
 import { closeSync } from 'node:fs';
 
-import { unable } from '../errors';
 import { native } from '../native';
 import { openForAppend } from '../stdio';
 
@@ -29,12 +28,8 @@ export class LogFiles {
     if (this.stdout !== undefined) paths.set(this.stdout, [1]);
     if (this.stderr !== undefined) paths.set(this.stderr, [...(paths.get(this.stderr) ?? []), 2]);
     for (const [path, targets] of paths) {
-      let fd: number;
-      try {
-        fd = openForAppend(path);
-      } catch (error) {
-        throw unable(`reopen ${path}`, error);
-      }
+      // Throws a DaemonizeError naming the file (a link planted at its name is refused, not followed).
+      const fd = openForAppend(path);
       try {
         for (const target of targets) {
           if (target === 2 && this.pending !== undefined) {

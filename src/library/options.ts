@@ -85,11 +85,14 @@ export function checkOptions(options: unknown): { options: DaemonizeOptions; cho
 /**
  * The shared settings (paths made absolute against `baseDir`, defaults filled in). The CLI's value
  * checks speak of '--umask'; here they become TypeErrors that speak of option 'umask'.
+ * Unlike the CLI's `/`, the daemon's working directory is `baseDir`, the app's own, unless `chdir` says
+ * otherwise: an app reads its files relative to it (express.static('public'), dotenv's .env).
  */
 export function settleLibrary(options: DaemonizeOptions, baseDir: string, env: NodeJS.ProcessEnv): Settings {
   const { ready: _ready, readyTimeout: _timeout, foreground: _foreground, ...shared } = options;
   try {
-    return settle(shared, baseDir, env);
+    const settings = settle(shared, baseDir, env);
+    return shared.chdir === undefined ? { ...settings, cwd: baseDir } : settings;
   } catch (error) {
     if (error instanceof DaemonizeError && error.exitCode === ExitCode.USAGE) {
       throw new TypeError(`daemonize(): ${error.message.replace(/--([a-z]+)/g, "option '$1'")}`);

@@ -3,10 +3,9 @@
 // pidfile, its log files, the signal handling and ready(), which sends READY=1 to NOTIFY_SOCKET.
 // Only what was asked for changes: no chdir to / and no umask unless given.
 import { unable } from '../errors';
-import { acquirePidfile } from '../launch';
+import { LaunchTransaction } from '../core/launch-transaction';
 import { native } from '../native';
 import type { Settings } from '../settings';
-import { closeStdio, openStdio } from '../stdio';
 import type { TargetUser } from '../user';
 import type { DaemonHandle } from './handle';
 import { LogFiles } from './log-files';
@@ -26,18 +25,14 @@ function becomeUser(user: TargetUser): void {
   }
 }
 
-/** Applies the settings to this very process. Throws a DaemonizeError and then holds no pidfile. */
+/** Applies the settings to this very process. Throws a DaemonizeError and then holds no pidfile and no new file. */
 export function startForeground(settings: Settings, choices: LibraryChoices): DaemonHandle {
-  const pidfile = acquirePidfile(settings);
-  try {
-    pidfile?.write(process.pid);
-    const stdio = openStdio(settings.stdout, settings.stderr, settings.user);
-    try {
-      if (settings.stdout !== undefined) native.dup2(stdio.fds[1], 1);
-      if (settings.stderr !== undefined) native.dup2(stdio.fds[2], 2);
-    } finally {
-      closeStdio(stdio);
-    }
+  const pidfile = LaunchTransaction.run((tx) => {
+    const held = tx.lockPidfile(settings);
+    tx.writePidfile(held, process.pid);
+    const stdio = tx.openStdio(settings.stdout, settings.stderr, settings.user);
+    if (settings.stdout !== undefined) native.dup2(stdio.fds[1], 1);
+    if (settings.stderr !== undefined) native.dup2(stdio.fds[2], 2);
     for (const [name, value] of Object.entries(settings.env)) if (process.env[name] !== value) process.env[name] = value;
     if (settings.user) becomeUser(settings.user);
     if (choices.chdirGiven) {
@@ -48,11 +43,10 @@ export function startForeground(settings: Settings, choices: LibraryChoices): Da
       }
     }
     if (choices.umaskGiven) process.umask(settings.umask);
-  } catch (error) {
-    pidfile?.remove();
-    pidfile?.close();
-    throw error;
-  }
+    // This process is the service: it holds the lock until it exits.
+    tx.keepPidfile(held);
+    return held;
+  });
   const handle: DaemonHandle = startHandle({
     foreground: true,
     pidfile,

@@ -1,11 +1,14 @@
 // What the launcher tells a supervisor: everything to start the program again and again, checked
-// and resolved before the first fork. It crosses into the daemonized supervisor as JSON in one
-// environment variable, which the supervisor removes from its own environment at once.
+// and resolved before the first fork. It crosses into the daemonized supervisor as JSON through a pipe
+// the supervisor inherits (its descriptor number is the supervisor's one argument), written by the
+// launcher once the supervisor runs and read by it to EOF. Not an environment variable: the plan holds
+// the program's whole environment, and Linux refuses one variable over 128 KiB (MAX_ARG_STRLEN, E2BIG),
+// which a busy Kubernetes namespace's environment reaches.
+import { closeSync, readSync, writeSync } from 'node:fs';
+
 import type { SpawnPlan } from '../native';
 import type { TargetUser } from '../user';
 import type { RestartPolicySettings } from './restart-policy';
-
-export const SUPERVISOR_CONFIG_ENV = 'DAEMONIZE_SUPERVISOR_CONFIG';
 
 export interface SupervisorConfig {
   /** The program's name, for log lines and the process title. */
@@ -31,3 +34,25 @@ export interface SupervisorConfig {
 
 /** The one line a daemonized supervisor sends its launcher. */
 export type StartReport = { ok: true; child: number } | { ok: false; exitCode: number; message: string };
+
+/** Writes the whole configuration into the pipe (blocking: the supervisor reads as we write). */
+export function sendConfig(fd: number, config: SupervisorConfig): void {
+  const bytes = Buffer.from(JSON.stringify(config), 'utf8');
+  for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, bytes.length - done);
+}
+
+/** Reads the configuration to EOF and closes the descriptor. Throws when the text is not one. */
+export function receiveConfig(fd: number): SupervisorConfig {
+  const chunks: Buffer[] = [];
+  const buffer = Buffer.alloc(65536);
+  try {
+    for (let n = readSync(fd, buffer); n > 0; n = readSync(fd, buffer)) chunks.push(Buffer.from(buffer.subarray(0, n)));
+  } finally {
+    closeSync(fd);
+  }
+  const config = JSON.parse(Buffer.concat(chunks).toString('utf8')) as SupervisorConfig;
+  if (typeof config !== 'object' || config === null || typeof config.label !== 'string') {
+    throw new Error('the configuration is incomplete');
+  }
+  return config;
+}

@@ -1,15 +1,17 @@
 // The supervisor's event log: one timestamped line per event, to a file (reopened on SIGHUP, so
-// logrotate can move it) or to the supervisor's own stderr.
+// logrotate can move it) or to the supervisor's own stderr. A root supervisor opens it through the
+// safe open: the service user may own its directory and plant a link at its name before a HUP.
 import { closeSync, writeSync } from 'node:fs';
 
 import { openForAppend } from '../stdio';
+import type { TargetUser } from '../user';
 
 export class EventLog {
   private fd: number;
 
-  /** `path` undefined: write to stderr. */
-  constructor(private readonly path: string | undefined) {
-    this.fd = path === undefined ? 2 : openForAppend(path);
+  /** `path` undefined: write to stderr. `user`: the --user whose files the log may also be. */
+  constructor(private readonly path: string | undefined, private readonly user?: TargetUser) {
+    this.fd = path === undefined ? 2 : openForAppend(path, user);
   }
 
   write(message: string): void {
@@ -21,10 +23,19 @@ export class EventLog {
     }
   }
 
-  /** Opens the file again by name; returns the new descriptor (for putting on stdout/stderr too). */
+  /**
+   * Opens the file again by name; returns the new descriptor (for putting on stdout/stderr too), or
+   * undefined when there is no file or it cannot be opened: then the old file stays, and says why.
+   */
   reopen(): number | undefined {
     if (this.path === undefined) return undefined;
-    const fd = openForAppend(this.path);
+    let fd: number;
+    try {
+      fd = openForAppend(this.path, this.user);
+    } catch (error) {
+      this.write(`${(error as Error).message}: still logging to the file open before SIGHUP`);
+      return undefined;
+    }
     closeSync(this.fd);
     this.fd = fd;
     return fd;

@@ -1,18 +1,18 @@
-// `daemonize --respawn` (daemon mode): double-forks a Node supervisor, which starts the program and
-// reports over a pipe whether it did. The launcher exits 0 only once the program has exec'd under the
+// `daemonize --respawn` (daemon mode): double-forks a Node supervisor, sends it its configuration over
+// one pipe, and hears over another whether it started the program. The launcher exits 0 only once the program has exec'd under the
 // supervisor and the pidfile holds the supervisor's pid.
-import { closeSync, constants, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
 import { DaemonizeError, unable } from '../errors';
 import { ExitCode, type ExitCodeValue } from '../exit-codes';
-import { acquirePidfile, basePlan } from '../launch';
-import { native } from '../native';
+import { LaunchTransaction } from '../core/launch-transaction';
+import { basePlan, explainSpawnFailure } from '../launch';
+import type { Pidfile } from '../pidfile';
 import { besidePidfile } from '../pidfile-location';
 import { resolveProgram } from '../program';
 import type { Settings } from '../settings';
-import { openForAppend } from '../stdio';
-import { SUPERVISOR_CONFIG_ENV, type StartReport, type SupervisorConfig } from './config';
+import { sendConfig, type StartReport, type SupervisorConfig } from './config';
 import type { RestartPolicySettings } from './restart-policy';
 import { statusFileFor } from './status-file';
 
@@ -57,16 +57,37 @@ export function supervisorConfig(command: string[], settings: Settings, supervis
 function readReport(fd: number): StartReport | null {
   const chunks: Buffer[] = [];
   const buffer = Buffer.alloc(4096);
-  for (;;) {
-    const n = readSync(fd, buffer, 0, buffer.length, null);
-    if (n === 0) break;
-    chunks.push(Buffer.from(buffer.subarray(0, n)));
-  }
+  for (let n = readSync(fd, buffer); n > 0; n = readSync(fd, buffer)) chunks.push(Buffer.from(buffer.subarray(0, n)));
   const text = Buffer.concat(chunks).toString('utf8').trim();
   return text === '' ? null : (JSON.parse(text) as StartReport);
 }
 
-/** Starts a daemonized supervisor for `command`; returns the supervisor's pid. */
+/** What a supervisor that died unheard wrote into its log (its stderr) after `from`: the last 2 KiB of it. */
+function lastWords(fd: number, from: number): string {
+  try {
+    const size = fstatSync(fd).size;
+    const start = Math.max(from, size - 2048);
+    if (size <= start) return '';
+    const bytes = Buffer.alloc(size - start);
+    // Our descriptor is append-only; /proc/self/fd opens the same file (even if renamed) for reading.
+    const reader = openSync(`/proc/self/fd/${fd}`, constants.O_RDONLY);
+    try {
+      readSync(reader, bytes, 0, bytes.length, start);
+    } finally {
+      closeSync(reader);
+    }
+    return bytes.toString('utf8').trim();
+  } catch {
+    return ''; // the failure itself is what matters; its details stay in the log
+  }
+}
+
+/**
+ * Starts a daemonized supervisor for `command`; returns the supervisor's pid once its first child has
+ * exec'd and the pidfile names the supervisor. On any failure nothing is left: the supervisor and
+ * everything it started are killed, and the pidfile, the status file and the files this start created
+ * are removed.
+ */
 export function launchSupervisor(command: string[], settings: Settings, supervision: SupervisionSettings,
   baseDir = process.cwd()): number {
   if (settings.pidfile === undefined) {
@@ -75,46 +96,50 @@ export function launchSupervisor(command: string[], settings: Settings, supervis
   const file = resolveProgram(command[0], settings.env.PATH, baseDir);
   const errlog = supervision.errlog ?? defaultErrlog(settings);
   const config = supervisorConfig(command, settings, { ...supervision, errlog }, file, false);
-  const pidfile = acquirePidfile(settings) as NonNullable<ReturnType<typeof acquirePidfile>>;
-  const opened: number[] = [];
-  try {
-    const devNull = openSync('/dev/null', constants.O_RDWR);
-    opened.push(devNull);
-    let logFd: number;
-    try {
-      logFd = openForAppend(errlog);
-    } catch (error) {
-      throw unable(`open ${errlog}`, error);
+  return LaunchTransaction.run((tx) => {
+    const pidfile = tx.lockPidfile(settings) as Pidfile;
+    // The supervisor opens the program's files afresh for each child; made here, they are this start's to
+    // remove if it fails, and a file that cannot be opened is refused before anything forks.
+    tx.openStdio(settings.stdout, settings.stderr, settings.user);
+    // The supervisor's stdin is /dev/null; its stdout and stderr are its event log, for a crash's last words.
+    const devNull = tx.devNull();
+    const log = tx.openLog(errlog, settings.user);
+    const logStart = fstatSync(log).size;
+    const [configRead, configWrite] = tx.pipe('to the supervisor');
+    const [reportRead, reportWrite] = tx.pipe('from the supervisor');
+    // Our lock makes any status file here stale or our supervisor's: it goes with a failed start.
+    if (config.statusFile !== undefined) {
+      tx.removeOnRollback(config.statusFile);
+      // A write cut short by a full disk leaves its temporary name (status-file.ts writes X.new, then renames).
+      tx.removeOnRollback(`${config.statusFile}.new`);
     }
-    opened.push(logFd);
-    const [readEnd, writeEnd] = native.openPipe();
-    opened.push(readEnd, writeEnd);
-    const env = { ...process.env, [SUPERVISOR_CONFIG_ENV]: JSON.stringify({ ...config, lockFd: pidfile.fd, reportFd: writeEnd }) };
-    const pid = native.spawn({
-      mode: 'daemon',
+    const pid = tx.spawnDaemon({
       file: process.execPath,
-      argv: [process.execPath, ...SUPERVISOR_NODE_FLAGS, SUPERVISOR_MAIN],
-      env: Object.entries(env).map(([name, value]) => `${name}=${value}`),
+      argv: [process.execPath, ...SUPERVISOR_NODE_FLAGS, SUPERVISOR_MAIN, String(configRead), String(reportWrite)],
+      env: Object.entries(process.env).map(([name, value]) => `${name}=${value}`),
       cwd: '/',
       umask: settings.umask,
-      stdio: [devNull, logFd, logFd],
-      keepFds: [pidfile.fd, writeEnd],
-    });
-    pidfile.write(pid);
-    // Only the supervisor may hold the write end now, so EOF means it has said all it will say.
-    closeSync(writeEnd);
-    opened.splice(opened.indexOf(writeEnd), 1);
-    const reply = readReport(readEnd);
-    if (reply === null) {
-      throw new DaemonizeError(`unable to start ${command[0]}: the supervisor died before starting it (see ${errlog})`);
+      stdio: [devNull, log, log],
+      keepFds: [pidfile.fd, configRead, reportWrite],
+    }, (error) => explainSpawnFailure(error, { cwd: '/', user: undefined }, process.execPath));
+    // Only the supervisor holds these ends now, so EOF on ours speaks of it alone.
+    tx.closeNow(configRead);
+    tx.closeNow(reportWrite);
+    const died = (): DaemonizeError => {
+      const words = lastWords(log, logStart);
+      return new DaemonizeError(`unable to start ${command[0]}: the supervisor died before starting it${words ? `:\n${words}` : ''}`);
+    };
+    try {
+      sendConfig(configWrite, { ...config, lockFd: pidfile.fd, reportFd: reportWrite });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EPIPE') throw died();
+      throw unable('send the supervisor its configuration', error);
     }
+    tx.closeNow(configWrite);
+    tx.writePidfile(pidfile, pid);
+    const reply = tx.step('hear from the supervisor', () => readReport(reportRead));
+    if (reply === null) throw died();
     if (!reply.ok) throw new DaemonizeError(reply.message, reply.exitCode as ExitCodeValue);
     return pid;
-  } catch (error) {
-    pidfile.remove();
-    throw error;
-  } finally {
-    for (const fd of opened) closeSync(fd);
-    pidfile.close();
-  }
+  });
 }

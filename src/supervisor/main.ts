@@ -1,25 +1,30 @@
 // Entry point of a daemonized supervisor (`daemonize --respawn` without -f). The launcher double-forked
-// `node dist/supervisor/main.js` with its configuration in one environment variable and a report pipe.
-import { DaemonizeError } from '../errors';
+// `node dist/supervisor/main.js CONFIG_FD REPORT_FD`: it writes the configuration into the first pipe
+// (src/supervisor/config.ts) and hears on the second whether the first child started.
+import { DaemonizeError, unable } from '../errors';
 import { ExitCode } from '../exit-codes';
-import { SUPERVISOR_CONFIG_ENV, type StartReport, type SupervisorConfig } from './config';
+import { receiveConfig, type StartReport } from './config';
 import { report, runSupervisor } from './run';
 
+function descriptor(word: string | undefined): number | undefined {
+  return word !== undefined && /^\d+$/.test(word) && Number(word) > 2 ? Number(word) : undefined;
+}
+
 function main(): void {
-  const text = process.env[SUPERVISOR_CONFIG_ENV];
-  delete process.env[SUPERVISOR_CONFIG_ENV];
-  if (text === undefined) {
+  const configFd = descriptor(process.argv[2]);
+  const reportFd = descriptor(process.argv[3]);
+  if (configFd === undefined || reportFd === undefined) {
     process.stderr.write('daemonize: fatal: the supervisor is started by daemonize --respawn, not by hand\n');
     process.exit(ExitCode.USAGE);
   }
-  const config = JSON.parse(text) as SupervisorConfig;
-  process.title = `daemonize: supervising ${config.label}`;
   try {
-    const { firstChild } = runSupervisor(config, (code) => process.exit(code));
-    report(config.reportFd, { ok: true, child: firstChild } satisfies StartReport);
+    const config = receiveConfig(configFd);
+    process.title = `daemonize: supervising ${config.label}`;
+    const { firstChild } = runSupervisor({ ...config, reportFd }, (code) => process.exit(code));
+    report(reportFd, { ok: true, child: firstChild } satisfies StartReport);
   } catch (error) {
-    const failure = error instanceof DaemonizeError ? error : new DaemonizeError(String(error));
-    report(config.reportFd, { ok: false, exitCode: failure.exitCode, message: failure.message } satisfies StartReport);
+    const failure = error instanceof DaemonizeError ? error : unable('start the supervisor', error);
+    report(reportFd, { ok: false, exitCode: failure.exitCode, message: failure.message } satisfies StartReport);
     process.exit(failure.exitCode);
   }
 }

@@ -8,15 +8,19 @@ import { explainSpawnFailure } from '../launch';
 import { native } from '../native';
 import { Pidfile } from '../pidfile';
 import { groupAlive, signalQuietly } from '../process-table';
-import { closeStdio, openStdio } from '../stdio';
+import { pinDirectories } from '../safe-open';
+import { closeStdio, openStdio, type OnRefused } from '../stdio';
 import type { SupervisorConfig } from './config';
 import { EventLog } from './event-log';
 import { removeStatus, writeStatus } from './status-file';
 import { FORWARDED_SIGNALS, Supervisor, type SupervisorStatus } from './supervisor';
 
-/** Opens the child's stdio: named files, else /dev/null, or in the foreground the supervisor's own. */
-function spawnChild(config: SupervisorConfig): number {
-  const stdio = openStdio(config.stdout, config.stderr, config.owner);
+/**
+ * Opens the child's stdio: named files, else /dev/null, or in the foreground the supervisor's own.
+ * `onRefused`: a log file refused as untrusted gives that stream /dev/null (see openStdio).
+ */
+function spawnChild(config: SupervisorConfig, onRefused?: OnRefused): number {
+  const stdio = openStdio(config.stdout, config.stderr, config.owner, onRefused);
   try {
     const fds = stdio.fds;
     if (config.inheritStdio) {
@@ -43,7 +47,13 @@ export interface RunningSupervisor {
  */
 export function runSupervisor(config: SupervisorConfig, onFinish: (code: number) => void,
   pidfile?: Pidfile): RunningSupervisor {
-  const log = new EventLog(config.errlog);
+  // Before any child runs: from now on every file is opened in the directory it is in now (see safe-open).
+  pinDirectories([config.stdout, config.stderr, config.errlog, config.statusFile]);
+  const log = new EventLog(config.errlog, config.owner);
+  // The first child's log files were checked by the launcher, which fails for the operator to see; after
+  // that, the service user may have planted a link at their names, and a refusal must not stop the service.
+  let firstSpawn = true;
+  const refusedLog: OnRefused = (message) => log.write(`${message}: the program's stream goes to /dev/null instead`);
   const started = Date.now();
   const ownPidfile = pidfile ?? (config.pidfile !== undefined && config.lockFd !== undefined
     ? Pidfile.adopt(config.pidfile, config.lockFd) : undefined);
@@ -54,7 +64,11 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
   // Signal listeners do not keep Node's event loop alive; this handle does, until the supervisor ends.
   const keepAlive = setInterval(() => undefined, 2 ** 31 - 1);
   const supervisor: Supervisor = new Supervisor({
-    spawnChild: () => spawnChild(config),
+    spawnChild: () => {
+      const onRefused = firstSpawn ? undefined : refusedLog;
+      firstSpawn = false;
+      return spawnChild(config, onRefused);
+    },
     kill: signalQuietly,
     groupAlive,
     now: () => Date.now(),

@@ -1,8 +1,12 @@
 // The supervisor's status file, beside the pidfile: web.pid -> web.status. JSON, written to a
 // temporary name and renamed, so a reader never sees half of it. It names the child's pid.
-import { renameSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+// Its directory is the pidfile's, which a root start has checked no other user can write (or is sticky,
+// like /tmp, where another user can still plant a name but not remove or rename root's files).
+import { closeSync, readFileSync, writeSync } from 'node:fs';
 
+import { DaemonizeError, describe } from '../errors';
 import { besidePidfile } from '../pidfile-location';
+import { openOperatorFile, removeLeftover, renameInDirectory } from '../safe-open';
 
 export interface StatusRecord {
   /** The supervisor's pid (the one in the pidfile). */
@@ -22,10 +26,38 @@ export function statusFileFor(pidfile: string): string {
   return besidePidfile(pidfile, '.status');
 }
 
+/**
+ * Writes the record to NAME.status.new, created afresh (O_EXCL, no link followed: a leftover, or a link
+ * another user planted, is removed first), then renames it over NAME.status. When that fails (a full disk,
+ * a name planted again in between) the old record is removed too, rather than left to tell a lie; the
+ * error is thrown for the caller to log.
+ */
 export function writeStatus(path: string, record: StatusRecord): void {
   const temporary = `${path}.new`;
-  writeFileSync(temporary, `${JSON.stringify(record)}\n`, { mode: 0o644 });
-  renameSync(temporary, path);
+  try {
+    removeLeftover(temporary);
+    const { fd } = openOperatorFile(temporary, { access: 'write', create: 'exclusive', mode: 0o644, what: 'status file' });
+    try {
+      const text = `${JSON.stringify(record)}\n`;
+      if (writeSync(fd, text) !== Buffer.byteLength(text)) throw new Error('short write');
+    } finally {
+      closeSync(fd);
+    }
+    renameInDirectory(temporary, path);
+  } catch (error) {
+    removeQuietly(temporary);
+    removeQuietly(path);
+    // "No space left on device", in the words of every other message (a refusal already has them).
+    throw error instanceof DaemonizeError ? error : new Error(describe(error));
+  }
+}
+
+function removeQuietly(path: string): void {
+  try {
+    removeLeftover(path);
+  } catch {
+    // Its directory is no longer ours to write: nothing more to do.
+  }
 }
 
 export function readStatus(path: string): StatusRecord | null {
@@ -37,5 +69,5 @@ export function readStatus(path: string): StatusRecord | null {
 }
 
 export function removeStatus(path: string): void {
-  rmSync(path, { force: true });
+  removeQuietly(path);
 }
