@@ -8,24 +8,12 @@ const { describe, it, after } = require('node:test');
 
 const proc = require('./helpers/proc');
 const { Scratch, runCli, readPidfile, waitFor } = require('./helpers/harness');
+const { supervise: superviseWith } = require('./helpers/supervised');
 
 const scratch = new Scratch();
 after(() => scratch.cleanup());
 
-/** Starts a supervised daemon; returns its pidfile, status and log paths and the supervisor's pid. */
-function supervise(args, command) {
-  const dir = scratch.dir();
-  const pidfile = path.join(dir, 'app.pid');
-  const result = runCli(['--respawn', '--pidfile', pidfile, ...args, '--', ...command]);
-  assert.equal(result.status, 0, result.stderr);
-  const supervisor = scratch.track(readPidfile(pidfile));
-  const statusFile = path.join(dir, 'app.status');
-  const log = path.join(dir, 'app.log');
-  const status = () => JSON.parse(fs.readFileSync(statusFile, 'utf8'));
-  const logLines = () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n') : []);
-  scratch.track(status().child);
-  return { dir, pidfile, supervisor, statusFile, log, status, logLines };
-}
+const supervise = (args, command) => superviseWith(scratch, args, command);
 
 /** Milliseconds since the epoch of an event-log line. */
 const timeOf = (line) => Date.parse(line.slice(0, line.indexOf(' ')));
@@ -155,6 +143,6 @@ describe('--stop', () => {
     const pidfile = path.join(scratch.dir(), 'none.pid');
     const result = runCli(['--pidfile', pidfile, '--stop']);
     assert.equal(result.status, 1);
-    assert.equal(result.stderr, `daemonize: fatal: unable to stop ${pidfile}: not running\n`);
+    assert.equal(result.stderr, 'daemonize: fatal: unable to stop none: not running\n');
   });
 });

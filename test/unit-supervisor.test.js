@@ -1,13 +1,18 @@
 'use strict';
-// The supervisor's logic with a fake world: no real processes, signals or clock.
+// The supervisor's logic with fakes: no real processes, signals or clock. Every (state, event) cell of
+// the machine's table has a test here, found by walking the table itself: a new state or event without
+// its cells fails the walk. Then the driver, with a fake process tree and clock, replays the races that
+// hurt real users (USR1 or TERM while a dead child's processes drain, a program that forks away).
 const assert = require('node:assert/strict');
 const { describe, it } = require('node:test');
 
-const { RestartPolicy } = require('../dist/supervisor/restart-policy');
-const { Supervisor } = require('../dist/supervisor/supervisor');
+const { RestartPolicy, decideRestart, NO_FAILURES } = require('../dist/supervisor/restart-policy');
+const { TABLE, STATES, EVENT_TYPES, KILL_AGAIN_MS, initialContext, step } = require('../dist/supervisor/machine');
+const { SupervisorDriver, FOLLOW_SENSOR_MS } = require('../dist/supervisor/driver');
 const { describeExit, describeDuration } = require('../dist/supervisor/exit-description');
 
 const POLICY = { acceptable: 10, attempts: 3, delay: 30, limit: 2 };
+const SETTINGS = { label: 'app', policy: POLICY, stopTimeout: 5 };
 
 describe('RestartPolicy', () => {
   it('restarts failures at once until attempts, then pauses, then gives up after limit pauses', () => {
@@ -32,6 +37,14 @@ describe('RestartPolicy', () => {
     assert.deepEqual(policy.afterExit(10), { action: 'restart', failures: 0 });
     assert.deepEqual(policy.afterExit(1), { action: 'restart', failures: 1 });
   });
+
+  it('counts failures in a row across pauses, and a start that failed even with acceptable 0', () => {
+    let counts = NO_FAILURES;
+    for (let i = 0; i < 4; i++) counts = decideRestart(POLICY, counts, 0).counts;
+    assert.deepEqual(counts, { inRow: 4, sincePause: 1, pauses: 1 });
+    const { decision } = decideRestart({ ...POLICY, acceptable: 0 }, NO_FAILURES, 0, true);
+    assert.deepEqual(decision, { action: 'restart', failures: 1 });
+  });
 });
 
 describe('exit descriptions', () => {
@@ -44,19 +57,389 @@ describe('exit descriptions', () => {
   });
 });
 
-/** A world where children are numbers, time is a variable and timers run when the test says. */
+// ---- the table, cell by cell ----
+
+const NOW = 1_000_000;
+const ctx = (over) => ({ ...initialContext(), first: false, ...over });
+const restartAfterDrain = { kind: 'decision', decision: { action: 'restart', failures: 1 } };
+const C = {
+  starting: ctx({ state: 'starting' }),
+  firstStart: ctx({ state: 'starting', first: true }),
+  running: ctx({ state: 'running', child: 100, childStarted: NOW - 60000 }),
+  followed: ctx({ state: 'running', child: 812, direct: false, childStarted: NOW - 60000 }),
+  // The child crashed; what it left is being stopped.
+  draining: ctx({ state: 'draining', after: restartAfterDrain, deadline: NOW + 5000 }),
+  // USR1: the old child was told to go and is still alive.
+  drainingOld: ctx({ state: 'draining', child: 100, childStarted: NOW - 1000, after: { kind: 'restart', why: 'restarting on request' }, deadline: NOW + 5000 }),
+  paused: ctx({ state: 'paused', deadline: NOW + 30000, pausedUntil: NOW + 30000, counts: { inRow: 3, sincePause: 0, pauses: 1 } }),
+  stopping: ctx({ state: 'stopping', child: 100, childStarted: NOW - 1000, deadline: NOW + 5000 }),
+  stoppingLeft: ctx({ state: 'stopping', deadline: NOW + 5000 }),
+  finished: ctx({ state: 'finished' }),
+};
+const E = {
+  spawned: { type: 'spawned', pid: 300 },
+  spawnFailed: { type: 'spawn-failed', error: new Error('boom'), message: 'unable to chdir to /gone: No such file or directory' },
+  exit: (pid, code = 1, more = {}) => ({ type: 'exit', pid, code, signal: null, known: true, heirs: [], named: null, ...more }),
+  empty: { type: 'empty' },
+  deadline: { type: 'deadline' },
+  stop: { type: 'stop', signal: 'SIGTERM' },
+  hup: { type: 'hup' },
+  restart: { type: 'restart' },
+  forward: { type: 'forward', signal: 'SIGUSR2' },
+  pidfile: (pid) => ({ type: 'pidfile', pid }),
+  ready: { type: 'ready' },
+  watchdog: { type: 'watchdog', reason: 'sent no WATCHDOG=1 for 10 s' },
+};
+
+function run(context, event) {
+  const result = step(context, event, NOW, SETTINGS);
+  const does = result.actions.map((a) => a.do);
+  const lines = result.actions.filter((a) => a.do === 'log').map((a) => a.line);
+  const signals = result.actions.filter((a) => a.do === 'signal' || a.do === 'signal-all')
+    .map((a) => (a.do === 'signal-all' ? `all:${a.signal}` : `${a.group ? -a.pid : a.pid}:${a.signal}`));
+  return { ...result, next: result.context, does, lines, signals };
+}
+
+/** The cell changes nothing and does nothing. */
+function inert(context, event) {
+  const r = run(context, event);
+  assert.deepEqual(r.actions, []);
+  assert.deepEqual(r.next, context);
+}
+
+/** A child that should never have started is killed, whatever the state. */
+function killsStray(context) {
+  const r = run(context, E.spawned);
+  assert.equal(r.next.state, context.state);
+  assert.deepEqual(r.signals, ['-300:SIGKILL']);
+  assert.match(r.lines[0], /app \(pid 300\) started while \w+: killing it/);
+}
+
+const CELLS = {
+  starting: {
+    spawned: () => {
+      const r = run(C.starting, E.spawned);
+      assert.equal(r.next.state, 'running');
+      assert.equal(r.next.child, 300);
+      assert.equal(r.next.childStarted, NOW);
+      assert.equal(r.next.restarts, 1);
+      assert.deepEqual(r.lines, ['started app (pid 300)']);
+      assert.equal(run(C.firstStart, E.spawned).next.restarts, 0, 'the first start is not a restart');
+    },
+    'spawn-failed': () => {
+      const first = run(C.firstStart, E.spawnFailed);
+      assert.equal(first.next.state, 'finished');
+      assert.equal(first.actions[0].error, E.spawnFailed.error, 'the first failure goes to the launcher');
+      const later = run(C.starting, E.spawnFailed);
+      assert.equal(later.next.state, 'starting');
+      assert.deepEqual(later.does, ['log', 'spawn']);
+      assert.equal(later.lines[0], 'unable to start app: unable to chdir to /gone: No such file or directory; restarting (failure 1 of 3)');
+      const third = run({ ...C.starting, counts: { inRow: 2, sincePause: 2, pauses: 0 } }, E.spawnFailed);
+      assert.equal(third.next.state, 'paused');
+      assert.equal(third.next.deadline, NOW + 30000);
+    },
+    exit: () => {
+      inert(C.starting, E.exit(100));
+      // Room for readiness: a child that dies before it is ready is a crash like any other.
+      const r = run({ ...C.starting, child: 100, childStarted: NOW }, E.exit(100));
+      assert.equal(r.next.state, 'draining');
+    },
+    empty: () => inert(C.starting, E.empty),
+    deadline: () => inert(C.starting, E.deadline),
+    stop: () => {
+      const r = run(C.starting, E.stop);
+      assert.equal(r.next.state, 'finished');
+      assert.deepEqual(r.actions, [{ do: 'finish', code: 0, error: undefined }]);
+      const withChild = run({ ...C.starting, child: 100 }, E.stop);
+      assert.equal(withChild.next.state, 'stopping');
+      assert.deepEqual(withChild.signals, ['-100:SIGTERM']);
+    },
+    hup: () => assert.deepEqual(run(C.starting, E.hup).does, ['reopen-log']),
+    restart: () => {
+      inert(C.starting, E.restart);
+      assert.equal(run({ ...C.starting, child: 100 }, E.restart).next.state, 'draining');
+    },
+    forward: () => {
+      inert(C.starting, E.forward);
+      assert.deepEqual(run({ ...C.starting, child: 100 }, E.forward).signals, ['100:SIGUSR2']);
+    },
+    pidfile: () => inert(C.starting, E.pidfile(5)),
+    ready: () => {
+      inert(C.starting, E.ready);
+      assert.equal(run({ ...C.starting, child: 100 }, E.ready).next.state, 'running');
+    },
+    watchdog: () => inert(C.starting, E.watchdog),
+  },
+
+  running: {
+    spawned: () => killsStray(C.running),
+    'spawn-failed': () => inert(C.running, E.spawnFailed),
+    exit: () => {
+      inert(C.running, E.exit(4242), 'an orphan reaped: not the service');
+      const crash = run(C.running, { ...E.exit(100, null), signal: 11 });
+      assert.equal(crash.next.state, 'draining');
+      assert.equal(crash.next.child, null);
+      assert.equal(crash.next.deadline, NOW + 5000);
+      assert.deepEqual(crash.next.after, { kind: 'decision', decision: { action: 'restart', failures: 0 } });
+      // Logged at the crash, before the drain.
+      assert.equal(crash.lines[0], 'app (pid 100) killed by signal 11 (SIGSEGV) after 1 min 0 s; restarting');
+      assert.deepEqual(crash.does, ['log', 'signal-all', 'check-empty']);
+      const quick = run({ ...C.running, childStarted: NOW - 100 }, E.exit(100, 3));
+      assert.equal(quick.lines[0], 'app (pid 100) exited with status 3 after 0.1 s; restarting (failure 1 of 3)');
+      // Forked away: exit 0 leaving a process reparented to us.
+      const away = run(C.running, E.exit(100, 0, { heirs: [812, 900] }));
+      assert.equal(away.next.state, 'running');
+      assert.equal(away.next.child, 812);
+      assert.equal(away.next.direct, false);
+      assert.equal(away.next.childStarted, C.running.childStarted);
+      assert.match(away.lines[0], /^app \(pid 100\) forked away as pid 812; following it; app run in the foreground/);
+      assert.deepEqual(away.actions.at(-1), { do: 'follow', pid: 812 });
+      const named = run(C.running, E.exit(100, 0, { heirs: [812], named: 813 }));
+      assert.equal(named.next.child, 813);
+      assert.match(named.lines[0], /forked away as pid 813 \(named by its pidfile\)/);
+      const nginx = step(C.running, E.exit(100, 0, { heirs: [812] }), NOW, { ...SETTINGS, label: 'nginx' });
+      assert.match(nginx.actions[0].line, /nginx \(pid 100\) forked away as pid 812; following it; nginx's `daemon off;` gives a direct child/);
+      // A non-zero exit that leaves processes behind is a crash: they are leftovers, not the service.
+      assert.equal(run(C.running, E.exit(100, 1, { heirs: [812] })).next.state, 'draining');
+      // The followed service ending, its status unknown.
+      const gone = run(C.followed, { ...E.exit(812, null), known: false });
+      assert.match(gone.lines[0], /app \(pid 812\) ended \(its exit status went to its own parent\) after 1 min 0 s; restarting/);
+    },
+    empty: () => inert(C.running, E.empty),
+    deadline: () => inert(C.running, E.deadline),
+    stop: () => {
+      const r = run(C.running, E.stop);
+      assert.equal(r.next.state, 'stopping');
+      assert.equal(r.next.deadline, NOW + 5000);
+      assert.deepEqual(r.signals, ['-100:SIGTERM']);
+      assert.equal(r.lines[0], 'SIGTERM received: stopping app (pid 100)');
+      assert.deepEqual(run(C.followed, E.stop).signals, ['812:SIGTERM'], 'a followed daemon stops its own workers');
+    },
+    hup: () => {
+      const r = run(C.running, E.hup);
+      assert.deepEqual(r.does, ['reopen-log', 'signal']);
+      assert.deepEqual(r.signals, ['100:SIGHUP']);
+      assert.equal(r.next, r.context);
+    },
+    restart: () => {
+      const r = run(C.running, E.restart);
+      assert.equal(r.next.state, 'draining');
+      assert.equal(r.next.child, 100, 'the old child is tracked until it is gone');
+      assert.deepEqual(r.next.after, { kind: 'restart', why: 'restarting on request' });
+      assert.deepEqual(r.signals, ['-100:SIGTERM']);
+      assert.ok(!r.does.includes('spawn'));
+    },
+    forward: () => assert.deepEqual(run(C.running, E.forward).signals, ['100:SIGUSR2']),
+    pidfile: () => {
+      inert(C.running, E.pidfile(555));
+      inert(C.followed, E.pidfile(812));
+      const r = run(C.followed, E.pidfile(813));
+      assert.equal(r.next.child, 813);
+      assert.deepEqual(r.actions.at(-1), { do: 'follow', pid: 813 });
+    },
+    ready: () => inert(C.running, E.ready),
+    watchdog: () => {
+      const r = run(C.running, E.watchdog);
+      assert.equal(r.next.state, 'draining');
+      assert.deepEqual(r.signals, ['100:SIGABRT']);
+    },
+  },
+
+  draining: {
+    spawned: () => killsStray(C.draining),
+    'spawn-failed': () => inert(C.draining, E.spawnFailed),
+    exit: () => {
+      inert(C.draining, E.exit(4242));
+      const r = run(C.drainingOld, { ...E.exit(100, null), signal: 15 });
+      assert.equal(r.next.state, 'draining');
+      assert.equal(r.next.child, null);
+      assert.equal(r.lines[0], 'app (pid 100) killed by signal 15 (SIGTERM) after 1.0 s; restarting on request');
+      assert.deepEqual(r.does, ['log', 'signal-all', 'check-empty']);
+    },
+    empty: () => {
+      const restart = run(C.draining, E.empty);
+      assert.equal(restart.next.state, 'starting');
+      assert.deepEqual(restart.does, ['spawn']);
+      assert.equal(restart.next.deadline, null);
+      const pause = run({ ...C.draining, after: { kind: 'decision', decision: { action: 'pause', failures: 3, seconds: 30, pause: 1 } } }, E.empty);
+      assert.equal(pause.next.state, 'paused');
+      assert.equal(pause.next.pausedUntil, NOW + 30000);
+      const giveUp = run({ ...C.draining, after: { kind: 'decision', decision: { action: 'give-up', failures: 3, pauses: 2 } } }, E.empty);
+      assert.equal(giveUp.next.state, 'finished');
+      assert.deepEqual(giveUp.actions, [{ do: 'finish', code: 1, error: undefined }]);
+      inert(C.drainingOld, E.empty);
+    },
+    deadline: () => {
+      const r = run(C.draining, E.deadline);
+      assert.equal(r.next.state, 'draining');
+      assert.equal(r.next.killed, true);
+      assert.equal(r.next.deadline, NOW + KILL_AGAIN_MS);
+      assert.deepEqual(r.signals, ['all:SIGKILL']);
+      assert.equal(r.lines[0], 'processes app left still running after 5 s: sending SIGKILL');
+      assert.deepEqual(run(r.next, E.deadline).lines, [], 'said once');
+    },
+    stop: () => {
+      const r = run(C.draining, E.stop);
+      assert.equal(r.next.state, 'stopping');
+      assert.equal(r.next.deadline, NOW + 5000);
+      assert.deepEqual(r.does, ['log', 'check-empty'], 'no spawn, no exit: it waits for what is left');
+      assert.equal(run({ ...C.draining, killed: true }, E.stop).next.deadline, NOW + KILL_AGAIN_MS);
+    },
+    hup: () => {
+      assert.deepEqual(run(C.draining, E.hup).does, ['reopen-log']);
+      assert.deepEqual(run(C.drainingOld, E.hup).signals, ['100:SIGHUP']);
+    },
+    restart: () => {
+      const r = run(C.draining, E.restart);
+      assert.equal(r.next.state, 'draining');
+      assert.ok(!r.does.includes('spawn'), 'no second copy beside what drains');
+      assert.deepEqual(r.next.after, { kind: 'restart', why: 'restarting on request' });
+      assert.equal(r.next.deadline, C.draining.deadline);
+      inert(C.drainingOld, E.restart);
+    },
+    forward: () => {
+      inert(C.draining, E.forward);
+      assert.deepEqual(run(C.drainingOld, E.forward).signals, ['100:SIGUSR2']);
+    },
+    pidfile: () => inert(C.draining, E.pidfile(5)),
+    ready: () => inert(C.draining, E.ready),
+    watchdog: () => inert(C.drainingOld, E.watchdog),
+  },
+
+  paused: {
+    spawned: () => killsStray(C.paused),
+    'spawn-failed': () => inert(C.paused, E.spawnFailed),
+    exit: () => inert(C.paused, E.exit(4242)),
+    empty: () => inert(C.paused, E.empty),
+    deadline: () => {
+      const r = run(C.paused, E.deadline);
+      assert.equal(r.next.state, 'starting');
+      assert.equal(r.next.pausedUntil, null);
+      assert.deepEqual(r.does, ['log', 'spawn']);
+    },
+    stop: () => {
+      const r = run(C.paused, E.stop);
+      assert.equal(r.next.state, 'stopping');
+      assert.deepEqual(r.does, ['log', 'signal-all', 'check-empty']);
+    },
+    hup: () => assert.deepEqual(run(C.paused, E.hup).does, ['reopen-log']),
+    restart: () => {
+      const r = run(C.paused, E.restart);
+      assert.equal(r.next.state, 'starting');
+      assert.equal(r.next.deadline, null);
+      assert.deepEqual(r.does, ['log', 'spawn']);
+    },
+    forward: () => inert(C.paused, E.forward),
+    pidfile: () => inert(C.paused, E.pidfile(5)),
+    ready: () => inert(C.paused, E.ready),
+    watchdog: () => inert(C.paused, E.watchdog),
+  },
+
+  stopping: {
+    spawned: () => killsStray(C.stopping),
+    'spawn-failed': () => inert(C.stopping, E.spawnFailed),
+    exit: () => {
+      inert(C.stopping, E.exit(4242));
+      const r = run(C.stopping, E.exit(100, 0));
+      assert.equal(r.next.state, 'stopping');
+      assert.equal(r.next.child, null);
+      assert.equal(r.lines[0], 'app (pid 100) exited with status 0 after 1.0 s; stopping');
+      assert.deepEqual(r.does, ['log', 'signal-all', 'check-empty'], 'what it left gets TERM at once');
+    },
+    empty: () => {
+      inert(C.stopping, E.empty);
+      const r = run(C.stoppingLeft, E.empty);
+      assert.equal(r.next.state, 'finished');
+      assert.deepEqual(r.actions, [{ do: 'finish', code: 0, error: undefined }]);
+    },
+    deadline: () => {
+      const r = run(C.stopping, E.deadline);
+      assert.deepEqual(r.signals, ['all:SIGKILL']);
+      assert.equal(r.lines[0], 'app (pid 100) still running after 5 s: sending SIGKILL');
+    },
+    stop: () => inert(C.stopping, E.stop),
+    hup: () => assert.deepEqual(run(C.stopping, E.hup).does, ['reopen-log']),
+    restart: () => {
+      const r = run(C.stopping, E.restart);
+      assert.deepEqual(r.does, ['log']);
+      assert.equal(r.next, r.context);
+    },
+    forward: () => assert.deepEqual(run(C.stopping, E.forward).signals, ['100:SIGUSR2']),
+    pidfile: () => inert(C.stopping, E.pidfile(5)),
+    ready: () => inert(C.stopping, E.ready),
+    watchdog: () => inert(C.stopping, E.watchdog),
+  },
+
+  finished: {
+    spawned: () => killsStray(C.finished),
+    'spawn-failed': () => inert(C.finished, E.spawnFailed),
+    exit: () => inert(C.finished, E.exit(100)),
+    empty: () => inert(C.finished, E.empty),
+    deadline: () => inert(C.finished, E.deadline),
+    stop: () => inert(C.finished, E.stop),
+    hup: () => inert(C.finished, E.hup),
+    restart: () => inert(C.finished, E.restart),
+    forward: () => inert(C.finished, E.forward),
+    pidfile: () => inert(C.finished, E.pidfile(5)),
+    ready: () => inert(C.finished, E.ready),
+    watchdog: () => inert(C.finished, E.watchdog),
+  },
+};
+
+describe('the state table, cell by cell', () => {
+  it('has a cell for every (state, event), and this file a test for every cell', () => {
+    assert.deepEqual(Object.keys(TABLE).sort(), [...STATES].sort());
+    for (const state of STATES) {
+      assert.deepEqual(Object.keys(TABLE[state]).sort(), [...EVENT_TYPES].sort(), `TABLE.${state}`);
+      assert.deepEqual(Object.keys(CELLS[state] ?? {}).sort(), [...EVENT_TYPES].sort(), `tests for ${state}`);
+    }
+  });
+  for (const state of STATES) {
+    for (const event of EVENT_TYPES) {
+      it(`${state} x ${event}`, () => {
+        assert.equal(typeof CELLS[state]?.[event], 'function', `no test for the cell ${state} x ${event}`);
+        CELLS[state][event]();
+      });
+    }
+  }
+  it('arms no deadline in a state that owns none (running, finished)', () => {
+    const samples = [E.spawned, E.spawnFailed, E.exit(100), E.exit(100, 0, { heirs: [812] }), E.empty, E.deadline, E.stop,
+      E.hup, E.restart, E.forward, E.pidfile(813), E.ready, E.watchdog];
+    for (const context of Object.values(C)) {
+      for (const event of samples) {
+        const { context: next } = step(context, event, NOW, SETTINGS);
+        if (next.state === 'running' || next.state === 'finished') assert.equal(next.deadline, null, `${context.state} x ${event.type}`);
+      }
+    }
+  });
+});
+
+// ---- the driver, with a fake process tree and a fake clock ----
+
+const SUPERVISOR = 1;
+
+/**
+ * Processes are entries { ppid, pgid, session, alive, ignoresTerm }. A process that does not ignore TERM
+ * dies of it (or of KILL) at once; the test reaps what died (the supervisor learns of deaths by waitpid).
+ */
 function fakeWorld({ failSpawns = 0 } = {}) {
   const world = {
-    time: 0,
+    time: NOW,
     nextPid: 100,
     failSpawns,
+    procs: new Map(),
     spawned: [],
     killed: [],
-    alive: new Set(),
     timers: [],
     lines: [],
     statuses: [],
     finished: null,
+    reopened: 0,
+    named: null,
+    add(pid, ppid, more = {}) {
+      this.procs.set(pid, { ppid, pgid: more.pgid ?? pid, session: more.session ?? pid, alive: true, ignoresTerm: false, ...more });
+      return pid;
+    },
     spawnChild() {
       if (this.failSpawns > 0) {
         this.failSpawns -= 1;
@@ -64,17 +447,48 @@ function fakeWorld({ failSpawns = 0 } = {}) {
       }
       const pid = this.nextPid++;
       this.spawned.push(pid);
-      this.alive.add(pid);
-      return pid;
+      return this.add(pid, SUPERVISOR);
     },
-    kill(pid, signal) { this.killed.push([pid, signal]); },
-    groupAlive(pgid) { return this.alive.has(pgid); },
+    kill(pid, signal) {
+      this.killed.push([pid, signal]);
+      const targets = pid < 0 ? [...this.procs].filter(([, p]) => p.pgid === -pid).map(([q]) => q) : [pid];
+      for (const target of targets) {
+        const p = this.procs.get(target);
+        if (p && p.alive && (signal === 'SIGKILL' || (signal === 'SIGTERM' && !p.ignoresTerm))) {
+          this.die(target);
+          p.killedBy = signal === 'SIGKILL' ? 9 : 15;
+        }
+      }
+    },
+    /** A process dies: its children go to the supervisor (a subreaper); it waits to be reaped. */
+    die(pid) {
+      const p = this.procs.get(pid);
+      p.alive = false;
+      p.zombie = true;
+      for (const q of this.procs.values()) if (q.ppid === pid && q.alive) q.ppid = SUPERVISOR;
+    },
+    /** Live descendants, and dead children not yet reaped (their waitpid is still to come). */
+    descendants() {
+      const found = [...this.procs].filter(([, p]) => p.zombie && p.ppid === SUPERVISOR).map(([pid]) => pid);
+      const walk = (parent) => {
+        for (const [pid, p] of this.procs) if (p.alive && p.ppid === parent) { found.push(pid); walk(pid); }
+      };
+      walk(SUPERVISOR);
+      return found;
+    },
+    heirs() { return [...this.procs].filter(([, p]) => p.alive && p.ppid === SUPERVISOR).map(([pid]) => pid); },
+    namedChild() { return this.named !== null && this.descendants().includes(this.named) ? this.named : null; },
+    identify(pid) { return this.procs.get(pid)?.alive ? `t${pid}` : null; },
+    endedElsewhere(pid) {
+      const p = this.procs.get(pid);
+      return !p || (!p.alive && p.ppid !== SUPERVISOR);
+    },
     now() { return this.time; },
-    setTimer(callback, ms) { const t = { callback, at: this.time + ms }; this.timers.push(t); return t; },
+    setTimer(callback, ms) { const t = { callback, at: this.time + ms, ms }; this.timers.push(t); return t; },
     clearTimer(t) { this.timers = this.timers.filter((x) => x !== t); },
     log(line) { this.lines.push(line); },
-    onStatus(s) { this.statuses.push(s); },
-    reopenLog() { this.lines.push('(reopened)'); },
+    reopenLog() { this.reopened += 1; },
+    status(s) { this.statuses.push(s); },
     finish(code) { this.finished = code; },
     /** Advances the clock, running due timers in order. */
     advance(ms) {
@@ -93,111 +507,231 @@ function fakeWorld({ failSpawns = 0 } = {}) {
   return world;
 }
 
-function makeSupervisor(world, policy = POLICY) {
-  return new Supervisor(world, { label: 'app', policy, stopTimeout: 5 });
+/** waitpid for the supervisor's own zombies, as run.ts's SIGCHLD handler does. */
+function reap(world, driver, codes = {}) {
+  for (const [pid, p] of world.procs) {
+    if (p.zombie && p.ppid === SUPERVISOR) {
+      world.procs.delete(pid);
+      const code = pid in codes ? codes[pid] : p.killedBy ? null : 1;
+      driver.reaped(pid, code, code === null ? p.killedBy ?? 9 : null);
+    }
+  }
+  driver.reapedAll();
 }
 
-/** The child dies: its group empties and the supervisor hears of it. */
-function die(world, supervisor, pid, code = 1, signal = null) {
-  world.alive.delete(pid);
-  supervisor.childExited(pid, code, signal);
+function makeDriver(world, settings = SETTINGS) {
+  return new SupervisorDriver(world, settings);
 }
 
-describe('Supervisor', () => {
-  it('starts again at once after a healthy run, with a log line that says why', () => {
-    const world = fakeWorld();
-    const s = makeSupervisor(world);
-    const first = s.start();
-    world.advance(60000);
-    die(world, s, first, null, 11);
-    assert.equal(world.spawned.length, 2);
-    assert.ok(world.lines.includes('app (pid 100) killed by signal 11 (SIGSEGV) after 1 min 0 s; restarting'), world.lines.join('\n'));
-    assert.equal(s.status().restarts, 1);
-  });
+/** A child that crashed leaving a TERM-ignoring process in its group: the risky start of a drain. */
+function crashLeavingStubborn(world, d) {
+  const child = d.start();
+  world.add(child + 1000, child, { pgid: child, ignoresTerm: true });
+  world.advance(60000);
+  world.die(child);
+  reap(world, d);
+  return { child, left: child + 1000 };
+}
 
-  it('throttles a crash loop: attempts, then a pause of `delay`, then gives up after `limit` pauses', () => {
+describe('SupervisorDriver', () => {
+  it('USR1 while a dead child\'s processes drain starts one copy, once they are gone', () => {
     const world = fakeWorld();
-    const s = makeSupervisor(world);
-    s.start();
-    const crash = () => die(world, s, world.spawned[world.spawned.length - 1], 3);
-    crash();
-    crash();
-    assert.equal(world.spawned.length, 3);
-    assert.match(world.lines.at(-2), /exited with status 3 after 0\.0 s; restarting \(failure 2 of 3\)/);
-    crash();
-    assert.match(world.lines.at(-1), /failure 3 of 3: pausing 30 s before restarting \(pause 1 of 2\)/);
-    assert.equal(world.spawned.length, 3, 'nothing starts during the pause');
-    world.advance(29999);
-    assert.equal(world.spawned.length, 3);
+    const d = makeDriver(world);
+    const { child, left } = crashLeavingStubborn(world, d);
+    assert.match(world.lines.at(-1), new RegExp(`app \\(pid ${child}\\) exited with status 1 after 1 min 0 s; restarting`));
+    assert.equal(d.state.state, 'draining');
+    d.signal('SIGUSR1');
+    assert.deepEqual(world.spawned, [child], 'nothing starts beside what drains');
+    world.advance(4999);
+    assert.deepEqual(world.spawned, [child]);
     world.advance(1);
-    assert.equal(world.spawned.length, 4);
-    crash(); crash(); crash();
-    world.advance(30000);
-    crash(); crash(); crash();
-    assert.equal(world.finished, 1);
-    assert.match(world.lines.at(-1), /failure 3 of 3 after 2 pauses: giving up/);
+    assert.deepEqual(world.killed.at(-1), [left, 'SIGKILL']);
+    reap(world, d);
+    assert.equal(world.spawned.length, 2, 'exactly one new copy');
+    assert.equal(d.state.child, world.spawned[1]);
+    assert.equal(d.statusRecord().state, 'running');
+    world.advance(60000);
+    assert.equal(world.spawned.length, 2);
   });
 
-  it('stops: SIGTERM to the process group, SIGKILL after the stop timeout, finish once the group is empty', () => {
+  it('TERM while a dead child\'s processes drain waits for them, SIGKILLs them at --stop-timeout, then ends', () => {
     const world = fakeWorld();
-    const s = makeSupervisor(world);
-    const pid = s.start();
-    s.signal('SIGTERM');
+    const d = makeDriver(world);
+    const { left } = crashLeavingStubborn(world, d);
+    d.signal('SIGTERM');
+    assert.equal(d.state.state, 'stopping');
+    assert.equal(world.finished, null, 'not while something is left');
+    world.advance(5000);
+    assert.deepEqual(world.killed.at(-1), [left, 'SIGKILL']);
+    assert.equal(world.finished, null, 'not before it is reaped');
+    reap(world, d);
+    assert.equal(world.finished, 0);
+    assert.equal(world.spawned.length, 1);
+    assert.deepEqual(world.timers, [], 'no timer outlives the supervisor');
+  });
+
+  it('leaves no timer behind after a stop, and kills nothing afterwards', () => {
+    const world = fakeWorld();
+    const d = makeDriver(world);
+    const pid = d.start();
+    world.procs.get(pid).ignoresTerm = true;
+    d.signal('SIGTERM');
     assert.deepEqual(world.killed, [[-pid, 'SIGTERM']]);
     world.advance(5000);
-    assert.deepEqual(world.killed.at(-1), [-pid, 'SIGKILL']);
-    // The child is gone but something it forked is still in its group: wait for that too.
-    s.childExited(pid, null, 9);
-    assert.equal(world.finished, null);
-    world.alive.delete(pid);
-    world.advance(20);
+    assert.deepEqual(world.killed.at(-1), [pid, 'SIGKILL']);
+    reap(world, d, { [pid]: null });
     assert.equal(world.finished, 0);
-    assert.equal(world.spawned.length, 1, 'no restart while stopping');
+    assert.deepEqual(world.timers, []);
+    const kills = world.killed.length;
+    world.advance(10 * 60000);
+    assert.equal(world.killed.length, kills);
   });
 
-  it('restarts on SIGUSR1 without counting a failure, and passes HUP and other signals on', () => {
+  it('TERM during a USR1 restart keeps one kill deadline: none fires after the end', () => {
     const world = fakeWorld();
-    const s = makeSupervisor(world);
-    const pid = s.start();
-    s.signal('SIGHUP');
-    s.signal('SIGUSR2');
-    assert.deepEqual(world.killed, [[pid, 'SIGHUP'], [pid, 'SIGUSR2']]);
-    assert.ok(world.lines.includes('(reopened)'));
-    s.signal('SIGUSR1');
-    assert.deepEqual(world.killed.at(-1), [-pid, 'SIGTERM']);
-    die(world, s, pid, null, 15);
+    const d = makeDriver(world);
+    const pid = d.start();
+    world.procs.get(pid).ignoresTerm = true;
+    d.signal('SIGUSR1');
+    world.advance(2000);
+    d.signal('SIGTERM');
+    assert.equal(d.state.state, 'stopping');
+    assert.equal(world.timers.filter((t) => t.ms >= 1000).length, 1, 'one deadline, the stop\'s');
+    world.advance(5000);
+    reap(world, d);
+    assert.equal(world.finished, 0);
+    assert.deepEqual(world.timers, []);
+    const kills = world.killed.length;
+    world.advance(60000);
+    assert.equal(world.killed.length, kills, 'no SIGKILL to a process group that may be someone else\'s by now');
+    assert.equal(world.spawned.length, 1);
+  });
+
+  it('stops a setsid grandchild too: TERM to what the program left once it is gone', () => {
+    const world = fakeWorld();
+    const d = makeDriver(world);
+    const pid = d.start();
+    const grandchild = world.add(pid + 1, pid, { pgid: pid + 1, session: pid + 1 });
+    d.signal('SIGINT');
+    assert.equal(world.procs.get(grandchild).alive, true, 'its own session: the group TERM missed it');
+    reap(world, d);
+    assert.deepEqual(world.killed.at(-1), [grandchild, 'SIGTERM']);
+    reap(world, d);
+    assert.equal(world.finished, 0);
+  });
+
+  it('follows a program that forks away, starts no second copy while it lives, restarts when it dies', () => {
+    const world = fakeWorld();
+    const d = makeDriver(world);
+    const pid = d.start();
+    const daemon = world.add(pid + 1, pid, { session: pid + 1 });
+    world.add(pid + 2, daemon, { pgid: daemon });
+    world.die(pid);
+    reap(world, d, { [pid]: 0 });
+    assert.equal(d.state.state, 'running');
+    assert.equal(d.state.child, daemon);
+    assert.deepEqual(d.statusRecord(), {
+      state: 'running', child: daemon, followed: true, childStarted: NOW, restarts: 0, failures: 0, pausedUntil: null, stopTimeout: 5,
+    });
+    assert.match(world.lines.at(-1), new RegExp(`forked away as pid ${daemon}; following it`));
+    world.advance(60000);
+    assert.deepEqual(world.spawned, [pid]);
+    world.die(daemon);
+    reap(world, d, { [daemon]: null });
+    assert.deepEqual(world.killed, [[pid + 2, 'SIGTERM']], 'its worker, left behind, got TERM');
+    assert.equal(world.procs.has(pid + 2), false, 'and was reaped before the successor started');
     assert.equal(world.spawned.length, 2);
-    assert.equal(s.status().state, 'running');
-    assert.equal(s.status().restarts, 1);
+    assert.equal(d.statusRecord().followed, false);
+  });
+
+  it('follows the pid --child-pidfile names, also when the file is written after the program forked away', () => {
+    const world = fakeWorld();
+    const d = makeDriver(world);
+    const pid = d.start();
+    const first = world.add(pid + 1, pid);
+    const real = world.add(pid + 2, first);
+    world.die(pid);
+    reap(world, d, { [pid]: 0 });
+    assert.equal(d.state.child, first);
+    world.named = real;
+    world.advance(FOLLOW_SENSOR_MS);
+    assert.equal(d.state.child, real);
+    assert.match(world.lines.at(-1), new RegExp(`pidfile names pid ${real}: following it instead of pid ${first}`));
+    // Not our child (its parent lives): its end is seen by looking, not by waitpid.
+    world.procs.get(real).alive = false;
+    world.advance(FOLLOW_SENSOR_MS);
+    assert.match(world.lines.find((l) => l.includes(`pid ${real}) ended`)), /its exit status went to its own parent/);
+  });
+
+  it('writes paused, failures and the next attempt into the record, and no child', () => {
+    const world = fakeWorld();
+    const d = makeDriver(world);
+    d.start();
+    for (let i = 0; i < 3; i++) {
+      world.die(d.state.child);
+      reap(world, d, {});
+    }
+    assert.deepEqual(d.statusRecord(), {
+      state: 'paused', child: null, followed: false, childStarted: null, restarts: 2, failures: 3, pausedUntil: NOW + 30000, stopTimeout: 5,
+    });
+    assert.equal(world.statuses.at(-1).state, 'paused');
+    assert.deepEqual(world.timers.map((t) => t.ms), [30000], 'one deadline: the pause');
+    world.advance(30000);
+    assert.equal(world.spawned.length, 4);
+    assert.equal(d.statusRecord().failures, 3, 'still in a row until a run proves healthy');
   });
 
   it('ends at once when stopped during a pause', () => {
     const world = fakeWorld();
-    const s = makeSupervisor(world, { ...POLICY, attempts: 1 });
-    die(world, s, s.start(), 1);
-    assert.equal(s.status().state, 'paused');
-    s.signal('SIGINT');
+    const d = makeDriver(world, { ...SETTINGS, policy: { ...POLICY, attempts: 1 } });
+    world.die(d.start());
+    reap(world, d);
+    assert.equal(d.state.state, 'paused');
+    d.signal('SIGINT');
     assert.equal(world.finished, 0);
+    assert.deepEqual(world.timers, []);
   });
 
-  it('treats a child that cannot be started again as a failure, without recursing', () => {
-    const world = fakeWorld({ failSpawns: 0 });
-    const s = makeSupervisor(world);
-    const pid = s.start();
+  it('treats a child that cannot be started again as a failure, without recursing, even with --acceptable 0', () => {
+    const world = fakeWorld();
+    const d = makeDriver(world, { ...SETTINGS, policy: { ...POLICY, acceptable: 0 } });
+    const pid = d.start();
     world.failSpawns = 100;
-    die(world, s, pid, 1);
-    world.advance(0);
-    world.advance(0);
+    world.die(pid);
+    reap(world, d);
     assert.ok(world.lines.some((l) => /unable to start app: unable to chdir/.test(l)), world.lines.join('\n'));
     assert.ok(world.lines.some((l) => /pausing 30 s/.test(l)));
+    assert.equal(d.state.state, 'paused');
   });
 
-  it('ignores the exit of a process that is not its child (an orphan reparented to it)', () => {
+  it('throws the first start\'s failure to its caller, and leaves no timer', () => {
+    const world = fakeWorld({ failSpawns: 1 });
+    const d = makeDriver(world);
+    assert.throws(() => d.start(), /unable to chdir to \/gone/);
+    assert.deepEqual(world.timers, []);
+    assert.equal(world.finished, null);
+  });
+
+  it('passes HUP and other signals on to the child, and reopens its log', () => {
     const world = fakeWorld();
-    const s = makeSupervisor(world);
-    s.start();
-    s.childExited(4242, 0, null);
+    const d = makeDriver(world);
+    const pid = d.start();
+    d.signal('SIGHUP');
+    d.signal('SIGUSR2');
+    assert.deepEqual(world.killed, [[pid, 'SIGHUP'], [pid, 'SIGUSR2']]);
+    assert.equal(world.reopened, 1);
+  });
+
+  it('reaches a deadline longer than a Node timer holds in several hops', () => {
+    const world = fakeWorld();
+    const month = 30 * 86400;
+    const d = makeDriver(world, { ...SETTINGS, policy: { ...POLICY, attempts: 1, delay: month } });
+    world.die(d.start());
+    reap(world, d);
+    assert.ok(world.timers.every((t) => t.ms <= 2 ** 31 - 1));
+    world.advance(month * 1000 - 1);
     assert.equal(world.spawned.length, 1);
-    assert.equal(world.lines.length, 1);
+    world.advance(1);
+    assert.equal(world.spawned.length, 2);
   });
 });

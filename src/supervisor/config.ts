@@ -22,6 +22,8 @@ export interface SupervisorConfig {
   inheritStdio: boolean;
   policy: RestartPolicySettings;
   stopTimeout: number;
+  /** --child-pidfile: where a program that forks itself away writes the pid of the process to follow. */
+  childPidfile?: string;
   pidfile?: string;
   /** The pidfile's locked descriptor, when the supervisor inherited it from its launcher. */
   lockFd?: number;

@@ -21,6 +21,8 @@ export interface SupervisionSettings {
   stopTimeout: number;
   /** The supervisor's event log; undefined: the program's stderr file, else beside the pidfile. */
   errlog?: string;
+  /** --child-pidfile: the pid of the process a self-daemonizing program forks away as. */
+  childPidfile?: string;
 }
 
 const SUPERVISOR_MAIN = join(__dirname, 'main.js');
@@ -48,6 +50,7 @@ export function supervisorConfig(command: string[], settings: Settings, supervis
     inheritStdio: foreground,
     policy: supervision.policy,
     stopTimeout: supervision.stopTimeout,
+    childPidfile: supervision.childPidfile,
     pidfile: settings.pidfile,
     statusFile: settings.pidfile === undefined ? undefined : statusFileFor(settings.pidfile),
     errlog: supervision.errlog,

@@ -1,22 +1,28 @@
-// Runs a Supervisor for real: native child spawns, SIGCHLD reaping, signal handlers, timers, the
-// status file and the event log. Used in the foreground (`-f -r`) and by the daemonized supervisor.
+// Runs the supervisor for real: native child spawns, SIGCHLD reaping, signal handlers, timers, /proc,
+// the status file and the event log, wired into the driver (driver.ts) as its World. Used in the
+// foreground (`-f -r`) and by the daemonized supervisor.
 import { closeSync, writeSync } from 'node:fs';
 
-import { DaemonizeError } from '../errors';
+import { DaemonizeError, describe } from '../errors';
 import { ExitCode } from '../exit-codes';
 import { explainSpawnFailure } from '../launch';
+import { FOREGROUND_ENV } from '../library/foreground';
 import { native } from '../native';
-import { Pidfile } from '../pidfile';
-import { groupAlive, signalQuietly } from '../process-table';
+import { Pidfile, readPid } from '../pidfile';
+import { signalQuietly } from '../process-table';
 import { pinDirectories } from '../safe-open';
 import { closeStdio, openStdio, type OnRefused } from '../stdio';
 import type { SupervisorConfig } from './config';
+import { SupervisorDriver, type SupervisorStatus } from './driver';
 import { EventLog } from './event-log';
+import { FORWARDED_SIGNALS } from './machine';
+import { endedElsewhere, identify, isOwnDescendant, ownChildren, ownDescendants } from './process-tree';
 import { removeStatus, writeStatus } from './status-file';
-import { FORWARDED_SIGNALS, Supervisor, type SupervisorStatus } from './supervisor';
 
 /**
- * Opens the child's stdio: named files, else /dev/null, or in the foreground the supervisor's own.
+ * Opens the child's stdio: named files, else /dev/null, or in the foreground the supervisor's own. The
+ * program runs in the foreground under its supervisor: a Node app using the library's daemonize() must not
+ * fork away from it, so it gets DAEMONIZE_FOREGROUND=1 (as under -f).
  * `onRefused`: a log file refused as untrusted gives that stream /dev/null (see openStdio).
  */
 function spawnChild(config: SupervisorConfig, onRefused?: OnRefused): number {
@@ -28,7 +34,8 @@ function spawnChild(config: SupervisorConfig, onRefused?: OnRefused): number {
       if (config.stdout === undefined) fds[1] = 1;
       if (config.stderr === undefined) fds[2] = 2;
     }
-    return native.spawn({ ...config.plan, mode: 'child', stdio: fds, keepFds: [], dieWithParent: true });
+    const env = [...config.plan.env.filter((entry) => !entry.startsWith(`${FOREGROUND_ENV}=`)), `${FOREGROUND_ENV}=1`];
+    return native.spawn({ ...config.plan, env, mode: 'child', stdio: fds, keepFds: [], dieWithParent: true });
   } catch (error) {
     throw explainSpawnFailure(error, { cwd: config.plan.cwd ?? '/', user: config.owner }, config.label);
   } finally {
@@ -36,14 +43,46 @@ function spawnChild(config: SupervisorConfig, onRefused?: OnRefused): number {
   }
 }
 
+/**
+ * The status record, kept honest: when it cannot be written (a full disk), the old one is removed rather
+ * than left to name a dead child, the failure is logged once, and the next change tries again.
+ */
+function statusWriter(config: SupervisorConfig, started: number, log: EventLog): (status: SupervisorStatus) => void {
+  let failing = false;
+  return (status) => {
+    const path = config.statusFile;
+    if (path === undefined) return;
+    try {
+      writeStatus(path, { supervisor: process.pid, started, log: config.errlog ?? null, ...status });
+      if (failing) log.write(`${path} written again`);
+      failing = false;
+    } catch (error) {
+      try {
+        removeStatus(path);
+      } catch {
+        // Nothing more to do: the verbs treat an unreadable record as unknown.
+      }
+      if (!failing) log.write(`unable to write ${path}: ${describe(error)}`);
+      failing = true;
+    }
+  };
+}
+
+/** --child-pidfile's pid, when it names a live process the supervisor started (never a stranger). */
+function namedChild(config: SupervisorConfig): number | null {
+  if (config.childPidfile === undefined) return null;
+  const pid = readPid(config.childPidfile);
+  return pid !== null && isOwnDescendant(pid) ? pid : null;
+}
+
 export interface RunningSupervisor {
-  supervisor: Supervisor;
+  driver: SupervisorDriver;
   firstChild: number;
 }
 
 /**
  * Starts supervising. Throws a DaemonizeError when the first child cannot start; `onFinish` receives the
- * supervisor's exit code once the program and its process group are gone and the files are removed.
+ * supervisor's exit code once the program and everything it started are gone and the files are removed.
  */
 export function runSupervisor(config: SupervisorConfig, onFinish: (code: number) => void,
   pidfile?: Pidfile): RunningSupervisor {
@@ -57,33 +96,36 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
   const started = Date.now();
   const ownPidfile = pidfile ?? (config.pidfile !== undefined && config.lockFd !== undefined
     ? Pidfile.adopt(config.pidfile, config.lockFd) : undefined);
-  // Orphans of the program come back to us to be reaped, instead of to a PID 1 that may reap nothing.
+  // Orphans of the program come back to us to be reaped, instead of to a PID 1 that may reap nothing;
+  // a program that forks away stays our descendant, so it can be followed and stopped.
   native.setSubreaper(true);
 
   const handlers = new Map<NodeJS.Signals, () => void>();
   // Signal listeners do not keep Node's event loop alive; this handle does, until the supervisor ends.
   const keepAlive = setInterval(() => undefined, 2 ** 31 - 1);
-  const supervisor: Supervisor = new Supervisor({
+  const letGo = (): void => {
+    clearInterval(keepAlive);
+    for (const [signal, handler] of handlers) process.removeListener(signal, handler);
+  };
+  const driver: SupervisorDriver = new SupervisorDriver({
     spawnChild: () => {
       const onRefused = firstSpawn ? undefined : refusedLog;
       firstSpawn = false;
       return spawnChild(config, onRefused);
     },
     kill: signalQuietly,
-    groupAlive,
+    descendants: ownDescendants,
+    heirs: ownChildren,
+    namedChild: () => namedChild(config),
+    identify,
+    endedElsewhere,
     now: () => Date.now(),
     setTimer: (callback, ms) => setTimeout(callback, ms),
     clearTimer: (timer) => clearTimeout(timer as NodeJS.Timeout),
     log: (line) => log.write(line),
-    onStatus: (status: SupervisorStatus) => {
-      if (config.statusFile === undefined) return;
-      try {
-        writeStatus(config.statusFile, { supervisor: process.pid, started, log: config.errlog ?? null, ...status });
-      } catch (error) {
-        log.write(`unable to write ${config.statusFile}: ${(error as Error).message}`);
-      }
-    },
+    status: statusWriter(config, started, log),
     reopenLog: () => {
+      // A log that cannot be opened again (EACCES, EROFS) stays the old file, which says why (EventLog.reopen).
       const fd = log.reopen();
       // A daemonized supervisor's own stdout and stderr are its log too (for a crash's last words).
       if (fd !== undefined && config.reportFd !== undefined) {
@@ -92,38 +134,36 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
       }
     },
     finish: (code) => {
-      clearInterval(keepAlive);
-      for (const [signal, handler] of handlers) process.removeListener(signal, handler);
+      letGo();
       if (config.statusFile !== undefined) removeStatus(config.statusFile);
       ownPidfile?.remove();
-      log.write(code === 0 ? 'stopped' : 'gave up');
       onFinish(code);
     },
   }, { label: config.label, policy: config.policy, stopTimeout: config.stopTimeout });
 
   const reap = (): void => {
     for (let ended = native.waitpid(-1, false); ended !== null; ended = native.waitpid(-1, false)) {
-      supervisor.childExited(ended.pid, ended.code, ended.signal);
+      driver.reaped(ended.pid, ended.code, ended.signal);
     }
+    driver.reapedAll();
   };
   handlers.set('SIGCHLD', reap);
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGUSR1', ...FORWARDED_SIGNALS] as NodeJS.Signals[]) {
-    handlers.set(signal, () => supervisor.signal(signal));
+    handlers.set(signal, () => driver.signal(signal));
   }
   for (const [signal, handler] of handlers) process.on(signal, handler);
 
   let firstChild: number;
   try {
-    firstChild = supervisor.start();
+    firstChild = driver.start();
   } catch (error) {
-    clearInterval(keepAlive);
-    for (const [signal, handler] of handlers) process.removeListener(signal, handler);
+    letGo();
     if (config.statusFile !== undefined) removeStatus(config.statusFile);
     throw error instanceof DaemonizeError ? error : new DaemonizeError(String(error), ExitCode.FAILURE);
   }
   // A child may have ended between its exec and our handler's first run.
   reap();
-  return { supervisor, firstChild };
+  return { driver, firstChild };
 }
 
 /** Sends the launcher its one report line and closes the pipe. A launcher that is gone (EPIPE) changes nothing. */

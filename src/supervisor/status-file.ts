@@ -1,5 +1,6 @@
 // The supervisor's status file, beside the pidfile: web.pid -> web.status. JSON, written to a
-// temporary name and renamed, so a reader never sees half of it. It names the child's pid.
+// temporary name and renamed, so a reader never sees half of it. The supervisor owns its shape; the
+// control verbs read it, and treat a missing or unreadable record as "status unknown".
 // Its directory is the pidfile's, which a root start has checked no other user can write (or is sticky,
 // like /tmp, where another user can still plant a name but not remove or rename root's files).
 import { closeSync, readFileSync, writeSync } from 'node:fs';
@@ -11,13 +12,27 @@ import { openOperatorFile, removeLeftover, renameInDirectory } from '../safe-ope
 export interface StatusRecord {
   /** The supervisor's pid (the one in the pidfile). */
   supervisor: number;
-  /** The program's current pid, or null while paused or stopping. */
+  /**
+   * starting: a child is being started; running: `child` is alive; draining: the last child is going or
+   * gone and the supervisor waits for everything it left before going on (`child` is the old one while it
+   * lives); paused: a crash loop's pause, nothing runs; stopping: TERM or INT, everything is being stopped.
+   */
+  state: 'starting' | 'running' | 'draining' | 'paused' | 'stopping';
+  /** The program the supervisor considers the service (its direct child, or a process that forked away), or null. */
   child: number | null;
-  state: string;
+  /** True when `child` is not the process the supervisor started but the one that program forked away as. */
+  followed: boolean;
   /** When the supervisor and the current child started, in ms since the epoch. */
   started: number;
   childStarted: number | null;
+  /** Starts after the first one. */
   restarts: number;
+  /** Failures in a row (a run shorter than --acceptable, or a start that failed). */
+  failures: number;
+  /** While paused: when the next attempt is due, in ms since the epoch. */
+  pausedUntil: number | null;
+  /** Seconds from SIGTERM to SIGKILL. */
+  stopTimeout: number;
   /** The supervisor's event log, or null when it logs to its own stderr. */
   log: string | null;
 }

@@ -1,0 +1,264 @@
+// Drives the state machine (machine.ts): one queue of events, consumed one at a time; the actions of each
+// step carried out against a World (real processes in run.ts, fakes in the unit tests); the one deadline
+// of the current state armed, and cancelled when the state is left. Nothing here decides anything: every
+// choice is a cell of the table. The sensors (reaped children, a followed process's life, the tree
+// emptying) only post events.
+import {
+  BEGIN, initialContext, step, type Action, type Context, type MachineEvent, type MachineSettings, type StateName,
+} from './machine';
+
+export interface SupervisorWorld {
+  /** Starts the program in a new process group (pgid = pid); returns its pid, or throws a DaemonizeError. */
+  spawnChild(): number;
+  /** kill(2): a negative pid names a process group. Never throws for a process that is already gone. */
+  kill(pid: number, signal: NodeJS.Signals): void;
+  /** Every live (non-zombie) process descended from the supervisor. */
+  descendants(): number[];
+  /** Live processes whose parent is the supervisor (orphans reparented to it), oldest first. */
+  heirs(): number[];
+  /** The pid --child-pidfile names, when there is one and it is a live descendant; else null. */
+  namedChild(): number | null;
+  /** Something that tells this process from a later one with the same pid (its start time), or null if gone. */
+  identify(pid: number): string | null;
+  /** True when `pid` (as identified) is gone and no exit status for it will reach the supervisor. */
+  endedElsewhere(pid: number, identity: string | null): boolean;
+  now(): number;
+  setTimer(callback: () => void, ms: number): unknown;
+  clearTimer(timer: unknown): void;
+  log(line: string): void;
+  /** Reopens the supervisor's own log; must not throw (a failure is a warning in the old log). */
+  reopenLog(): void;
+  /** The state changed: write the status record. */
+  status(record: SupervisorStatus): void;
+  /** Ends the supervisor: called once, after everything it started is gone. */
+  finish(exitCode: number): void;
+}
+
+/** The part of the status record the machine knows (run.ts adds the supervisor's pid, start and log). */
+export interface SupervisorStatus {
+  state: Exclude<StateName, 'finished'>;
+  child: number | null;
+  /** True when `child` is a process the program forked away as, followed rather than started. */
+  followed: boolean;
+  childStarted: number | null;
+  restarts: number;
+  failures: number;
+  pausedUntil: number | null;
+  stopTimeout: number;
+}
+
+/** Node timers hold at most this (24.8 days); longer deadlines are reached in several hops. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** How often the sensors look at a tree that should be emptying (a stop waits on it). */
+export const DRAIN_SENSOR_MS = 100;
+/** How often they look at a followed process (usually reparented to us, so waitpid reports its end anyway). */
+export const FOLLOW_SENSOR_MS = 1000;
+
+export class SupervisorDriver {
+  private context: Context = initialContext();
+  private readonly queue: MachineEvent[] = [];
+  private busy = false;
+  private deadlineTimer: unknown = null;
+  private sensorTimer: unknown = null;
+  /** A followed process; `confirmed` once --child-pidfile named it (no need to read that file again). */
+  private followed: { pid: number; identity: string | null; confirmed: boolean } | null = null;
+  private lastStatus = '';
+  private failure: { error: unknown } | null = null;
+
+  constructor(private readonly world: SupervisorWorld, private readonly settings: MachineSettings) {}
+
+  /** Starts the first child and returns its pid; throws what kept it from starting (nothing is retried). */
+  start(): number {
+    this.run(BEGIN);
+    this.drain();
+    if (this.failure !== null) throw this.failure.error;
+    return this.context.child as number;
+  }
+
+  /** A signal reached the supervisor. */
+  signal(name: NodeJS.Signals): void {
+    switch (name) {
+      case 'SIGTERM':
+      case 'SIGINT':
+        return this.post({ type: 'stop', signal: name });
+      case 'SIGHUP':
+        return this.post({ type: 'hup' });
+      case 'SIGUSR1':
+        return this.post({ type: 'restart' });
+      default:
+        return this.post({ type: 'forward', signal: name });
+    }
+  }
+
+  /** waitpid reported `pid`. The survivors are looked at now, while the picture is the one at its exit. */
+  reaped(pid: number, code: number | null, signal: number | null): void {
+    const service = pid === this.context.child;
+    this.post({
+      type: 'exit', pid, code, signal, known: true,
+      heirs: service ? this.world.heirs().filter((heir) => heir !== pid) : [],
+      named: service ? this.world.namedChild() : null,
+    });
+  }
+
+  /** After a batch of reaps: a tree may have emptied. */
+  reapedAll(): void {
+    if (this.waitsForEmpty()) this.checkEmpty();
+    this.drain();
+  }
+
+  post(event: MachineEvent): void {
+    this.queue.push(event);
+    this.drain();
+  }
+
+  /** The machine's state, for tests and the status record. */
+  get state(): Readonly<Context> {
+    return this.context;
+  }
+
+  statusRecord(): SupervisorStatus | null {
+    const c = this.context;
+    if (c.state === 'finished') return null;
+    return {
+      state: c.state, child: c.child, followed: c.child !== null && !c.direct, childStarted: c.childStarted,
+      restarts: c.restarts, failures: c.counts.inRow, pausedUntil: c.pausedUntil, stopTimeout: this.settings.stopTimeout,
+    };
+  }
+
+  private drain(): void {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      for (let event = this.queue.shift(); event !== undefined; event = this.queue.shift()) {
+        if (this.context.state === 'finished' && event.type !== 'spawned') continue;
+        const before = this.context;
+        const next = step(before, event, this.world.now(), this.settings);
+        this.context = next.context;
+        this.run(next.actions);
+        this.armDeadline(before);
+        this.tendSensors();
+        this.publish();
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private run(actions: readonly Action[]): void {
+    for (const action of actions) {
+      switch (action.do) {
+        case 'spawn':
+          // Answered before anything else in the queue: a stop queued behind it then finds the child.
+          try {
+            this.queue.unshift({ type: 'spawned', pid: this.world.spawnChild() });
+          } catch (error) {
+            this.queue.unshift({ type: 'spawn-failed', error, message: error instanceof Error ? error.message : String(error) });
+          }
+          break;
+        case 'signal':
+          this.world.kill(action.group ? -action.pid : action.pid, action.signal);
+          break;
+        case 'signal-all':
+          for (const pid of this.world.descendants()) this.world.kill(pid, action.signal);
+          break;
+        case 'check-empty':
+          this.checkEmpty();
+          break;
+        case 'follow':
+          this.followed = { pid: action.pid, identity: this.world.identify(action.pid), confirmed: false };
+          break;
+        case 'log':
+          this.world.log(action.line);
+          break;
+        case 'reopen-log':
+          this.world.reopenLog();
+          break;
+        case 'finish':
+          this.stopTimers();
+          if (action.error !== undefined) {
+            this.failure = { error: action.error };
+          } else {
+            this.world.log(action.code === 0 ? 'stopped' : 'gave up');
+            this.world.finish(action.code);
+          }
+          break;
+      }
+    }
+  }
+
+  private checkEmpty(): void {
+    if (this.world.descendants().length === 0 && !this.queue.some((event) => event.type === 'empty')) {
+      this.queue.unshift({ type: 'empty' });
+    }
+  }
+
+  private waitsForEmpty(): boolean {
+    return this.context.state === 'draining' || this.context.state === 'stopping';
+  }
+
+  /** Each state owns at most one deadline: a new state or a new deadline replaces the timer. */
+  private armDeadline(before: Readonly<Context>): void {
+    const { state, deadline } = this.context;
+    if (state === before.state && deadline === before.deadline) return;
+    if (this.deadlineTimer !== null) this.world.clearTimer(this.deadlineTimer);
+    this.deadlineTimer = null;
+    if (deadline === null) return;
+    const hop = (): void => {
+      const left = deadline - this.world.now();
+      this.deadlineTimer = this.world.setTimer(() => {
+        this.deadlineTimer = null;
+        if (this.world.now() < deadline) hop();
+        else this.post({ type: 'deadline' });
+      }, Math.min(Math.max(left, 0), MAX_TIMER_MS));
+    };
+    hop();
+  }
+
+  /** Polling runs only while something can be seen only by looking: a followed process, an emptying tree. */
+  private tendSensors(): void {
+    const c = this.context;
+    if (this.followed !== null && (c.child !== this.followed.pid || c.direct)) this.followed = null;
+    const wanted = this.followed !== null || this.waitsForEmpty();
+    if (wanted && this.sensorTimer === null) {
+      this.sensorTimer = this.world.setTimer(() => this.sense(), this.waitsForEmpty() ? DRAIN_SENSOR_MS : FOLLOW_SENSOR_MS);
+    } else if (!wanted && this.sensorTimer !== null) {
+      this.world.clearTimer(this.sensorTimer);
+      this.sensorTimer = null;
+    }
+  }
+
+  private sense(): void {
+    this.sensorTimer = null;
+    const followed = this.followed;
+    if (followed !== null && this.world.endedElsewhere(followed.pid, followed.identity)) {
+      this.queue.push({ type: 'exit', pid: followed.pid, code: null, signal: null, known: false,
+        heirs: this.world.heirs(), named: this.world.namedChild() });
+    } else if (followed !== null && !followed.confirmed) {
+      // The program may write its pidfile after it forked away: look until it names the process followed.
+      const named = this.world.namedChild();
+      if (named === followed.pid) followed.confirmed = true;
+      else if (named !== null) this.queue.push({ type: 'pidfile', pid: named });
+    }
+    if (this.waitsForEmpty()) this.checkEmpty();
+    this.drain();
+    // drain() may have armed the next look already; tendSensors() arms one only if not.
+    this.tendSensors();
+  }
+
+  private stopTimers(): void {
+    if (this.deadlineTimer !== null) this.world.clearTimer(this.deadlineTimer);
+    if (this.sensorTimer !== null) this.world.clearTimer(this.sensorTimer);
+    this.deadlineTimer = null;
+    this.sensorTimer = null;
+    this.followed = null;
+  }
+
+  private publish(): void {
+    const record = this.statusRecord();
+    if (record === null) return;
+    const text = JSON.stringify(record);
+    if (text === this.lastStatus) return;
+    this.lastStatus = text;
+    this.world.status(record);
+  }
+}

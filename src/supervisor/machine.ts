@@ -1,0 +1,427 @@
+// The supervisor's whole behaviour as one table: TABLE[state][event] says what to do and which state
+// follows. Pure: no processes, clock or timers here; the driver (driver.ts) feeds events in one queue,
+// carries the actions out and arms the one deadline the current state owns. A reader who wants to know
+// what USR1 does while a dead child's process tree drains finds the cell TABLE.draining.restart.
+//
+// States
+//   starting  a spawn was asked for; its result (spawned / spawn-failed) is the next event.
+//             (Room for readiness: a child that must say READY=1 waits here, with a ready deadline.)
+//   running   the service is alive: our direct child, or a process it forked away that we follow.
+//   draining  the service was told to go (restart) or went (crash); we wait until nothing it started
+//             is left (`empty`), then do what `after` says. Deadline: SIGKILL whatever is left.
+//   paused    a crash loop's pause; nothing runs. Deadline: the pause's end.
+//   stopping  TERM or INT: the service and everything it left are stopped; `empty` ends the supervisor.
+//             Deadline: SIGKILL whatever is left.
+//   finished  the end; every event is answered with nothing (a stray spawn is killed).
+import { describeDuration, describeExit } from './exit-description';
+import { decideRestart, NO_FAILURES, type RestartCounts, type RestartDecision, type RestartPolicySettings } from './restart-policy';
+
+export const STATES = ['starting', 'running', 'draining', 'paused', 'stopping', 'finished'] as const;
+export type StateName = (typeof STATES)[number];
+
+/** Signals passed on to the program as they are. TERM, INT, HUP, USR1 and CHLD have meanings of their own. */
+export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = [
+  'SIGQUIT', 'SIGUSR2', 'SIGALRM', 'SIGWINCH', 'SIGCONT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGURG', 'SIGPWR',
+];
+
+/** After a SIGKILL, how often to send it again to whatever is still (or newly) there. */
+export const KILL_AGAIN_MS = 1000;
+
+export type MachineEvent =
+  /** The spawn action worked. */
+  | { type: 'spawned'; pid: number }
+  /** The spawn action failed; `error` is what to report (a DaemonizeError for the first start). */
+  | { type: 'spawn-failed'; error: unknown; message: string }
+  /**
+   * A process ended: one we reaped (code/signal known), or a followed service seen gone by polling
+   * (`known` false). `heirs`: live processes reparented to us as it ended, oldest first; `named`: the
+   * pid --child-pidfile names, when it is a live descendant. Both are filled in only for the service.
+   */
+  | { type: 'exit'; pid: number; code: number | null; signal: number | null; known: boolean; heirs: number[]; named: number | null }
+  /** No process we started or adopted is left. */
+  | { type: 'empty' }
+  /** The current state's deadline passed. */
+  | { type: 'deadline' }
+  | { type: 'stop'; signal: NodeJS.Signals }
+  | { type: 'hup' }
+  /** SIGUSR1: start the program again now. */
+  | { type: 'restart' }
+  | { type: 'forward'; signal: NodeJS.Signals }
+  /** --child-pidfile now names this live descendant (it may be written after the program forked away). */
+  | { type: 'pidfile'; pid: number }
+  /** Room for readiness (READY=1, a port that accepts): the child is ready. */
+  | { type: 'ready' }
+  /** Room for the watchdog and health checks: the service must be replaced, for `reason`. */
+  | { type: 'watchdog'; reason: string };
+
+export type EventType = MachineEvent['type'];
+export const EVENT_TYPES: readonly EventType[] = [
+  'spawned', 'spawn-failed', 'exit', 'empty', 'deadline', 'stop', 'hup', 'restart', 'forward', 'pidfile', 'ready', 'watchdog',
+];
+
+export type Action =
+  /** Start the program; the driver answers with `spawned` or `spawn-failed` before any other event. */
+  | { do: 'spawn' }
+  /** A signal to the service: to its process group when it is our direct child (it leads one). */
+  | { do: 'signal'; pid: number; group: boolean; signal: NodeJS.Signals }
+  /** A signal to every live process descended from the supervisor. */
+  | { do: 'signal-all'; signal: NodeJS.Signals }
+  /** Post `empty` if nothing we started or adopted is left. */
+  | { do: 'check-empty' }
+  /** Watch a followed service that may not be our child (poll its life). */
+  | { do: 'follow'; pid: number }
+  | { do: 'log'; line: string }
+  | { do: 'reopen-log' }
+  /** The end: exit status, and for a first start that failed, the error to throw to the launcher. */
+  | { do: 'finish'; code: number; error?: unknown };
+
+/** What a draining state does once nothing is left. */
+export type After = { kind: 'restart'; why: string } | { kind: 'decision'; decision: RestartDecision };
+
+export interface MachineSettings {
+  /** The program's name, for log lines. */
+  label: string;
+  policy: RestartPolicySettings;
+  /** Seconds between SIGTERM and SIGKILL. */
+  stopTimeout: number;
+}
+
+export interface Context {
+  state: StateName;
+  /** The service: our direct child, or the process it forked away as; null when none. */
+  child: number | null;
+  /** False when `child` is a process the program forked away as (followed, not spawned). */
+  direct: boolean;
+  /** When the program was last started (a followed service keeps its program's start). */
+  childStarted: number | null;
+  /** Starts after the first. */
+  restarts: number;
+  counts: RestartCounts;
+  pausedUntil: number | null;
+  /** The current state's one deadline (ms since the epoch), or null. Leaving a state drops it. */
+  deadline: number | null;
+  /** draining: what follows once nothing is left. */
+  after: After | null;
+  /** draining/stopping: SIGKILL has been sent. */
+  killed: boolean;
+  /** No child has started yet: a spawn failure is the launcher's to report, not to retry. */
+  first: boolean;
+}
+
+export interface Step {
+  context: Context;
+  actions: Action[];
+}
+
+export type Handler<E extends MachineEvent = MachineEvent> =
+  (context: Readonly<Context>, event: E, now: number, settings: MachineSettings) => Step;
+
+export function initialContext(): Context {
+  return {
+    state: 'starting', child: null, direct: true, childStarted: null, restarts: 0, counts: NO_FAILURES,
+    pausedUntil: null, deadline: null, after: null, killed: false, first: true,
+  };
+}
+
+/** The actions that begin supervision (the machine starts in `starting`). */
+export const BEGIN: readonly Action[] = [{ do: 'spawn' }];
+
+// ---- small pieces the cells are made of ----
+
+const nothing: Handler = (context) => ({ context, actions: [] });
+
+const log = (line: string): Action => ({ do: 'log', line });
+
+/** A child started outside `starting` (it cannot happen; if it does, it must not live untracked). */
+const killStray: Handler<{ type: 'spawned'; pid: number }> = (context, event, _now, settings) => ({
+  context,
+  actions: [log(`${settings.label} (pid ${event.pid}) started while ${context.state}: killing it`),
+    { do: 'signal', pid: event.pid, group: true, signal: 'SIGKILL' }],
+});
+
+/**
+ * A signal for the service. TERM to stop it goes to the process group of a direct child (it leads one,
+ * and its workers go with it); anything passed on, and anything for a followed daemon (which manages its
+ * own workers), goes to that one process.
+ */
+function toService(context: Readonly<Context>, signal: NodeJS.Signals, group = false): Action[] {
+  return context.child === null ? [] : [{ do: 'signal', pid: context.child, group: group && context.direct, signal }];
+}
+
+const forward: Handler<{ type: 'forward'; signal: NodeJS.Signals }> = (context, event) =>
+  ({ context, actions: toService(context, event.signal) });
+
+const reopenAndForward: Handler = (context) =>
+  ({ context, actions: [{ do: 'reopen-log' }, ...toService(context, 'SIGHUP')] });
+
+const reopenOnly: Handler = (context) => ({ context, actions: [{ do: 'reopen-log' }] });
+
+function enterStarting(context: Readonly<Context>): Step {
+  return { context: { ...context, state: 'starting', deadline: null, after: null, killed: false, pausedUntil: null }, actions: [{ do: 'spawn' }] };
+}
+
+/** Waits for the service (if alive) and everything else we started to be gone; TERM goes out now. */
+function enterDraining(context: Readonly<Context>, after: After, now: number, settings: MachineSettings, signal: NodeJS.Signals = 'SIGTERM'): Step {
+  const term: Action[] = context.child !== null ? toService(context, signal, signal === 'SIGTERM') : [{ do: 'signal-all', signal: 'SIGTERM' }];
+  return {
+    context: { ...context, state: 'draining', after, killed: false, deadline: now + settings.stopTimeout * 1000, pausedUntil: null },
+    actions: [...term, { do: 'check-empty' }],
+  };
+}
+
+function enterStopping(context: Readonly<Context>, now: number, settings: MachineSettings): Step {
+  // Already SIGKILLed (stopped while draining past its deadline): keep killing, no new grace period.
+  const deadline = now + (context.killed ? KILL_AGAIN_MS : settings.stopTimeout * 1000);
+  const term: Action[] = context.child !== null ? toService(context, 'SIGTERM', true) : [{ do: 'signal-all', signal: 'SIGTERM' }];
+  return {
+    context: { ...context, state: 'stopping', after: null, deadline, pausedUntil: null },
+    actions: [...(context.state === 'draining' ? [] : term), { do: 'check-empty' }],
+  };
+}
+
+function finish(context: Readonly<Context>, code: number, error?: unknown): Step {
+  return {
+    context: { ...context, state: 'finished', child: null, deadline: null, after: null, pausedUntil: null },
+    actions: [{ do: 'finish', code, error }],
+  };
+}
+
+function decisionText(decision: RestartDecision, settings: MachineSettings): string {
+  const of = `${decision.failures} of ${settings.policy.attempts}`;
+  switch (decision.action) {
+    case 'restart':
+      return decision.failures === 0 ? 'restarting' : `restarting (failure ${of})`;
+    case 'pause': {
+      const limit = settings.policy.limit > 0 ? ` of ${settings.policy.limit}` : '';
+      return `failure ${of}: pausing ${decision.seconds} s before restarting (pause ${decision.pause}${limit})`;
+    }
+    case 'give-up':
+      return `failure ${of} after ${decision.pauses} pauses: giving up`;
+  }
+}
+
+/** Carries out a restart decision once nothing of the last child is left. */
+function apply(context: Readonly<Context>, decision: RestartDecision, now: number): Step {
+  switch (decision.action) {
+    case 'restart':
+      return enterStarting(context);
+    case 'pause': {
+      const until = now + decision.seconds * 1000;
+      return { context: { ...context, state: 'paused', deadline: until, pausedUntil: until, after: null, killed: false }, actions: [] };
+    }
+    case 'give-up':
+      return finish(context, 1);
+  }
+}
+
+function exitWords(label: string, event: { pid: number; code: number | null; signal: number | null; known: boolean }, ran: number): string {
+  const how = event.known ? describeExit(event.code, event.signal) : 'ended (its exit status went to its own parent)';
+  return `${label} (pid ${event.pid}) ${how} after ${describeDuration(ran)}`;
+}
+
+/** How to keep a program that forks away a direct child, for the few that say so. */
+function stayInForeground(label: string): string {
+  switch (label) {
+    case 'nginx': return "nginx's `daemon off;` gives a direct child";
+    case 'gunicorn': return 'gunicorn without --daemon gives a direct child';
+    case 'redis-server': return 'redis-server with `daemonize no` gives a direct child';
+    default: return `${label} run in the foreground (its own option for that) gives a direct child`;
+  }
+}
+
+type ExitEvent = Extract<MachineEvent, { type: 'exit' }>;
+
+/** The service ended while it was wanted (starting or running): follow what it forked away as, or decide. */
+function serviceEnded(context: Readonly<Context>, event: ExitEvent, now: number, settings: MachineSettings): Step {
+  if (event.pid !== context.child) return { context, actions: [] };
+  // Type=forking: a program that exits 0 leaving a process behind has daemonized itself; that process is
+  // the service now (the one --child-pidfile names, else the oldest it left).
+  const heir = event.code === 0 ? (event.named ?? event.heirs[0] ?? null) : null;
+  if (heir !== null) {
+    const how = event.named !== null ? ` (named by its pidfile)` : '';
+    return {
+      context: { ...context, state: 'running', child: heir, direct: false },
+      actions: [log(`${settings.label} (pid ${event.pid}) forked away as pid ${heir}${how}; following it; ${stayInForeground(settings.label)}`),
+        { do: 'follow', pid: heir }],
+    };
+  }
+  const ran = context.childStarted === null ? 0 : (now - context.childStarted) / 1000;
+  const { decision, counts } = decideRestart(settings.policy, context.counts, ran);
+  const gone = { ...context, child: null, childStarted: null, counts };
+  // Logged now, at the crash: the leftovers' drain may take --stop-timeout.
+  const step = enterDraining(gone, { kind: 'decision', decision }, now, settings);
+  return { context: step.context, actions: [log(`${exitWords(settings.label, event, ran)}; ${decisionText(decision, settings)}`), ...step.actions] };
+}
+
+/** The service ended while being replaced or stopped: log it at once, then TERM what it left. */
+function serviceGone(context: Readonly<Context>, event: ExitEvent, now: number, settings: MachineSettings, then: string): Step {
+  if (event.pid !== context.child) return { context, actions: [] };
+  const ran = context.childStarted === null ? 0 : (now - context.childStarted) / 1000;
+  return {
+    context: { ...context, child: null, childStarted: null, direct: true },
+    actions: [log(`${exitWords(settings.label, event, ran)}; ${then}`), { do: 'signal-all', signal: 'SIGTERM' }, { do: 'check-empty' }],
+  };
+}
+
+const killLeft: Handler = (context, _event, now, settings) => {
+  const what = context.child !== null ? `${settings.label} (pid ${context.child})` : `processes ${settings.label} left`;
+  return {
+    context: { ...context, killed: true, deadline: now + KILL_AGAIN_MS },
+    actions: [
+      ...(context.killed ? [] : [log(`${what} still running after ${settings.stopTimeout} s: sending SIGKILL`)]),
+      { do: 'signal-all', signal: 'SIGKILL' }, { do: 'check-empty' },
+    ],
+  };
+};
+
+const signalName = (event: { signal: NodeJS.Signals }): string => event.signal;
+
+// ---- the table ----
+
+type Row = { [E in EventType]: Handler<Extract<MachineEvent, { type: E }>> };
+
+export const TABLE: { [S in StateName]: Row } = {
+  starting: {
+    spawned: (context, event, now, settings) => ({
+      // With readiness 'exec' (the only one yet) a child that exec'd is running.
+      context: { ...context, state: 'running', child: event.pid, direct: true, childStarted: now, first: false,
+        restarts: context.first ? context.restarts : context.restarts + 1, deadline: null },
+      actions: [log(`started ${settings.label} (pid ${event.pid})`)],
+    }),
+    'spawn-failed': (context, event, now, settings) => {
+      if (context.first) return finish(context, 1, event.error);
+      const { decision, counts } = decideRestart(settings.policy, context.counts, 0, true);
+      const step = apply({ ...context, counts }, decision, now);
+      return { context: step.context, actions: [log(`unable to start ${settings.label}: ${event.message}; ${decisionText(decision, settings)}`), ...step.actions] };
+    },
+    exit: serviceEnded,
+    empty: nothing,
+    deadline: nothing,
+    stop: (context, event, now, settings) => {
+      if (context.child === null) return finish(context, 0);
+      const step = enterStopping(context, now, settings);
+      return { context: step.context, actions: [log(`${signalName(event)} received: stopping ${settings.label} (pid ${context.child})`), ...step.actions] };
+    },
+    hup: reopenAndForward,
+    restart: (context, _event, now, settings) => (context.child !== null
+      ? enterDraining(context, { kind: 'restart', why: 'restarting on request' }, now, settings) : { context, actions: [] }),
+    forward,
+    pidfile: nothing,
+    ready: (context) => (context.child !== null ? { context: { ...context, state: 'running', deadline: null }, actions: [] } : { context, actions: [] }),
+    watchdog: nothing,
+  },
+
+  running: {
+    spawned: killStray,
+    'spawn-failed': nothing,
+    exit: serviceEnded,
+    empty: nothing,
+    deadline: nothing,
+    stop: (context, event, now, settings) => {
+      const step = enterStopping(context, now, settings);
+      return { context: step.context, actions: [log(`${signalName(event)} received: stopping ${settings.label} (pid ${context.child})`), ...step.actions] };
+    },
+    hup: reopenAndForward,
+    restart: (context, _event, now, settings) => {
+      const step = enterDraining(context, { kind: 'restart', why: 'restarting on request' }, now, settings);
+      return { context: step.context, actions: [log(`SIGUSR1 received: restarting ${settings.label} (pid ${context.child})`), ...step.actions] };
+    },
+    forward,
+    pidfile: (context, event, _now, settings) => (event.pid === context.child || context.direct ? { context, actions: [] } : {
+      context: { ...context, child: event.pid },
+      actions: [log(`${settings.label}'s pidfile names pid ${event.pid}: following it instead of pid ${context.child}`), { do: 'follow', pid: event.pid }],
+    }),
+    ready: nothing,
+    watchdog: (context, event, now, settings) => {
+      const step = enterDraining(context, { kind: 'restart', why: `restarting (${event.reason})` }, now, settings, 'SIGABRT');
+      return { context: step.context, actions: [log(`${settings.label} (pid ${context.child}) ${event.reason}: sending SIGABRT`), ...step.actions] };
+    },
+  },
+
+  draining: {
+    spawned: killStray,
+    'spawn-failed': nothing,
+    exit: (context, event, now, settings) => serviceGone(context, event, now, settings,
+      context.after?.kind === 'restart' ? context.after.why : 'waiting for what it left'),
+    empty: (context, _event, now) => {
+      if (context.child !== null || context.after === null) return { context, actions: [] };
+      return context.after.kind === 'restart' ? enterStarting(context) : apply(context, context.after.decision, now);
+    },
+    deadline: killLeft,
+    stop: (context, event, now, settings) => {
+      const step = enterStopping(context, now, settings);
+      return { context: step.context, actions: [log(`${signalName(event)} received: stopping once the processes ${settings.label} left are gone`), ...step.actions] };
+    },
+    hup: reopenAndForward,
+    // The one start happens when the drain ends: starting now would put two copies side by side.
+    restart: (context, _event, _now, settings) => (context.after?.kind === 'restart' ? { context, actions: [] } : {
+      context: { ...context, after: { kind: 'restart', why: 'restarting on request' } },
+      actions: [log(`SIGUSR1 received: restarting ${settings.label} once the processes it left are gone`)],
+    }),
+    forward,
+    pidfile: nothing,
+    ready: nothing,
+    watchdog: nothing,
+  },
+
+  paused: {
+    spawned: killStray,
+    'spawn-failed': nothing,
+    exit: nothing,
+    empty: nothing,
+    deadline: (context, _event, _now, settings) => {
+      const step = enterStarting(context);
+      return { context: step.context, actions: [log(`pause over: starting ${settings.label}`), ...step.actions] };
+    },
+    stop: (context, event, now, settings) => {
+      const step = enterStopping(context, now, settings);
+      return { context: step.context, actions: [log(`${signalName(event)} received while paused: stopping`), ...step.actions] };
+    },
+    hup: reopenOnly,
+    restart: (context, _event, _now, settings) => {
+      const step = enterStarting(context);
+      return { context: step.context, actions: [log(`SIGUSR1 received: ending the pause, starting ${settings.label} now`), ...step.actions] };
+    },
+    forward: nothing,
+    pidfile: nothing,
+    ready: nothing,
+    watchdog: nothing,
+  },
+
+  stopping: {
+    spawned: killStray,
+    'spawn-failed': nothing,
+    exit: (context, event, now, settings) => serviceGone(context, event, now, settings, 'stopping'),
+    empty: (context) => (context.child === null ? finish(context, 0) : { context, actions: [] }),
+    deadline: killLeft,
+    stop: nothing,
+    // A program being stopped is not asked to reload; the log still rotates.
+    hup: reopenOnly,
+    restart: (context, _event, _now, settings) => ({ context, actions: [log(`SIGUSR1 ignored: ${settings.label} is stopping`)] }),
+    forward,
+    pidfile: nothing,
+    ready: nothing,
+    watchdog: nothing,
+  },
+
+  finished: {
+    spawned: killStray,
+    'spawn-failed': nothing,
+    exit: nothing,
+    empty: nothing,
+    deadline: nothing,
+    stop: nothing,
+    hup: nothing,
+    restart: nothing,
+    forward: nothing,
+    pidfile: nothing,
+    ready: nothing,
+    watchdog: nothing,
+  },
+};
+
+/** One step of the machine: the cell for (state, event). */
+export function step(context: Readonly<Context>, event: MachineEvent, now: number, settings: MachineSettings): Step {
+  const handler = TABLE[context.state][event.type] as Handler;
+  return handler(context, event, now, settings);
+}

@@ -1,0 +1,146 @@
+// The supervisor's view of what it started: every live process descended from it (found by ppid in
+// /proc/*/stat; /proc/PID/task/*/children does not exist on every kernel). The supervisor is a child
+// subreaper, so a process that forked away or called setsid is still found here: its parent, or its
+// parent's parent, is the supervisor.
+//
+// /proc may count in another pid namespace than ours: `unshare --pid --fork daemonize -f -r` makes the
+// supervisor PID 1 of its namespace while /proc is still the host's. Then /proc's numbers are translated
+// through each process's NSpid line, so everything here takes and returns the pids waitpid and kill use.
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+
+import { readEntry, type ProcessEntry } from '../process-table';
+
+interface ProcView {
+  /** This process, as /proc numbers it. */
+  self: number;
+  /** Where our namespace's pid sits in an NSpid line; null when /proc counts as we do. */
+  level: number | null;
+}
+
+let view: ProcView | undefined;
+
+function nsPids(procPid: number): number[] | null {
+  try {
+    const line = /^NSpid:\s*(.+)$/m.exec(readFileSync(`/proc/${procPid}/status`, 'latin1'));
+    return line ? line[1].trim().split(/\s+/).map(Number) : null;
+  } catch {
+    return null;
+  }
+}
+
+function procView(): ProcView {
+  if (view !== undefined) return view;
+  const self = Number(readlinkSync('/proc/self'));
+  const own = self === process.pid ? null : nsPids(self);
+  view = { self, level: own === null ? null : own.length - 1 };
+  return view;
+}
+
+/** A /proc number to ours (null: not in our namespace, or gone). */
+function toLocal(procPid: number): number | null {
+  const { level } = procView();
+  return level === null ? procPid : nsPids(procPid)?.[level] ?? null;
+}
+
+/** Our pid to the number /proc shows it under (null: gone). */
+function toProc(pid: number): number | null {
+  if (procView().level === null) return pid;
+  return allProcesses().find((entry) => toLocal(entry.pid) === pid)?.pid ?? null;
+}
+
+function allProcesses(): ProcessEntry[] {
+  const found: ProcessEntry[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (name.charCodeAt(0) < 48 || name.charCodeAt(0) > 57) continue;
+    const entry = readEntry(Number(name));
+    if (entry !== null) found.push(entry);
+  }
+  return found;
+}
+
+const isDead = (entry: ProcessEntry): boolean => entry.state === 'Z' || entry.state === 'X';
+
+function locals(entries: ProcessEntry[]): number[] {
+  return entries.map((entry) => toLocal(entry.pid)).filter((pid): pid is number => pid !== null);
+}
+
+function scanDescendants(): ProcessEntry[] {
+  const root = procView().self;
+  const children = new Map<number, ProcessEntry[]>();
+  for (const entry of allProcesses()) {
+    if (isDead(entry) && entry.ppid !== root) continue;
+    const siblings = children.get(entry.ppid);
+    if (siblings) siblings.push(entry);
+    else children.set(entry.ppid, [entry]);
+  }
+  const found: ProcessEntry[] = [];
+  for (let i = -1; i < found.length; i++) {
+    for (const entry of children.get(i < 0 ? root : found[i].pid) ?? []) found.push(entry);
+  }
+  return found;
+}
+
+/**
+ * Live descendants of this process, parents before their children, and its dead children not reaped yet:
+ * their exit is still to be reported, so the tree is not empty before. "None" is looked at twice: a process
+ * that forks and exits while /proc is being read hides its child from that one reading (listed before the
+ * child existed, read after it died).
+ */
+export function ownDescendants(): number[] {
+  const found = scanDescendants();
+  return locals(found.length > 0 ? found : scanDescendants());
+}
+
+/**
+ * Live children of this process, oldest first (the first a program left behind is its daemon). A child seen
+ * dead may have forked and exited while /proc was read, its own child (reparented to us) missing from that
+ * reading: then /proc is read again, a few times at most.
+ */
+export function ownChildren(): number[] {
+  const self = procView().self;
+  let dead = 0;
+  for (let reading = 0; ; reading++) {
+    const mine = allProcesses().filter((entry) => entry.ppid === self);
+    const deadNow = mine.filter(isDead).length;
+    if (deadNow <= dead || reading === 4) {
+      return locals(mine.filter((entry) => !isDead(entry)).sort((a, b) => a.startTicks - b.startTicks || a.pid - b.pid));
+    }
+    dead = deadNow;
+  }
+}
+
+/** Whether `pid` is alive and this process is among its ancestors (its parent, its parent's parent...). */
+export function isOwnDescendant(pid: number): boolean {
+  const self = procView().self;
+  const start = toProc(pid);
+  const first = start === null ? null : readEntry(start);
+  if (first === null || isDead(first)) return false;
+  // A cycle cannot happen, but a bound costs nothing.
+  for (let entry: ProcessEntry | null = first, hops = 0; entry !== null && hops < 1024; hops++) {
+    if (entry.ppid === self) return true;
+    if (entry.ppid <= 1) return false;
+    entry = readEntry(entry.ppid);
+  }
+  return false;
+}
+
+/** A live process's start time, which tells it from a later process with the same pid; null if gone. */
+export function identify(pid: number): string | null {
+  const at = toProc(pid);
+  const entry = at === null ? null : readEntry(at);
+  return entry === null || isDead(entry) ? null : String(entry.startTicks);
+}
+
+/**
+ * True when `pid` is gone and its exit status will not reach this process: no such process, a different
+ * one under the same pid, or a zombie whose parent is someone else. A zombie child of ours is not "ended
+ * elsewhere": waitpid will report it, with its status.
+ */
+export function endedElsewhere(pid: number, identity: string | null): boolean {
+  const at = toProc(pid);
+  const entry = at === null ? null : readEntry(at);
+  if (entry === null) return true;
+  if (identity !== null && String(entry.startTicks) !== identity) return true;
+  if (isDead(entry)) return entry.ppid !== procView().self;
+  return false;
+}
