@@ -240,6 +240,27 @@ console.log(JSON.stringify({ type: typeof daemonize, resolved: import.meta.resol
     await waitFor(() => !proc.isAlive(pid), `daemon ${pid} to die`);
   });
 
+  it('its control API, imported from the package, sees and stops a daemon its CLI started', async () => {
+    assert.ok(installed, 'installed by the test before');
+    const pidfile = path.join(scratch.dir(), 'api.pid');
+    const [program, arg] = scratch.sleeper();
+    const started = run(path.join(installed, 'node_modules', '.bin', 'daemonize'), ['--pidfile', pidfile, '--', program, arg],
+      { env: userEnv(), timeout: 20000 });
+    assert.equal(started.status, 0, started.stderr);
+    const pid = scratch.track(readPidfile(pidfile));
+    const probe = path.join(installed, 'api.mjs');
+    fs.writeFileSync(probe, `import { running, stop } from '${NAME}';
+const target = { pidfile: ${JSON.stringify(pidfile)} };
+const before = await running(target);
+await stop(target);
+console.log(JSON.stringify({ before, after: await running(target) }));
+`);
+    const result = run(process.execPath, [probe], { cwd: installed, env: userEnv(), timeout: 30000 });
+    assert.equal(result.status, 0, result.stderr);
+    assert.deepEqual(JSON.parse(result.stdout), { before: true, after: false });
+    assert.ok(!proc.isAlive(pid), 'stop() resolved once the daemon was gone');
+  });
+
   it('its types serve a TypeScript app that imports it and one that requires it, and name no internal member', () => {
     assert.ok(installed, 'installed by the test before');
     const dir = path.join(installed, 'types');
