@@ -50,6 +50,16 @@ Signals to a supervisor (-r):
   USR1        start the program again now (not counted as a failure)
   QUIT USR2 ALRM WINCH CONT TSTP TTIN TTOU URG PWR   passed to the program
 
+Why it died (-r):
+  Each end of the program is one event-log line: how (exit status, signal, core dumped), after
+  how long, who (--stop, --restart, a probe, the kernel's OOM killer), what next; then its last
+  lines (10 at most) on its --stderr/--output file. NAME.status and --status --json: lastExit.
+  --on-exit CMD runs sh -c CMD after each end (--stop-timeout at most), as --user, with
+  DAEMONIZE_NAME, _PIDFILE, _CHILD_PID, _EXIT_CODE, _EXIT_SIGNAL, _REASON, _UPTIME, _RESTARTS,
+  _STDERR_TAIL (a file with the last lines).
+  --logs [--lines N] [--follow]: the last N (20) lines of stdout, stderr and the event log;
+  --follow goes on across logrotate's renames until SIGINT or SIGTERM (exit 0).
+
 Exit status of a start:
   ${ExitCode.OK}    the program is running and the pidfile holds its pid (with -r: the supervisor's)
   ${ExitCode.FAILURE}    a step before exec failed (pidfile, chdir, user, log file, fork)
@@ -68,5 +78,6 @@ Exit status of the verbs:
               removed) or not permitted; waits the daemon's own --stop-timeout + 5 s unless given
   --restart   0 restarted, else as a start; --signal: 0 sent, 1 not running; 2 for usage errors
   --list      0, 1 when the directory cannot be read; a bad pidfile gets its own line
+  --logs      0, 1 when no file is known (give --stdout, --stderr, --output or --errlog)
   Durations are at most 2147483 s; --attempts and --limit at most 1000000.
 `;
