@@ -108,3 +108,71 @@ describe('last words', () => {
     assert.equal(quotable('x'.repeat(1000)).length, 403);
   });
 });
+
+describe('--on-exit hooks, with a fake world', () => {
+  const { ExitHook, MAX_WAITING } = require('../dist/supervisor/on-exit');
+
+  function fakeWorld() {
+    const world = {
+      next: 500, spawned: [], killed: [], timers: [], lines: [],
+      spawn(plan) { world.spawned.push(plan); return world.next++; },
+      kill(pid, signal) { world.killed.push([pid, signal]); },
+      setTimer(callback, ms) { const t = { callback, ms }; world.timers.push(t); return t; },
+      clearTimer(t) { world.timers = world.timers.filter((x) => x !== t); },
+      log(line) { world.lines.push(line); },
+      output() { return 2; },
+    };
+    return world;
+  }
+  const settings = { command: 'notify', name: 'web', pidfile: '/run/web.pid', plan: { file: '/x', argv: ['x'], env: ['A=1', 'DAEMONIZE_REASON=old'] }, stopTimeout: 7 };
+  const explained = (sentence) => ({ sentence, lastWords: ['bye'], lastExit: {} });
+
+  it('runs one at a time, in order, with the variables; a hang is killed after --stop-timeout; settle waits for the last', () => {
+    const world = fakeWorld();
+    const hook = new ExitHook(settings, world);
+    hook.fire({ ...END, pid: 1, code: 3, signal: null }, explained('first'));
+    hook.fire({ ...END, pid: 2 }, explained('second'));
+    assert.equal(world.spawned.length, 1, 'never two at once');
+    const env = Object.fromEntries(world.spawned[0].env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+    assert.deepEqual(world.spawned[0].argv, ['sh', '-c', 'notify']);
+    assert.equal(world.spawned[0].mode, 'child');
+    assert.equal(env.A, '1');
+    assert.equal(env.DAEMONIZE_REASON, 'first');
+    assert.equal(env.DAEMONIZE_EXIT_CODE, '3');
+    assert.equal(env.DAEMONIZE_EXIT_SIGNAL, '');
+    assert.equal(env.DAEMONIZE_UPTIME, '3');
+    assert.equal(fs.readFileSync(env.DAEMONIZE_STDERR_TAIL, 'utf8'), 'bye\n');
+    assert.equal(fs.statSync(path.dirname(env.DAEMONIZE_STDERR_TAIL)).mode & 0o777, 0o700);
+    assert.equal(world.timers[0].ms, 7000);
+    assert.equal(hook.owns(500), true);
+    assert.equal(hook.reaped(999, 0, null), false, 'not the hook');
+    assert.equal(hook.reaped(500, 1, null), true);
+    assert.equal(fs.existsSync(env.DAEMONIZE_STDERR_TAIL), false, 'the private directory is removed');
+    assert.match(world.lines[0], /^on-exit hook \(pid 500\) exited with status 1$/);
+    assert.equal(world.spawned.length, 2);
+    assert.ok(world.spawned[1].env.includes('DAEMONIZE_EXIT_SIGNAL=SIGKILL'));
+    let settled = false;
+    hook.settle(() => { settled = true; });
+    assert.equal(settled, false, 'the supervisor waits for the running hook');
+    world.timers[0].callback();
+    assert.deepEqual(world.killed.at(-1), [-501, 'SIGKILL']);
+    assert.match(world.lines.at(-1), /still running after 7 s: sending SIGKILL/);
+    hook.reaped(501, null, 9);
+    assert.equal(settled, true);
+  });
+
+  it('keeps a bounded number of ends waiting, and says which it dropped', () => {
+    const world = fakeWorld();
+    const hook = new ExitHook(settings, world);
+    for (let pid = 1; pid <= MAX_WAITING + 3; pid++) hook.fire({ ...END, pid }, explained(`end ${pid}`));
+    assert.equal(world.spawned.length, 1);
+    assert.deepEqual(world.lines, ['on-exit hook still busy: not run for pid 2', 'on-exit hook still busy: not run for pid 3']);
+    for (let pid = 500; world.spawned.length < MAX_WAITING + 1; pid++) hook.reaped(pid, 0, null);
+    hook.reaped(500 + MAX_WAITING, 0, null);
+    assert.equal(world.spawned.length, MAX_WAITING + 1);
+    assert.ok(world.spawned.at(-1).env.includes(`DAEMONIZE_CHILD_PID=${MAX_WAITING + 3}`));
+    let settled = false;
+    hook.settle(() => { settled = true; });
+    assert.equal(settled, true);
+  });
+});
