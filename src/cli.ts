@@ -112,7 +112,8 @@ export function buildCommand(): Command {
     .exitOverride()
     .configureOutput({
       // One line in one shape for every failure: "daemonize: usage: ..."
-      outputError: (message, write) => write(`${PROGRAM}: usage: ${message.replace(/^error: /, '').trimEnd()}${TRY_HELP}\n`),
+      // Commander puts its "(Did you mean --logs?)" on a line of its own: one line, always.
+      outputError: (message, write) => write(`${PROGRAM}: usage: ${message.replace(/^error: /, '').trimEnd().replace(/\s*\n\s*/g, ' ')}${TRY_HELP}\n`),
     });
 }
 
