@@ -110,10 +110,11 @@ export function buildCommand(): Command {
     .passThroughOptions()
     .addHelpText('after', EXAMPLES)
     .exitOverride()
+    // One line in one shape: commander's "(Did you mean --logs?)" would be a second line, and a poor guess.
+    .showSuggestionAfterError(false)
     .configureOutput({
       // One line in one shape for every failure: "daemonize: usage: ..."
-      // Commander puts its "(Did you mean --logs?)" on a line of its own: one line, always.
-      outputError: (message, write) => write(`${PROGRAM}: usage: ${message.replace(/^error: /, '').trimEnd().replace(/\s*\n\s*/g, ' ')}${TRY_HELP}\n`),
+      outputError: (message, write) => write(`${PROGRAM}: usage: ${message.replace(/^error: /, '').trimEnd()}${TRY_HELP}\n`),
     });
 }
 
