@@ -104,7 +104,7 @@ describe('--stop reaches everything the daemon started', () => {
       `sh -c 'trap "" TERM; while :; do sleep 0.1; done # ${token}2' & wait`]);
     assert.equal(result.status, 0, result.stderr);
     const daemon = scratch.track(readPidfile(pidfile));
-    const escaped = await waitFor(() => proc.findByToken(`${token}1`).find((pid) => proc.stat(pid).comm === 'sleep' && proc.stat(pid).session === pid),
+    const escaped = await waitFor(() => proc.findByToken(`${token}1`).find((pid) => proc.stat(pid)?.comm === 'sleep' && proc.stat(pid)?.session === pid),
       'the grandchild in a session of its own');
     scratch.track(escaped);
     assert.notEqual(proc.stat(escaped).session, proc.stat(daemon).session);
