@@ -68,6 +68,40 @@ bool MoveStdio(const int source[3]) {
   return true;
 }
 
+// Puts the held sockets at 3, 4, ... Each is first copied above every target, so moving one never
+// overwrites another that still sits where a later one must go.
+bool MoveListenFds(const std::vector<int>& fds) {
+  int count = static_cast<int>(fds.size());
+  if (count == 0) return true;
+  if (count > 64) {
+    errno = EMFILE;
+    return false;
+  }
+  int copies[64];
+  for (int i = 0; i < count; i++) {
+    copies[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3 + count);
+    if (copies[i] < 0) return false;
+  }
+  for (int i = 0; i < count; i++) {
+    if (dup2(copies[i], 3 + i) < 0) return false;
+    close(copies[i]);
+  }
+  return true;
+}
+
+// Writes the decimal pid into the slot (no snprintf: not async-signal-safe).
+void WritePid(char* slot, pid_t pid) {
+  char digits[24];
+  int n = 0;
+  unsigned long value = static_cast<unsigned long>(pid);
+  do {
+    digits[n++] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value > 0 && n < 20);
+  for (int i = 0; i < n; i++) slot[i] = digits[n - 1 - i];
+  slot[n] = '\0';
+}
+
 // Marks [low, high] close-on-exec. Marking instead of closing keeps exec mode (no fork) recoverable
 // when execve fails, and the kernel closes them all at the exec either way.
 bool MarkCloseOnExec(unsigned low, unsigned high) {
@@ -145,10 +179,15 @@ void ApplyPlanAndExec(const Plan& plan, Failure* failure) {
     *failure = {kStepStdio, errno};
     return;
   }
+  if (!MoveListenFds(plan.listen_fds)) {
+    *failure = {kStepListenFds, errno};
+    return;
+  }
   if (!CloseInheritedFds(plan.keep_fds)) {
     *failure = {kStepCloseFds, errno};
     return;
   }
+  if (plan.listen_pid_slot != nullptr) WritePid(plan.listen_pid_slot, getpid());
   // The launcher blocked every signal around fork; the program starts with an empty mask.
   sigset_t empty;
   sigemptyset(&empty);

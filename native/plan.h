@@ -22,6 +22,7 @@ enum Step : int32_t {
   kStepExec = 9,
   kStepSetpgid = 10,
   kStepDieWithParent = 11,
+  kStepListenFds = 12,
 };
 
 // One record on the report pipe. Smaller than PIPE_BUF, so each write is atomic.
@@ -52,6 +53,10 @@ struct Plan {
   std::vector<gid_t> groups;
   bool die_with_parent = false;  // a supervisor's child: SIGKILL when the supervisor dies
   pid_t parent = 0;              // the supervisor's pid, taken before fork
+  // Held sockets (--listen): placed at 3, 4, ... in this order, and LISTEN_PID written into the slot,
+  // the digits' room of an env entry "LISTEN_PID=" made before the fork (only the child knows its pid).
+  std::vector<int> listen_fds;
+  char* listen_pid_slot = nullptr;
 };
 
 struct Failure {

@@ -24,6 +24,10 @@ interface CliOptions extends DaemonOptions {
   errlog?: string;
   childPidfile?: string;
   stopTimeout?: string;
+  ready?: string;
+  readyTimeout?: string;
+  stopSignal?: string;
+  listen?: string[];
   running?: boolean;
   status?: boolean;
   stop?: boolean;
@@ -34,7 +38,7 @@ interface CliOptions extends DaemonOptions {
 }
 
 const VERB_FLAGS = ['running', 'status', 'stop', 'restart', 'signal', 'list'] as const;
-const RESPAWN_ONLY = ['acceptable', 'attempts', 'delay', 'limit', 'errlog', 'childPidfile'] as const;
+const RESPAWN_ONLY = ['acceptable', 'attempts', 'delay', 'limit', 'errlog', 'childPidfile', 'ready', 'readyTimeout', 'stopSignal', 'listen'] as const;
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
@@ -67,6 +71,10 @@ export function buildCommand(): Command {
     .option('-l, --errlog <file>', 'with -r: the supervisor\'s event log (default: see below)')
     .option('--child-pidfile <file>', 'with -r: the pidfile a program that forks itself away writes; follow that pid')
     .option('--stop-timeout <seconds>', 'seconds from SIGTERM to SIGKILL when stopping (default: 10)')
+    .option('--stop-signal <signal>', 'with -r: the signal that asks the program to stop (default: TERM; nginx: QUIT)')
+    .option('--ready <mode>', 'with -r: when a child is started: exec (default), notify (READY=1), tcp:HOST:PORT')
+    .option('--ready-timeout <seconds>', 'with -r: seconds a child has to be ready (default: 60)')
+    .option('--listen <[name=]addr>', 'with -r: hold a listening socket (HOST:PORT, [::1]:PORT, :PORT, /path) for every child at fd 3.. (repeatable)', collect)
     .option('--running', 'exit 0 if the daemon is running, 1 if not')
     .option('--status', 'print the daemon\'s state; exit with an LSB status code')
     .option('--stop', 'stop the daemon and everything it started; return once they are gone')
@@ -132,9 +140,11 @@ function runVerb(verb: (typeof VERB_FLAGS)[number], options: CliOptions, setting
 function passThroughFlags(options: CliOptions): string[] {
   const flags: string[] = [];
   const valued: [keyof CliOptions, string][] = [['umask', '--umask'], ['user', '--user'], ['acceptable', '--acceptable'],
-    ['attempts', '--attempts'], ['delay', '--delay'], ['limit', '--limit'], ['stopTimeout', '--stop-timeout']];
+    ['attempts', '--attempts'], ['delay', '--delay'], ['limit', '--limit'], ['stopTimeout', '--stop-timeout'],
+    ['ready', '--ready'], ['readyTimeout', '--ready-timeout'], ['stopSignal', '--stop-signal']];
   for (const [key, flag] of valued) if (options[key] !== undefined) flags.push(flag, String(options[key]));
   for (const entry of options.env ?? []) flags.push('--env', entry);
+  for (const entry of options.listen ?? []) flags.push('--listen', entry);
   if (options.errlog !== undefined) flags.push('--errlog', resolve(options.errlog));
   if (options.childPidfile !== undefined) flags.push('--child-pidfile', resolve(options.childPidfile));
   return flags;

@@ -6,3 +6,4 @@ export { daemonize } from './library/daemonize';
 export { FOREGROUND_ENV } from './library/foreground';
 export { DEFAULT_READY_TIMEOUT, type DaemonizeOptions } from './library/options';
 export type { DaemonHandle, ReloadListener, ShutdownListener } from './library/handle';
+export { listenFd, serverListenOptions } from './library/listen-fds';

@@ -89,7 +89,10 @@ const E = {
   pidfile: (pid) => ({ type: 'pidfile', pid }),
   ready: { type: 'ready' },
   watchdog: { type: 'watchdog', reason: 'sent no WATCHDOG=1 for 10 s' },
+  notify: { type: 'notify', pid: 100, fields: { STATUS: 'serving', WATCHDOG: '1' } },
 };
+/** --ready notify|tcp: a child is running only once it says so. */
+const WAIT = { ...SETTINGS, readiness: 'wait', readyTimeout: 20 };
 
 function run(context, event) {
   const result = step(context, event, NOW, SETTINGS);
@@ -169,6 +172,10 @@ const CELLS = {
       assert.equal(run({ ...C.starting, child: 100 }, E.ready).next.state, 'running');
     },
     watchdog: () => inert(C.starting, E.watchdog),
+    notify: () => {
+      inert(C.starting, E.notify);
+      inert({ ...C.starting, child: 100 }, E.notify);
+    },
   },
 
   running: {
@@ -238,6 +245,7 @@ const CELLS = {
       assert.deepEqual(r.actions.at(-1), { do: 'follow', pid: 813 });
     },
     ready: () => inert(C.running, E.ready),
+    notify: () => inert(C.running, E.notify),
     watchdog: () => {
       const r = run(C.running, E.watchdog);
       assert.equal(r.next.state, 'draining');
@@ -304,6 +312,7 @@ const CELLS = {
     pidfile: () => inert(C.draining, E.pidfile(5)),
     ready: () => inert(C.draining, E.ready),
     watchdog: () => inert(C.drainingOld, E.watchdog),
+    notify: () => inert(C.drainingOld, E.notify),
   },
 
   paused: {
@@ -333,6 +342,7 @@ const CELLS = {
     pidfile: () => inert(C.paused, E.pidfile(5)),
     ready: () => inert(C.paused, E.ready),
     watchdog: () => inert(C.paused, E.watchdog),
+    notify: () => inert(C.paused, E.notify),
   },
 
   stopping: {
@@ -368,6 +378,7 @@ const CELLS = {
     pidfile: () => inert(C.stopping, E.pidfile(5)),
     ready: () => inert(C.stopping, E.ready),
     watchdog: () => inert(C.stopping, E.watchdog),
+    notify: () => inert(C.stopping, E.notify),
   },
 
   finished: {
@@ -383,6 +394,7 @@ const CELLS = {
     pidfile: () => inert(C.finished, E.pidfile(5)),
     ready: () => inert(C.finished, E.ready),
     watchdog: () => inert(C.finished, E.watchdog),
+    notify: () => inert(C.finished, E.notify),
   },
 };
 
@@ -733,5 +745,90 @@ describe('SupervisorDriver', () => {
     assert.equal(world.spawned.length, 1);
     world.advance(1);
     assert.equal(world.spawned.length, 2);
+  });
+});
+
+// ---- readiness (--ready notify|tcp:...): the cells of `starting` with a child not ready yet ----
+
+describe('readiness in the state table', () => {
+  const waiting = ctx({ state: 'starting', first: true, child: 300, childStarted: NOW - 2000, deadline: NOW + 18000 });
+  const go = (context, event) => {
+    const result = step(context, event, NOW, WAIT);
+    return { next: result.context, actions: result.actions, lines: result.actions.filter((a) => a.do === 'log').map((a) => a.line) };
+  };
+
+  it('keeps a spawned child starting, with --ready-timeout as the deadline, and no ready yet', () => {
+    const r = go(C.firstStart, E.spawned);
+    assert.equal(r.next.state, 'starting');
+    assert.equal(r.next.child, 300);
+    assert.equal(r.next.deadline, NOW + 20000);
+    assert.equal(r.next.first, true, 'the launcher still waits');
+    assert.deepEqual(r.lines, ['started app (pid 300); waiting up to 20 s for it to be ready']);
+    assert.ok(!r.actions.some((a) => a.do === 'ready'));
+  });
+
+  it('says ready once, to the launcher for the first child, and drops the deadline', () => {
+    const r = go(waiting, E.ready);
+    assert.equal(r.next.state, 'running');
+    assert.equal(r.next.deadline, null);
+    assert.equal(r.next.first, false);
+    assert.deepEqual(r.actions.at(-1), { do: 'ready', pid: 300, first: true });
+    assert.equal(r.lines[0], 'app (pid 300) is ready after 2.0 s');
+    const later = go({ ...waiting, first: false }, E.ready);
+    assert.deepEqual(later.actions.at(-1), { do: 'ready', pid: 300, first: false });
+  });
+
+  it('a first child that exits before ready: stop what it left, then end with exit 4 and the reason', () => {
+    const r = go(waiting, E.exit(300, 3));
+    assert.equal(r.next.state, 'stopping');
+    assert.equal(r.next.child, null);
+    assert.equal(r.next.notReady, 'app (pid 300) exited with status 3 after 2.0 s before it was ready');
+    const end = go(r.next, E.empty);
+    assert.equal(end.next.state, 'finished');
+    assert.equal(end.actions[0].code, 4);
+    assert.equal(end.actions[0].error.exitCode, 4);
+    assert.equal(end.actions[0].error.message, r.next.notReady);
+  });
+
+  it('a first child not ready in time is stopped with the stop signal, and the start fails (exit 4)', () => {
+    const r = step(waiting, E.deadline, NOW, { ...WAIT, stopSignal: 'SIGQUIT' });
+    assert.equal(r.context.state, 'stopping');
+    assert.equal(r.context.notReady, 'app (pid 300) was not ready within 20 s');
+    assert.deepEqual(r.actions.filter((a) => a.do === 'signal'), [{ do: 'signal', pid: 300, group: true, signal: 'SIGQUIT' }]);
+  });
+
+  it('a later child not ready in time is a failed start: drained, then the policy decides', () => {
+    const r = go({ ...waiting, first: false }, E.deadline);
+    assert.equal(r.next.state, 'draining');
+    assert.equal(r.next.counts.inRow, 1);
+    assert.match(r.lines[0], /was not ready within 20 s; restarting \(failure 1 of 3\)/);
+  });
+
+  it('--stop-signal replaces SIGTERM for a stop and a restart', () => {
+    const settings = { ...SETTINGS, stopSignal: 'SIGQUIT' };
+    const stop = step(C.running, E.stop, NOW, settings).actions.filter((a) => a.do === 'signal');
+    assert.deepEqual(stop, [{ do: 'signal', pid: 100, group: true, signal: 'SIGQUIT' }]);
+    const restart = step(C.running, E.restart, NOW, settings).actions.filter((a) => a.do === 'signal');
+    assert.deepEqual(restart, [{ do: 'signal', pid: 100, group: true, signal: 'SIGQUIT' }]);
+  });
+});
+
+describe('notification messages', () => {
+  const { parseNotify } = require('../dist/supervisor/notify-channel');
+  const { parseReadyMode } = require('../dist/supervisor/readiness');
+  const { parseListen } = require('../dist/supervisor/held-sockets');
+  it('parses sd_notify lines, the last value winning', () => {
+    assert.deepEqual(parseNotify('READY=1\nSTATUS=a=b\nnonsense\nSTATUS=c\n'), { READY: '1', STATUS: 'c' });
+  });
+  it('parses --ready and --listen', () => {
+    assert.deepEqual(parseReadyMode('tcp:[::1]:8080'), { kind: 'tcp', host: '::1', port: 8080 });
+    assert.deepEqual(parseReadyMode('tcp::81'), { kind: 'tcp', host: '127.0.0.1', port: 81 });
+    assert.throws(() => parseReadyMode('tcp:host'), /bad --ready/);
+    assert.deepEqual(parseListen('web=127.0.0.1:80'), { name: 'web', host: '127.0.0.1', port: 80 });
+    assert.deepEqual(parseListen(':80'), { name: 'listen', host: '0.0.0.0', port: 80 });
+    assert.deepEqual(parseListen('[::1]:80'), { name: 'listen', host: '::1', port: 80 });
+    assert.deepEqual(parseListen('/run/app.sock'), { name: 'listen', path: '/run/app.sock' });
+    assert.throws(() => parseListen('example.com:80'), /bad --listen/);
+    assert.throws(() => parseListen('1.2.3.4:70000'), /bad --listen/);
   });
 });

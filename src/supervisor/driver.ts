@@ -30,8 +30,10 @@ export interface SupervisorWorld {
   reopenLog(): void;
   /** The state changed: write the status record. */
   status(record: SupervisorStatus): void;
-  /** Ends the supervisor: called once, after everything it started is gone. */
-  finish(exitCode: number): void;
+  /** Ends the supervisor: called once, after everything it started is gone; `error`: why the first child never became ready. */
+  finish(exitCode: number, error?: unknown): void;
+  /** The service is ready (--ready); `first`: the first child, whose launcher waits to hear. */
+  ready?(pid: number, first: boolean): void;
 }
 
 /** The part of the status record the machine knows (run.ts adds the supervisor's pid, start and log). */
@@ -64,13 +66,20 @@ export class SupervisorDriver {
   private followed: { pid: number; identity: string | null; confirmed: boolean } | null = null;
   private lastStatus = '';
   private failure: { error: unknown } | null = null;
+  /** True while start() runs: a failure then is thrown to its caller, not passed to world.finish. */
+  private starting = false;
 
   constructor(private readonly world: SupervisorWorld, private readonly settings: MachineSettings) {}
 
   /** Starts the first child and returns its pid; throws what kept it from starting (nothing is retried). */
   start(): number {
-    this.run(BEGIN);
-    this.drain();
+    this.starting = true;
+    try {
+      this.run(BEGIN);
+      this.drain();
+    } finally {
+      this.starting = false;
+    }
     if (this.failure !== null) throw this.failure.error;
     return this.context.child as number;
   }
@@ -167,6 +176,9 @@ export class SupervisorDriver {
         case 'follow':
           this.followed = { pid: action.pid, identity: this.world.identify(action.pid), confirmed: false };
           break;
+        case 'ready':
+          this.world.ready?.(action.pid, action.first);
+          break;
         case 'log':
           this.world.log(action.line);
           break;
@@ -175,8 +187,11 @@ export class SupervisorDriver {
           break;
         case 'finish':
           this.stopTimers();
-          if (action.error !== undefined) {
+          if (action.error !== undefined && this.starting) {
             this.failure = { error: action.error };
+          } else if (action.error !== undefined) {
+            this.world.log('stopped: never ready');
+            this.world.finish(action.code, action.error);
           } else {
             this.world.log(action.code === 0 ? 'stopped' : 'gave up');
             this.world.finish(action.code);

@@ -14,6 +14,8 @@ import { resolveProgram } from '../program';
 import type { Settings } from '../settings';
 import { sendConfig, type StartReport, type SupervisorConfig } from './config';
 import type { RestartPolicySettings } from './restart-policy';
+import type { ListenAddress } from './held-sockets';
+import type { ReadyMode } from './readiness';
 import { statusFileFor } from './status-file';
 
 export interface SupervisionSettings {
@@ -23,6 +25,11 @@ export interface SupervisionSettings {
   errlog?: string;
   /** --child-pidfile: the pid of the process a self-daemonizing program forks away as. */
   childPidfile?: string;
+  /** --ready, --ready-timeout, --stop-signal, --listen (absent: exec, 60 s, SIGTERM, none). */
+  ready?: ReadyMode;
+  readyTimeout?: number;
+  stopSignal?: NodeJS.Signals;
+  listen?: ListenAddress[];
 }
 
 const SUPERVISOR_MAIN = join(__dirname, 'main.js');
@@ -51,6 +58,10 @@ export function supervisorConfig(command: string[], settings: Settings, supervis
     policy: supervision.policy,
     stopTimeout: supervision.stopTimeout,
     childPidfile: supervision.childPidfile,
+    ready: supervision.ready,
+    readyTimeout: supervision.readyTimeout,
+    stopSignal: supervision.stopSignal,
+    listen: supervision.listen,
     pidfile: settings.pidfile,
     statusFile: settings.pidfile === undefined ? undefined : statusFileFor(settings.pidfile),
     errlog: supervision.errlog,

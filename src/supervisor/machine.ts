@@ -4,8 +4,8 @@
 // what USR1 does while a dead child's process tree drains finds the cell TABLE.draining.restart.
 //
 // States
-//   starting  a spawn was asked for; its result (spawned / spawn-failed) is the next event.
-//             (Room for readiness: a child that must say READY=1 waits here, with a ready deadline.)
+//   starting  a spawn was asked for; its result (spawned / spawn-failed) is the next event. With
+//             --ready notify|tcp: the child stays here until it is ready (`ready`). Deadline: --ready-timeout.
 //   running   the service is alive: our direct child, or a process it forked away that we follow.
 //   draining  the service was told to go (restart) or went (crash); we wait until nothing it started
 //             is left (`empty`), then do what `after` says. Deadline: SIGKILL whatever is left.
@@ -13,6 +13,8 @@
 //   stopping  TERM or INT: the service and everything it left are stopped; `empty` ends the supervisor.
 //             Deadline: SIGKILL whatever is left.
 //   finished  the end; every event is answered with nothing (a stray spawn is killed).
+import { DaemonizeError } from '../errors';
+import { ExitCode } from '../exit-codes';
 import { describeDuration, describeExit } from './exit-description';
 import { decideRestart, NO_FAILURES, type RestartCounts, type RestartDecision, type RestartPolicySettings } from './restart-policy';
 
@@ -52,11 +54,13 @@ export type MachineEvent =
   /** Room for readiness (READY=1, a port that accepts): the child is ready. */
   | { type: 'ready' }
   /** Room for the watchdog and health checks: the service must be replaced, for `reason`. */
-  | { type: 'watchdog'; reason: string };
+  | { type: 'watchdog'; reason: string }
+  /** A notification (sd_notify) from the service's process tree, parsed: READY, STATUS, WATCHDOG... */
+  | { type: 'notify'; pid: number; fields: Readonly<Record<string, string>> };
 
 export type EventType = MachineEvent['type'];
 export const EVENT_TYPES: readonly EventType[] = [
-  'spawned', 'spawn-failed', 'exit', 'empty', 'deadline', 'stop', 'hup', 'restart', 'forward', 'pidfile', 'ready', 'watchdog',
+  'spawned', 'spawn-failed', 'exit', 'empty', 'deadline', 'stop', 'hup', 'restart', 'forward', 'pidfile', 'ready', 'watchdog', 'notify',
 ];
 
 export type Action =
@@ -72,6 +76,8 @@ export type Action =
   | { do: 'follow'; pid: number }
   | { do: 'log'; line: string }
   | { do: 'reopen-log' }
+  /** The service is ready (at once with --ready exec); `first`: the launcher is still waiting to hear. */
+  | { do: 'ready'; pid: number; first: boolean }
   /** The end: exit status, and for a first start that failed, the error to throw to the launcher. */
   | { do: 'finish'; code: number; error?: unknown };
 
@@ -84,6 +90,12 @@ export interface MachineSettings {
   policy: RestartPolicySettings;
   /** Seconds between SIGTERM and SIGKILL. */
   stopTimeout: number;
+  /** 'wait': a child is running only once it says so (--ready notify|tcp:...); default 'exec'. */
+  readiness?: 'exec' | 'wait';
+  /** Seconds a child has to become ready (default 60). */
+  readyTimeout?: number;
+  /** What asks the service to stop (--stop-signal); default SIGTERM. */
+  stopSignal?: NodeJS.Signals;
 }
 
 export interface Context {
@@ -106,6 +118,8 @@ export interface Context {
   killed: boolean;
   /** No child has started yet: a spawn failure is the launcher's to report, not to retry. */
   first: boolean;
+  /** Why the first child never became ready: the supervisor stops, then reports it (exit 4). */
+  notReady: string | null;
 }
 
 export interface Step {
@@ -119,7 +133,7 @@ export type Handler<E extends MachineEvent = MachineEvent> =
 export function initialContext(): Context {
   return {
     state: 'starting', child: null, direct: true, childStarted: null, restarts: 0, counts: NO_FAILURES,
-    pausedUntil: null, deadline: null, after: null, killed: false, first: true,
+    pausedUntil: null, deadline: null, after: null, killed: false, first: true, notReady: null,
   };
 }
 
@@ -156,13 +170,15 @@ const reopenAndForward: Handler = (context) =>
 
 const reopenOnly: Handler = (context) => ({ context, actions: [{ do: 'reopen-log' }] });
 
+const stopSignal = (settings: MachineSettings): NodeJS.Signals => settings.stopSignal ?? 'SIGTERM';
+
 function enterStarting(context: Readonly<Context>): Step {
   return { context: { ...context, state: 'starting', deadline: null, after: null, killed: false, pausedUntil: null }, actions: [{ do: 'spawn' }] };
 }
 
 /** Waits for the service (if alive) and everything else we started to be gone; TERM goes out now. */
-function enterDraining(context: Readonly<Context>, after: After, now: number, settings: MachineSettings, signal: NodeJS.Signals = 'SIGTERM'): Step {
-  const term: Action[] = context.child !== null ? toService(context, signal, signal === 'SIGTERM') : [{ do: 'signal-all', signal: 'SIGTERM' }];
+function enterDraining(context: Readonly<Context>, after: After, now: number, settings: MachineSettings, signal: NodeJS.Signals = stopSignal(settings)): Step {
+  const term: Action[] = context.child !== null ? toService(context, signal, signal === stopSignal(settings)) : [{ do: 'signal-all', signal: 'SIGTERM' }];
   return {
     context: { ...context, state: 'draining', after, killed: false, deadline: now + settings.stopTimeout * 1000, pausedUntil: null },
     actions: [...term, { do: 'check-empty' }],
@@ -172,7 +188,7 @@ function enterDraining(context: Readonly<Context>, after: After, now: number, se
 function enterStopping(context: Readonly<Context>, now: number, settings: MachineSettings): Step {
   // Already SIGKILLed (stopped while draining past its deadline): keep killing, no new grace period.
   const deadline = now + (context.killed ? KILL_AGAIN_MS : settings.stopTimeout * 1000);
-  const term: Action[] = context.child !== null ? toService(context, 'SIGTERM', true) : [{ do: 'signal-all', signal: 'SIGTERM' }];
+  const term: Action[] = context.child !== null ? toService(context, stopSignal(settings), true) : [{ do: 'signal-all', signal: 'SIGTERM' }];
   return {
     context: { ...context, state: 'stopping', after: null, deadline, pausedUntil: null },
     actions: [...(context.state === 'draining' ? [] : term), { do: 'check-empty' }],
@@ -276,27 +292,59 @@ const killLeft: Handler = (context, _event, now, settings) => {
 
 const signalName = (event: { signal: NodeJS.Signals }): string => event.signal;
 
+// ---- readiness (--ready notify|tcp:...) ----
+
+/** A child started and must say it is ready: it stays `starting`, with --ready-timeout as the deadline. */
+function waitForReady(context: Readonly<Context>, pid: number, restarts: number, now: number, settings: MachineSettings): Step {
+  const seconds = settings.readyTimeout ?? 60;
+  return {
+    context: { ...context, state: 'starting', child: pid, direct: true, childStarted: now, restarts, deadline: now + seconds * 1000 },
+    actions: [log(`started ${settings.label} (pid ${pid}); waiting up to ${seconds} s for it to be ready`)],
+  };
+}
+
+/** The first child will never be ready: stop what it started, then end with exit 4 and `reason`. */
+function neverReady(context: Readonly<Context>, reason: string, now: number, settings: MachineSettings, childGone: boolean): Step {
+  const gone = childGone ? { ...context, child: null, childStarted: null } : context;
+  const step = enterStopping({ ...gone, notReady: reason }, now, settings);
+  return { context: step.context, actions: [log(reason), ...step.actions] };
+}
+
+/** --ready-timeout passed: the first child is stopped (exit 4); a later one counts as a failed start. */
+function readyTimedOut(context: Readonly<Context>, now: number, settings: MachineSettings): Step {
+  const reason = `${settings.label} (pid ${context.child}) was not ready within ${settings.readyTimeout ?? 60} s`;
+  if (context.first) return neverReady(context, reason, now, settings, false);
+  const { decision, counts } = decideRestart(settings.policy, context.counts, 0);
+  const step = enterDraining({ ...context, counts }, { kind: 'decision', decision }, now, settings);
+  return { context: step.context, actions: [log(`${reason}; ${decisionText(decision, settings)}`), ...step.actions] };
+}
+
 // ---- the table ----
 
 type Row = { [E in EventType]: Handler<Extract<MachineEvent, { type: E }>> };
 
 export const TABLE: { [S in StateName]: Row } = {
   starting: {
-    spawned: (context, event, now, settings) => ({
-      // With readiness 'exec' (the only one yet) a child that exec'd is running.
-      context: { ...context, state: 'running', child: event.pid, direct: true, childStarted: now, first: false,
-        restarts: context.first ? context.restarts : context.restarts + 1, deadline: null },
-      actions: [log(`started ${settings.label} (pid ${event.pid})`)],
-    }),
+    spawned: (context, event, now, settings) => {
+      const restarts = context.first ? context.restarts : context.restarts + 1;
+      if (settings.readiness === 'wait') return waitForReady(context, event.pid, restarts, now, settings);
+      // With readiness 'exec' a child that exec'd is running.
+      return {
+        context: { ...context, state: 'running', child: event.pid, direct: true, childStarted: now, first: false, restarts, deadline: null },
+        actions: [log(`started ${settings.label} (pid ${event.pid})`), { do: 'ready', pid: event.pid, first: context.first }],
+      };
+    },
     'spawn-failed': (context, event, now, settings) => {
       if (context.first) return finish(context, 1, event.error);
       const { decision, counts } = decideRestart(settings.policy, context.counts, 0, true);
       const step = apply({ ...context, counts }, decision, now);
       return { context: step.context, actions: [log(`unable to start ${settings.label}: ${event.message}; ${decisionText(decision, settings)}`), ...step.actions] };
     },
-    exit: serviceEnded,
+    exit: (context, event, now, settings) => (context.first && event.pid === context.child
+      ? neverReady(context, `${exitWords(settings.label, event, context.childStarted === null ? 0 : (now - context.childStarted) / 1000)} before it was ready`, now, settings, true)
+      : serviceEnded(context, event, now, settings)),
     empty: nothing,
-    deadline: nothing,
+    deadline: (context, _event, now, settings) => (context.child === null ? { context, actions: [] } : readyTimedOut(context, now, settings)),
     stop: (context, event, now, settings) => {
       if (context.child === null) return finish(context, 0);
       const step = enterStopping(context, now, settings);
@@ -307,8 +355,13 @@ export const TABLE: { [S in StateName]: Row } = {
       ? enterDraining(context, { kind: 'restart', why: 'restarting on request' }, now, settings) : { context, actions: [] }),
     forward,
     pidfile: nothing,
-    ready: (context) => (context.child !== null ? { context: { ...context, state: 'running', deadline: null }, actions: [] } : { context, actions: [] }),
+    ready: (context, _event, now, settings) => (context.child === null ? { context, actions: [] } : {
+      context: { ...context, state: 'running', deadline: null, first: false },
+      actions: [log(`${settings.label} (pid ${context.child}) is ready after ${describeDuration(context.childStarted === null ? 0 : (now - context.childStarted) / 1000)}`),
+        { do: 'ready', pid: context.child, first: context.first }],
+    }),
     watchdog: nothing,
+    notify: nothing,
   },
 
   running: {
@@ -336,6 +389,7 @@ export const TABLE: { [S in StateName]: Row } = {
       const step = enterDraining(context, { kind: 'restart', why: `restarting (${event.reason})` }, now, settings, 'SIGABRT');
       return { context: step.context, actions: [log(`${settings.label} (pid ${context.child}) ${event.reason}: sending SIGABRT`), ...step.actions] };
     },
+    notify: nothing,
   },
 
   draining: {
@@ -362,6 +416,7 @@ export const TABLE: { [S in StateName]: Row } = {
     pidfile: nothing,
     ready: nothing,
     watchdog: nothing,
+    notify: nothing,
   },
 
   paused: {
@@ -386,13 +441,16 @@ export const TABLE: { [S in StateName]: Row } = {
     pidfile: nothing,
     ready: nothing,
     watchdog: nothing,
+    notify: nothing,
   },
 
   stopping: {
     spawned: killStray,
     'spawn-failed': nothing,
     exit: (context, event, now, settings) => serviceGone(context, event, now, settings, 'stopping'),
-    empty: (context) => (context.child === null ? finish(context, 0) : { context, actions: [] }),
+    empty: (context) => (context.child !== null ? { context, actions: [] }
+      : context.notReady !== null ? finish(context, ExitCode.NOT_READY, new DaemonizeError(context.notReady, ExitCode.NOT_READY))
+      : finish(context, 0)),
     deadline: killLeft,
     stop: nothing,
     // A program being stopped is not asked to reload; the log still rotates.
@@ -402,6 +460,7 @@ export const TABLE: { [S in StateName]: Row } = {
     pidfile: nothing,
     ready: nothing,
     watchdog: nothing,
+    notify: nothing,
   },
 
   finished: {
@@ -417,6 +476,7 @@ export const TABLE: { [S in StateName]: Row } = {
     pidfile: nothing,
     ready: nothing,
     watchdog: nothing,
+    notify: nothing,
   },
 };
 
