@@ -47,6 +47,11 @@ export interface SupervisorStatus {
   failures: number;
   pausedUntil: number | null;
   stopTimeout: number;
+  /** Seconds a new child has to be ready (--ready-timeout; 0 with --ready exec): --restart waits that long too. */
+  readyTimeout: number;
+  /** Overlapping restarts (--listen) begun, and the last that failed: --restart tells its caller why. */
+  overlaps: number;
+  overlapFailure: { attempt: number; message: string } | null;
 }
 
 /** Node timers hold at most this (24.8 days); longer deadlines are reached in several hops. */
@@ -131,6 +136,8 @@ export class SupervisorDriver {
     return {
       state: c.state, child: c.child, followed: c.child !== null && !c.direct, childStarted: c.childStarted,
       restarts: c.restarts, failures: c.counts.inRow, pausedUntil: c.pausedUntil, stopTimeout: this.settings.stopTimeout,
+      readyTimeout: this.settings.readiness === 'wait' ? this.settings.readyTimeout ?? 60 : 0,
+      overlaps: c.overlaps, overlapFailure: c.overlapFailure,
     };
   }
 

@@ -6,7 +6,9 @@
 // States
 //   starting  a spawn was asked for; its result (spawned / spawn-failed) is the next event. With
 //             --ready notify|tcp: the child stays here until it is ready (`ready`). Deadline: --ready-timeout.
+//             With --listen a restart starts the new child here while the old one (`old`) keeps serving.
 //   running   the service is alive: our direct child, or a process it forked away that we follow.
+//             Deadline (with --listen only): SIGKILL to a replaced child still finishing its requests.
 //   draining  the service was told to go (restart) or went (crash); we wait until nothing it started
 //             is left (`empty`), then do what `after` says. Deadline: SIGKILL whatever is left.
 //   paused    a crash loop's pause; nothing runs. Deadline: the pause's end.
@@ -94,6 +96,8 @@ export interface MachineSettings {
   readiness?: 'exec' | 'wait';
   /** Seconds a child has to become ready (default 60). */
   readyTimeout?: number;
+  /** Held sockets (--listen): a restart starts the new child beside the old one, which stops once it is ready. */
+  overlap?: boolean;
   /** What asks the service to stop (--stop-signal); default SIGTERM. */
   stopSignal?: NodeJS.Signals;
 }
@@ -120,6 +124,13 @@ export interface Context {
   first: boolean;
   /** Why the first child never became ready: the supervisor stops, then reports it (exit 4). */
   notReady: string | null;
+  /** An overlapping restart: the child being replaced, still serving while the new one gets ready. */
+  old: { pid: number; started: number | null } | null;
+  /** Replaced children told to stop, finishing their requests; SIGKILLed at `until`. */
+  retiring: { pid: number; until: number }[];
+  /** Overlapping restarts begun, and the last one that failed (the new child never ready), for --restart. */
+  overlaps: number;
+  overlapFailure: { attempt: number; message: string } | null;
 }
 
 export interface Step {
@@ -134,6 +145,7 @@ export function initialContext(): Context {
   return {
     state: 'starting', child: null, direct: true, childStarted: null, restarts: 0, counts: NO_FAILURES,
     pausedUntil: null, deadline: null, after: null, killed: false, first: true, notReady: null,
+    old: null, retiring: [], overlaps: 0, overlapFailure: null,
   };
 }
 
@@ -189,8 +201,10 @@ function enterStopping(context: Readonly<Context>, now: number, settings: Machin
   // Already SIGKILLed (stopped while draining past its deadline): keep killing, no new grace period.
   const deadline = now + (context.killed ? KILL_AGAIN_MS : settings.stopTimeout * 1000);
   const term: Action[] = context.child !== null ? toService(context, stopSignal(settings), true) : [{ do: 'signal-all', signal: 'SIGTERM' }];
+  term.push(...[...(context.old !== null ? [context.old.pid] : []), ...context.retiring.map((r) => r.pid)]
+    .map((pid): Action => ({ do: 'signal', pid, group: true, signal: stopSignal(settings) })));
   return {
-    context: { ...context, state: 'stopping', after: null, deadline, pausedUntil: null },
+    context: { ...context, state: 'stopping', old: null, retiring: [], after: null, deadline, pausedUntil: null },
     actions: [...(context.state === 'draining' ? [] : term), { do: 'check-empty' }],
   };
 }
@@ -310,6 +324,16 @@ function neverReady(context: Readonly<Context>, reason: string, now: number, set
   return { context: step.context, actions: [log(reason), ...step.actions] };
 }
 
+/** An exit while starting: a replaced child, the new child of an overlapping restart, the first, or a later one. */
+function startingExit(context: Readonly<Context>, event: ExitEvent, now: number, settings: MachineSettings): Step {
+  if (event.pid !== context.child) return replacedExited(context, event, now, settings);
+  const ran = context.childStarted === null ? 0 : (now - context.childStarted) / 1000;
+  const reason = `${exitWords(settings.label, event, ran)} before it was ready`;
+  if (context.old !== null) return overlapFailed(context, reason, []);
+  if (context.first) return neverReady(context, reason, now, settings, true);
+  return serviceEnded(context, event, now, settings);
+}
+
 /** --ready-timeout passed: the first child is stopped (exit 4); a later one counts as a failed start. */
 function readyTimedOut(context: Readonly<Context>, now: number, settings: MachineSettings): Step {
   const reason = `${settings.label} (pid ${context.child}) was not ready within ${settings.readyTimeout ?? 60} s`;
@@ -318,6 +342,70 @@ function readyTimedOut(context: Readonly<Context>, now: number, settings: Machin
   const step = enterDraining({ ...context, counts }, { kind: 'decision', decision }, now, settings);
   return { context: step.context, actions: [log(`${reason}; ${decisionText(decision, settings)}`), ...step.actions] };
 }
+
+// ---- overlapping restarts (--listen): the old child serves until the new one is ready ----
+
+function retiringDeadline(retiring: readonly { until: number }[]): number | null {
+  return retiring.length === 0 ? null : Math.min(...retiring.map((r) => r.until));
+}
+
+/** SIGUSR1 with held sockets: start the new child now, beside the old one. */
+function beginOverlap(context: Readonly<Context>, settings: MachineSettings): Step {
+  return {
+    context: { ...context, state: 'starting', old: { pid: context.child as number, started: context.childStarted }, child: null,
+      childStarted: null, deadline: null, overlaps: context.overlaps + 1 },
+    actions: [log(`SIGUSR1 received: starting a new ${settings.label} beside pid ${context.child}, which serves until it is ready`), { do: 'spawn' }],
+  };
+}
+
+/** The new child is ready: the old one is told to stop, and has --stop-timeout to finish its requests. */
+function replaced(context: Readonly<Context>, now: number, settings: MachineSettings): Step {
+  const old = context.old as { pid: number };
+  const retiring = [...context.retiring, { pid: old.pid, until: now + settings.stopTimeout * 1000 }];
+  const ran = context.childStarted === null ? 0 : (now - context.childStarted) / 1000;
+  return {
+    context: { ...context, state: 'running', old: null, retiring, deadline: retiringDeadline(retiring), first: false },
+    actions: [log(`${settings.label} (pid ${context.child}) is ready after ${describeDuration(ran)}: stopping pid ${old.pid} with ${stopSignal(settings)}`),
+      { do: 'signal', pid: old.pid, group: true, signal: stopSignal(settings) }, { do: 'ready', pid: context.child as number, first: false }],
+  };
+}
+
+/** The new child failed before it was ready: the old one goes on serving, and --restart hears why. */
+function overlapFailed(context: Readonly<Context>, reason: string, kill: Action[]): Step {
+  const old = context.old as { pid: number; started: number | null };
+  return {
+    context: { ...context, state: 'running', child: old.pid, childStarted: old.started, direct: true, old: null,
+      deadline: retiringDeadline(context.retiring), overlapFailure: { attempt: context.overlaps, message: reason } },
+    actions: [log(`${reason}; pid ${old.pid} goes on serving`), ...kill],
+  };
+}
+
+/** A replaced child (serving, or finishing its requests) ended. */
+function replacedExited(context: Readonly<Context>, event: ExitEvent, now: number, settings: MachineSettings): Step {
+  const retiring = context.retiring.filter((r) => r.pid !== event.pid);
+  const wasOld = context.old?.pid === event.pid;
+  if (!wasOld && retiring.length === context.retiring.length) return { context, actions: [] };
+  const started = wasOld ? context.old?.started ?? null : null;
+  const ran = started === null ? null : (now - started) / 1000;
+  const how = event.known ? describeExit(event.code, event.signal) : 'ended';
+  return {
+    context: { ...context, retiring, old: wasOld ? null : context.old,
+      deadline: context.state === 'running' ? retiringDeadline(retiring) : context.deadline },
+    actions: [log(`replaced ${settings.label} (pid ${event.pid}) ${how}${ran === null ? '' : ` after ${describeDuration(ran)}`}${wasOld ? ' while its successor was starting' : ''}`)],
+  };
+}
+
+/** Replaced children past --stop-timeout: SIGKILL to their process groups. */
+const killRetiring: Handler = (context, _event, now, settings) => {
+  const late = context.retiring.filter((r) => r.until <= now);
+  if (late.length === 0) return { context, actions: [] };
+  const retiring = context.retiring.filter((r) => r.until > now);
+  return {
+    context: { ...context, retiring, deadline: retiringDeadline(retiring) },
+    actions: late.flatMap((r): Action[] => [log(`replaced ${settings.label} (pid ${r.pid}) still running after ${settings.stopTimeout} s: sending SIGKILL`),
+      { do: 'signal', pid: r.pid, group: true, signal: 'SIGKILL' }]),
+  };
+};
 
 // ---- the table ----
 
@@ -340,23 +428,26 @@ export const TABLE: { [S in StateName]: Row } = {
       const step = apply({ ...context, counts }, decision, now);
       return { context: step.context, actions: [log(`unable to start ${settings.label}: ${event.message}; ${decisionText(decision, settings)}`), ...step.actions] };
     },
-    exit: (context, event, now, settings) => (context.first && event.pid === context.child
-      ? neverReady(context, `${exitWords(settings.label, event, context.childStarted === null ? 0 : (now - context.childStarted) / 1000)} before it was ready`, now, settings, true)
-      : serviceEnded(context, event, now, settings)),
+    exit: startingExit,
     empty: nothing,
-    deadline: (context, _event, now, settings) => (context.child === null ? { context, actions: [] } : readyTimedOut(context, now, settings)),
+    deadline: (context, _event, now, settings) => (context.child === null ? { context, actions: [] }
+      : context.old !== null ? overlapFailed(context, `${settings.label} (pid ${context.child}) was not ready within ${settings.readyTimeout ?? 60} s`,
+        [{ do: 'signal', pid: context.child, group: true, signal: 'SIGKILL' }])
+      : readyTimedOut(context, now, settings)),
     stop: (context, event, now, settings) => {
       if (context.child === null) return finish(context, 0);
       const step = enterStopping(context, now, settings);
       return { context: step.context, actions: [log(`${signalName(event)} received: stopping ${settings.label} (pid ${context.child})`), ...step.actions] };
     },
     hup: reopenAndForward,
-    restart: (context, _event, now, settings) => (context.child !== null
-      ? enterDraining(context, { kind: 'restart', why: 'restarting on request' }, now, settings) : { context, actions: [] }),
+    restart: (context, _event, now, settings) => (context.old !== null
+      ? { context, actions: [log(`SIGUSR1 ignored: ${settings.label} (pid ${context.child}) is already replacing pid ${context.old.pid}`)] }
+      : context.child !== null
+        ? enterDraining(context, { kind: 'restart', why: 'restarting on request' }, now, settings) : { context, actions: [] }),
     forward,
     pidfile: nothing,
-    ready: (context, _event, now, settings) => (context.child === null ? { context, actions: [] } : {
-      context: { ...context, state: 'running', deadline: null, first: false },
+    ready: (context, _event, now, settings) => (context.child === null ? { context, actions: [] } : context.old !== null ? replaced(context, now, settings) : {
+      context: { ...context, state: 'running', deadline: retiringDeadline(context.retiring), first: false },
       actions: [log(`${settings.label} (pid ${context.child}) is ready after ${describeDuration(context.childStarted === null ? 0 : (now - context.childStarted) / 1000)}`),
         { do: 'ready', pid: context.child, first: context.first }],
     }),
@@ -367,15 +458,17 @@ export const TABLE: { [S in StateName]: Row } = {
   running: {
     spawned: killStray,
     'spawn-failed': nothing,
-    exit: serviceEnded,
+    exit: (context, event, now, settings) => (context.retiring.some((r) => r.pid === event.pid)
+      ? replacedExited(context, event, now, settings) : serviceEnded(context, event, now, settings)),
     empty: nothing,
-    deadline: nothing,
+    deadline: killRetiring,
     stop: (context, event, now, settings) => {
       const step = enterStopping(context, now, settings);
       return { context: step.context, actions: [log(`${signalName(event)} received: stopping ${settings.label} (pid ${context.child})`), ...step.actions] };
     },
     hup: reopenAndForward,
     restart: (context, _event, now, settings) => {
+      if (settings.overlap && context.direct && context.child !== null) return beginOverlap(context, settings);
       const step = enterDraining(context, { kind: 'restart', why: 'restarting on request' }, now, settings);
       return { context: step.context, actions: [log(`SIGUSR1 received: restarting ${settings.label} (pid ${context.child})`), ...step.actions] };
     },

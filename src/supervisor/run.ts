@@ -219,6 +219,7 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
   }, {
     label: config.label, policy: config.policy, stopTimeout: config.stopTimeout,
     readiness: (config.ready?.kind ?? 'exec') === 'exec' ? 'exec' : 'wait', readyTimeout: config.readyTimeout, stopSignal: config.stopSignal,
+    overlap: held.fds.length > 0,
   });
 
   // Notifications count only from the service's own process tree (the kernel vouches for the sender's pid).
