@@ -10,24 +10,13 @@ const { describe, it, after } = require('node:test');
 
 const proc = require('./helpers/proc');
 const { ROOT, Scratch, runCli, runCliAsync, readPidfile, waitFor } = require('./helpers/harness');
+const { freePort } = require('./helpers/net');
 const { native } = require(path.join(ROOT, 'dist', 'native.js'));
 
 const scratch = new Scratch();
 after(() => scratch.cleanup());
 
 const SERVER = path.join(__dirname, 'fixtures', 'sv-http.js');
-
-/** A port free on 127.0.0.1 right now (bound to 0, then released). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** One GET on a new connection; resolves with the serving pid, or rejects. */
 function get(port) {

@@ -643,7 +643,7 @@ describe('SupervisorDriver', () => {
     assert.equal(d.state.state, 'running');
     assert.equal(d.state.child, daemon);
     assert.deepEqual(d.statusRecord(), {
-      state: 'running', child: daemon, followed: true, childStarted: NOW, restarts: 0, failures: 0, pausedUntil: null, stopTimeout: 5,
+      state: 'running', child: daemon, followed: true, childStarted: NOW, restarts: 0, failures: 0, pausedUntil: null, stopTimeout: 5, readyTimeout: 0, overlaps: 0, overlapFailure: null,
     });
     assert.match(world.lines.at(-1), new RegExp(`forked away as pid ${daemon}; following it`));
     world.advance(60000);
@@ -684,7 +684,7 @@ describe('SupervisorDriver', () => {
       reap(world, d, {});
     }
     assert.deepEqual(d.statusRecord(), {
-      state: 'paused', child: null, followed: false, childStarted: null, restarts: 2, failures: 3, pausedUntil: NOW + 30000, stopTimeout: 5,
+      state: 'paused', child: null, followed: false, childStarted: null, restarts: 2, failures: 3, pausedUntil: NOW + 30000, stopTimeout: 5, readyTimeout: 0, overlaps: 0, overlapFailure: null,
     });
     assert.equal(world.statuses.at(-1).state, 'paused');
     assert.deepEqual(world.timers.map((t) => t.ms), [30000], 'one deadline: the pause');
@@ -830,5 +830,79 @@ describe('notification messages', () => {
     assert.deepEqual(parseListen('/run/app.sock'), { name: 'listen', path: '/run/app.sock' });
     assert.throws(() => parseListen('example.com:80'), /bad --listen/);
     assert.throws(() => parseListen('1.2.3.4:70000'), /bad --listen/);
+  });
+});
+
+// ---- overlapping restarts (--listen): the old child serves until the new one is ready ----
+
+describe('overlapping restarts in the state table', () => {
+  const OVERLAP = { ...WAIT, overlap: true };
+  const go = (context, event, now = NOW) => {
+    const result = step(context, event, now, OVERLAP);
+    return { next: result.context, actions: result.actions, signals: result.actions.filter((a) => a.do === 'signal').map((a) => `${a.group ? -a.pid : a.pid}:${a.signal}`) };
+  };
+
+  it('USR1 starts the new child beside the old one, signals nobody; the old one stops once the new one is ready', () => {
+    const begin = go(C.running, E.restart);
+    assert.equal(begin.next.state, 'starting');
+    assert.deepEqual(begin.next.old, { pid: 100, started: C.running.childStarted });
+    assert.equal(begin.next.overlaps, 1);
+    assert.deepEqual(begin.signals, []);
+    assert.deepEqual(begin.actions.map((a) => a.do), ['log', 'spawn']);
+    const spawned = go(begin.next, E.spawned);
+    assert.equal(spawned.next.state, 'starting');
+    assert.equal(spawned.next.child, 300);
+    const ready = go(spawned.next, E.ready);
+    assert.equal(ready.next.state, 'running');
+    assert.equal(ready.next.child, 300);
+    assert.equal(ready.next.old, null);
+    assert.deepEqual(ready.signals, ['-100:SIGTERM']);
+    assert.deepEqual(ready.next.retiring, [{ pid: 100, until: NOW + 5000 }]);
+    assert.equal(ready.next.deadline, NOW + 5000, 'SIGKILL for the old one after --stop-timeout');
+    // The old one finishes its requests and exits: forgotten, no deadline left; the service is untouched.
+    const gone = go(ready.next, E.exit(100, 0));
+    assert.deepEqual(gone.next.retiring, []);
+    assert.equal(gone.next.deadline, null);
+    assert.equal(gone.next.child, 300);
+    assert.equal(gone.next.state, 'running');
+  });
+
+  it('an old child past --stop-timeout gets SIGKILL', () => {
+    const context = ctx({ state: 'running', child: 300, childStarted: NOW, retiring: [{ pid: 100, until: NOW }], deadline: NOW });
+    const r = go(context, E.deadline);
+    assert.deepEqual(r.signals, ['-100:SIGKILL']);
+    assert.deepEqual(r.next.retiring, []);
+    assert.equal(r.next.deadline, null);
+  });
+
+  it('a new child that exits or times out before ready: the old one serves on, and the failure is recorded', () => {
+    const starting = ctx({ state: 'starting', child: 300, childStarted: NOW - 1000, deadline: NOW + 19000, old: { pid: 100, started: NOW - 60000 }, overlaps: 4 });
+    const died = go(starting, E.exit(300, 3));
+    assert.equal(died.next.state, 'running');
+    assert.equal(died.next.child, 100);
+    assert.equal(died.next.childStarted, NOW - 60000);
+    assert.deepEqual(died.next.overlapFailure, { attempt: 4, message: 'app (pid 300) exited with status 3 after 1.0 s before it was ready' });
+    assert.deepEqual(died.signals, [], 'the old child is not touched');
+    const late = go(starting, E.deadline);
+    assert.equal(late.next.child, 100);
+    assert.deepEqual(late.signals, ['-300:SIGKILL']);
+    assert.match(late.next.overlapFailure.message, /was not ready within 20 s/);
+  });
+
+  it('the old child dying while the new one starts is logged and forgotten; USR1 meanwhile is ignored; TERM stops both', () => {
+    const starting = ctx({ state: 'starting', child: 300, childStarted: NOW, deadline: NOW + 20000, old: { pid: 100, started: NOW - 60000 }, overlaps: 1 });
+    const oldGone = go(starting, E.exit(100, null));
+    assert.equal(oldGone.next.old, null);
+    assert.equal(oldGone.next.state, 'starting');
+    assert.equal(oldGone.next.deadline, NOW + 20000, 'the ready deadline stays');
+    const again = go(starting, E.restart);
+    assert.deepEqual(again.next, starting);
+    const stop = go(starting, E.stop);
+    assert.equal(stop.next.state, 'stopping');
+    assert.deepEqual(stop.signals.sort(), ['-100:SIGTERM', '-300:SIGTERM']);
+  });
+
+  it('without held sockets a restart drains first, as before', () => {
+    assert.equal(step(C.running, E.restart, NOW, WAIT).context.state, 'draining');
   });
 });
