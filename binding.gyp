@@ -7,6 +7,9 @@
         "native/errors.cc",
         "native/spawn.cc",
         "native/child.cc",
+        "native/fds.cc",
+        "native/exec.cc",
+        "native/bytes.cc",
         "native/flock.cc",
         "native/users.cc",
         "native/process.cc",
@@ -19,7 +22,7 @@
       "cflags": ["-Wall", "-Wextra", "-Wno-unused-parameter"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "conditions": [
-        ["OS=='win'", { "sources!": ["native/spawn.cc", "native/child.cc", "native/flock.cc", "native/users.cc", "native/process.cc", "native/library.cc", "native/notify.cc", "native/sockets.cc"] }]
+        ["OS=='win'", { "sources!": ["native/spawn.cc", "native/child.cc", "native/fds.cc", "native/exec.cc", "native/flock.cc", "native/users.cc", "native/process.cc", "native/library.cc", "native/notify.cc", "native/sockets.cc"] }]
       ]
     }
   ]
