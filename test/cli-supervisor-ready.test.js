@@ -79,11 +79,15 @@ function startServer(dir, port, args) {
   return { result, pidfile, status, token };
 }
 
+/** Restarts `times` times, each once the last returned; returns what each printed. */
 async function restarts(pidfile, times) {
+  const printed = [];
   for (let i = 0; i < times; i++) {
     const r = await runCliAsync(['--pidfile', pidfile, '--restart']);
     assert.equal(r.status, 0, r.stderr);
+    printed.push(r.stdout);
   }
+  return printed;
 }
 
 describe('zero-downtime restarts with held sockets (--listen)', () => {
@@ -95,8 +99,9 @@ describe('zero-downtime restarts with held sockets (--listen)', () => {
     const first = web.status().child;
     assert.equal(await get(port), first, 'the start returned once the program serves');
     const loop = requestLoop(port);
-    await restarts(web.pidfile, 20);
+    const quiet = await restarts(web.pidfile, 20);
     const counts = await loop.stop();
+    assert.deepEqual([...new Set(quiet)], [''], 'nothing was down: nothing to say');
     t.diagnostic(`with --listen: ${counts.ok} requests served, ${counts.failed} failed during 20 restarts`);
     assert.equal(counts.failed, 0, JSON.stringify(counts.errors));
     assert.ok(counts.ok > 20, `requests went on during the restarts (${counts.ok})`);
@@ -114,8 +119,9 @@ describe('zero-downtime restarts with held sockets (--listen)', () => {
     const plain = startServer(plainDir, port, []);
     assert.equal(plain.result.status, 0, plain.result.stderr);
     const plainLoop = requestLoop(port);
-    await restarts(plain.pidfile, 20);
+    const said = await restarts(plain.pidfile, 20);
     const plainCounts = await plainLoop.stop();
+    for (const line of said) assert.match(line, /^web: restarted; the service was down \d+\.\d s \(--listen avoids that\)\n$/);
     t.diagnostic(`without --listen: ${plainCounts.ok} requests served, ${plainCounts.failed} failed during 20 restarts (${JSON.stringify(plainCounts.errors)})`);
     assert.equal(runCli(['--pidfile', plain.pidfile, '--stop']).status, 0);
   });
@@ -238,5 +244,33 @@ describe('--ready', () => {
     const r = await start;
     assert.equal(r.status, 4, 'the stranger\'s READY=1 did not make it ready');
     assert.match(fs.readFileSync(log, 'utf8'), new RegExp(`ignored a notification from pid ${process.pid}, not sleep's: "READY=1"`));
+  });
+});
+
+describe('under systemd (-f -r with NOTIFY_SOCKET)', () => {
+  it('the supervisor sends READY=1 with a STATUS line once its child is ready, from its own pid', async () => {
+    const dir = scratch.dir();
+    const port = await freePort();
+    const address = `@daemonize-test/${scratch.token()}`;
+    const systemd = native.notifySocket(address);
+    const { spawn } = require('node:child_process');
+    const token = scratch.token();
+    const supervisor = spawn(process.execPath, [path.join(ROOT, 'bin', 'daemonize'), '-f', '-r', '--pidfile', path.join(dir, 'web.pid'),
+      '--ready', 'notify', '--', process.execPath, SERVER, dir, String(port), token],
+    { env: { ...process.env, NOTIFY_SOCKET: address }, stdio: 'ignore' });
+    scratch.track(supervisor.pid);
+    try {
+      const message = await waitFor(() => native.receiveNotify(systemd), 'a notification to systemd');
+      assert.equal(message.pid, supervisor.pid, 'sent by the supervisor, the process systemd started');
+      assert.match(message.message, /^READY=1\nSTATUS=node \(pid \d+\) ready; 0 restarts$/);
+      const child = Number(/pid (\d+)/.exec(message.message)[1]);
+      assert.equal(await get(port), child, 'ready means serving');
+      // The child got a socket of its own, not systemd's.
+      assert.notEqual(facts(dir, child).env.NOTIFY_SOCKET, address);
+    } finally {
+      supervisor.kill('SIGTERM');
+      await waitFor(() => supervisor.exitCode !== null, 'the supervisor to stop');
+      require('node:fs').closeSync(systemd);
+    }
   });
 });

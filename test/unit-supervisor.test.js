@@ -643,7 +643,7 @@ describe('SupervisorDriver', () => {
     assert.equal(d.state.state, 'running');
     assert.equal(d.state.child, daemon);
     assert.deepEqual(d.statusRecord(), {
-      state: 'running', child: daemon, followed: true, childStarted: NOW, restarts: 0, failures: 0, pausedUntil: null, stopTimeout: 5, readyTimeout: 0, overlaps: 0, overlapFailure: null,
+      state: 'running', child: daemon, followed: true, childStarted: NOW, restarts: 0, failures: 0, pausedUntil: null, stopTimeout: 5, readyTimeout: 0, overlaps: 0, overlapFailure: null, lastDowntime: null,
     });
     assert.match(world.lines.at(-1), new RegExp(`forked away as pid ${daemon}; following it`));
     world.advance(60000);
@@ -684,7 +684,7 @@ describe('SupervisorDriver', () => {
       reap(world, d, {});
     }
     assert.deepEqual(d.statusRecord(), {
-      state: 'paused', child: null, followed: false, childStarted: null, restarts: 2, failures: 3, pausedUntil: NOW + 30000, stopTimeout: 5, readyTimeout: 0, overlaps: 0, overlapFailure: null,
+      state: 'paused', child: null, followed: false, childStarted: null, restarts: 2, failures: 3, pausedUntil: NOW + 30000, stopTimeout: 5, readyTimeout: 0, overlaps: 0, overlapFailure: null, lastDowntime: null,
     });
     assert.equal(world.statuses.at(-1).state, 'paused');
     assert.deepEqual(world.timers.map((t) => t.ms), [30000], 'one deadline: the pause');
@@ -902,7 +902,16 @@ describe('overlapping restarts in the state table', () => {
     assert.deepEqual(stop.signals.sort(), ['-100:SIGTERM', '-300:SIGTERM']);
   });
 
-  it('without held sockets a restart drains first, as before', () => {
-    assert.equal(step(C.running, E.restart, NOW, WAIT).context.state, 'draining');
+  it('without held sockets a restart drains first, as before, and the ready line says how long nothing served', () => {
+    const drain = step(C.running, E.restart, NOW, WAIT).context;
+    assert.equal(drain.state, 'draining');
+    assert.equal(drain.downSince, NOW);
+    const starting = step(drain, E.exit(100, 0), NOW + 100, WAIT).context;
+    const spawned = step(step(starting, E.empty, NOW + 200, WAIT).context, E.spawned, NOW + 300, WAIT).context;
+    const ready = step(spawned, E.ready, NOW + 1500, WAIT);
+    assert.equal(ready.context.state, 'running');
+    assert.equal(ready.context.lastDowntime, 1.5);
+    assert.equal(ready.context.downSince, null);
+    assert.match(ready.actions[0].line, /is ready after 1\.2 s; the service was down 1\.5 s \(no --listen\)$/);
   });
 });

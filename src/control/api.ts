@@ -37,6 +37,8 @@ export interface RestartResult {
   pid: number | null;
   /** The supervisor's new child, or null for a daemon without a supervisor. */
   child: number | null;
+  /** Under a supervisor without held sockets (--listen): how long no child served, in seconds. */
+  downtime?: number | null;
 }
 
 export interface SignalResult {
@@ -190,7 +192,8 @@ export async function restart(target: Target, options?: RestartOptions): Promise
     send(daemon, 'SIGUSR1', what);
     const child = await awaitNewChild(found, before,
       stopTimeoutFor(found, timeout) + (found.record?.readyTimeout ?? 0) + SUPERVISOR_MARGIN_SECONDS);
-    return { name: found.name, pidfile: found.pidfile, pid: daemon, child };
+    const downtime = inspect(found.pidfile).record?.lastDowntime ?? null;
+    return { name: found.name, pidfile: found.pidfile, pid: daemon, child, downtime };
   }
   if (options?.start === undefined) {
     const why = daemon === null ? 'it is not running' : 'it has no supervisor';

@@ -30,6 +30,7 @@ export interface SupervisorRecord {
   /** Overlapping restarts (--listen) begun, and the last one whose new child never got ready. */
   overlaps: number | null;
   overlapFailure: { attempt: number; message: string } | null;
+  lastDowntime: number | null;
 }
 
 export interface Inspection {
@@ -86,6 +87,7 @@ export function readRecord(pidfile: string, supervisor: number): SupervisorRecor
     readyTimeout: numberOrNull(r.readyTimeout),
     overlaps: numberOrNull(r.overlaps),
     overlapFailure: overlapFailure(r.overlapFailure),
+    lastDowntime: numberOrNull(r.lastDowntime),
   };
 }
 

@@ -52,6 +52,8 @@ export interface SupervisorStatus {
   /** Overlapping restarts (--listen) begun, and the last that failed: --restart tells its caller why. */
   overlaps: number;
   overlapFailure: { attempt: number; message: string } | null;
+  /** How long the last restart without held sockets left no child serving, in seconds. */
+  lastDowntime: number | null;
 }
 
 /** Node timers hold at most this (24.8 days); longer deadlines are reached in several hops. */
@@ -137,7 +139,7 @@ export class SupervisorDriver {
       state: c.state, child: c.child, followed: c.child !== null && !c.direct, childStarted: c.childStarted,
       restarts: c.restarts, failures: c.counts.inRow, pausedUntil: c.pausedUntil, stopTimeout: this.settings.stopTimeout,
       readyTimeout: this.settings.readiness === 'wait' ? this.settings.readyTimeout ?? 60 : 0,
-      overlaps: c.overlaps, overlapFailure: c.overlapFailure,
+      overlaps: c.overlaps, overlapFailure: c.overlapFailure, lastDowntime: c.lastDowntime,
     };
   }
 

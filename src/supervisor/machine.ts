@@ -131,6 +131,9 @@ export interface Context {
   /** Overlapping restarts begun, and the last one that failed (the new child never ready), for --restart. */
   overlaps: number;
   overlapFailure: { attempt: number; message: string } | null;
+  /** A restart without held sockets: when the old child was told to go; and how long the last one left no child serving (s). */
+  downSince: number | null;
+  lastDowntime: number | null;
 }
 
 export interface Step {
@@ -145,7 +148,7 @@ export function initialContext(): Context {
   return {
     state: 'starting', child: null, direct: true, childStarted: null, restarts: 0, counts: NO_FAILURES,
     pausedUntil: null, deadline: null, after: null, killed: false, first: true, notReady: null,
-    old: null, retiring: [], overlaps: 0, overlapFailure: null,
+    old: null, retiring: [], overlaps: 0, overlapFailure: null, downSince: null, lastDowntime: null,
   };
 }
 
@@ -343,6 +346,15 @@ function readyTimedOut(context: Readonly<Context>, now: number, settings: Machin
   return { context: step.context, actions: [log(`${reason}; ${decisionText(decision, settings)}`), ...step.actions] };
 }
 
+/** A restart on request without held sockets is over: how long nothing served. */
+function upAgain(context: Readonly<Context>, now: number): Partial<Context> {
+  return context.downSince === null ? {} : { downSince: null, lastDowntime: (now - context.downSince) / 1000 };
+}
+
+function downtimeWords(context: Readonly<Context>, now: number): string {
+  return context.downSince === null ? '' : `; the service was down ${describeDuration((now - context.downSince) / 1000)} (no --listen)`;
+}
+
 // ---- overlapping restarts (--listen): the old child serves until the new one is ready ----
 
 function retiringDeadline(retiring: readonly { until: number }[]): number | null {
@@ -353,7 +365,7 @@ function retiringDeadline(retiring: readonly { until: number }[]): number | null
 function beginOverlap(context: Readonly<Context>, settings: MachineSettings): Step {
   return {
     context: { ...context, state: 'starting', old: { pid: context.child as number, started: context.childStarted }, child: null,
-      childStarted: null, deadline: null, overlaps: context.overlaps + 1 },
+      childStarted: null, deadline: null, overlaps: context.overlaps + 1, lastDowntime: null },
     actions: [log(`SIGUSR1 received: starting a new ${settings.label} beside pid ${context.child}, which serves until it is ready`), { do: 'spawn' }],
   };
 }
@@ -418,8 +430,8 @@ export const TABLE: { [S in StateName]: Row } = {
       if (settings.readiness === 'wait') return waitForReady(context, event.pid, restarts, now, settings);
       // With readiness 'exec' a child that exec'd is running.
       return {
-        context: { ...context, state: 'running', child: event.pid, direct: true, childStarted: now, first: false, restarts, deadline: null },
-        actions: [log(`started ${settings.label} (pid ${event.pid})`), { do: 'ready', pid: event.pid, first: context.first }],
+        context: { ...context, state: 'running', child: event.pid, direct: true, childStarted: now, first: false, restarts, deadline: null, ...upAgain(context, now) },
+        actions: [log(`started ${settings.label} (pid ${event.pid})${downtimeWords(context, now)}`), { do: 'ready', pid: event.pid, first: context.first }],
       };
     },
     'spawn-failed': (context, event, now, settings) => {
@@ -447,8 +459,8 @@ export const TABLE: { [S in StateName]: Row } = {
     forward,
     pidfile: nothing,
     ready: (context, _event, now, settings) => (context.child === null ? { context, actions: [] } : context.old !== null ? replaced(context, now, settings) : {
-      context: { ...context, state: 'running', deadline: retiringDeadline(context.retiring), first: false },
-      actions: [log(`${settings.label} (pid ${context.child}) is ready after ${describeDuration(context.childStarted === null ? 0 : (now - context.childStarted) / 1000)}`),
+      context: { ...context, state: 'running', deadline: retiringDeadline(context.retiring), first: false, ...upAgain(context, now) },
+      actions: [log(`${settings.label} (pid ${context.child}) is ready after ${describeDuration(context.childStarted === null ? 0 : (now - context.childStarted) / 1000)}${downtimeWords(context, now)}`),
         { do: 'ready', pid: context.child, first: context.first }],
     }),
     watchdog: nothing,
@@ -469,7 +481,7 @@ export const TABLE: { [S in StateName]: Row } = {
     hup: reopenAndForward,
     restart: (context, _event, now, settings) => {
       if (settings.overlap && context.direct && context.child !== null) return beginOverlap(context, settings);
-      const step = enterDraining(context, { kind: 'restart', why: 'restarting on request' }, now, settings);
+      const step = enterDraining({ ...context, downSince: now }, { kind: 'restart', why: 'restarting on request' }, now, settings);
       return { context: step.context, actions: [log(`SIGUSR1 received: restarting ${settings.label} (pid ${context.child})`), ...step.actions] };
     },
     forward,

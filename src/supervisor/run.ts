@@ -116,6 +116,25 @@ function sizeOf(path: string | undefined): number {
   }
 }
 
+/** How often at most a stranger's notifications are logged: a flood of them must not fill the disk. */
+const IGNORED_LOG_MS = 10000;
+
+function ignoredNotifications(label: string, write: (line: string) => void): (pid: number, message: string) => void {
+  let last = 0;
+  let quiet = 0;
+  return (pid, message) => {
+    const now = Date.now();
+    if (now - last < IGNORED_LOG_MS) {
+      quiet++;
+      return;
+    }
+    const more = quiet > 0 ? ` (and ${quiet} more not logged)` : '';
+    write(`ignored a notification from pid ${pid}, not ${label}'s: ${JSON.stringify(message.slice(0, 80))}${more}`);
+    last = now;
+    quiet = 0;
+  };
+}
+
 /** Whether the first child got ready (the launcher's answer), or why not. Called once. */
 export type FirstOutcome = { ok: true; child: number } | { ok: false; error: DaemonizeError };
 
@@ -226,7 +245,7 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
   channel.listen((pid) => driver.state.child !== null && inTreeOf(pid, driver.state.child), (pid, fields) => {
     driver.post({ type: 'notify', pid, fields });
     if (fields.READY === '1') driver.post({ type: 'ready' });
-  }, (pid, message) => log.write(`ignored a notification from pid ${pid}, not ${config.label}'s: ${JSON.stringify(message.slice(0, 80))}`));
+  }, ignoredNotifications(config.label, (line) => log.write(line)));
 
   // --ready tcp:HOST:PORT: while a child is starting, try to connect, one attempt at a time.
   const ready = config.ready;

@@ -40,6 +40,8 @@ export interface StatusRecord {
   /** Overlapping restarts (--listen) begun; the last that failed, with why (the old child kept serving). */
   overlaps?: number;
   overlapFailure?: { attempt: number; message: string } | null;
+  /** How long the last restart without held sockets left no child serving, in seconds. */
+  lastDowntime?: number | null;
 }
 
 export function statusFileFor(pidfile: string): string {
