@@ -175,6 +175,13 @@ const CELLS = {
     notify: () => {
       inert(C.starting, E.notify);
       inert({ ...C.starting, child: 100 }, E.notify);
+      // EXTEND_TIMEOUT_USEC moves a waiting child's ready deadline later, never earlier.
+      const waiting = { ...C.starting, child: 100, deadline: NOW + 5000 };
+      const extend = (usec) => run(waiting, { type: 'notify', pid: 100, fields: { EXTEND_TIMEOUT_USEC: usec } });
+      assert.equal(extend('30000000').next.deadline, NOW + 30000);
+      assert.equal(extend('30000000').lines[0], 'app (pid 100) asked for 30.0 s more to be ready');
+      inert(waiting, { type: 'notify', pid: 100, fields: { EXTEND_TIMEOUT_USEC: '1000' } });
+      inert(waiting, { type: 'notify', pid: 100, fields: { EXTEND_TIMEOUT_USEC: 'soon' } });
     },
   },
 
@@ -817,6 +824,17 @@ describe('notification messages', () => {
   const { parseNotify } = require('../dist/supervisor/notify-channel');
   const { parseReadyMode } = require('../dist/supervisor/readiness');
   const { parseListen } = require('../dist/supervisor/held-sockets');
+  it('listenFd and serverListenOptions take the sockets only when LISTEN_PID is this process', () => {
+    const { listenFd, serverListenOptions } = require('../dist/library/listen-fds');
+    const env = { LISTEN_PID: String(process.pid), LISTEN_FDS: '2', LISTEN_FDNAMES: 'http:admin' };
+    assert.equal(listenFd(undefined, env), 3);
+    assert.equal(listenFd('admin', env), 4);
+    assert.equal(listenFd('other', env), null);
+    assert.equal(listenFd(undefined, { ...env, LISTEN_PID: String(process.pid + 1) }), null, 'a parent\'s sockets are not ours');
+    assert.deepEqual(serverListenOptions(8080), { port: 8080 }, 'not supervised: the fallback');
+    assert.deepEqual(serverListenOptions('/run/app.sock'), { path: '/run/app.sock' });
+  });
+
   it('parses sd_notify lines, the last value winning', () => {
     assert.deepEqual(parseNotify('READY=1\nSTATUS=a=b\nnonsense\nSTATUS=c\n'), { READY: '1', STATUS: 'c' });
   });
@@ -913,5 +931,25 @@ describe('overlapping restarts in the state table', () => {
     assert.equal(ready.context.lastDowntime, 1.5);
     assert.equal(ready.context.downSince, null);
     assert.match(ready.actions[0].line, /is ready after 1\.2 s; the service was down 1\.5 s \(no --listen\)$/);
+  });
+});
+
+describe('the driver and readiness', () => {
+  it('tells the launcher a child is ready only once the status record names it (a launcher that returns finds it)', () => {
+    for (const readiness of ['exec', 'wait']) {
+      const world = fakeWorld();
+      const order = [];
+      const status = world.status.bind(world);
+      world.status = (record) => { order.push(`status ${record.state} ${record.child}`); status(record); };
+      world.ready = (pid, first) => order.push(`ready ${pid} ${first}`);
+      const driver = new SupervisorDriver(world, { ...SETTINGS, readiness });
+      const child = driver.start();
+      if (readiness === 'wait') {
+        assert.deepEqual(order, ['status starting 100'], 'nothing said before READY=1');
+        driver.post({ type: 'ready' });
+      }
+      assert.equal(child, 100);
+      assert.deepEqual(order.slice(-2), ['status running 100', 'ready 100 true']);
+    }
   });
 });

@@ -75,6 +75,7 @@ export class SupervisorDriver {
   private failure: { error: unknown } | null = null;
   /** True while start() runs: a failure then is thrown to its caller, not passed to world.finish. */
   private starting = false;
+  private readyNews: { pid: number; first: boolean }[] = [];
 
   constructor(private readonly world: SupervisorWorld, private readonly settings: MachineSettings) {}
 
@@ -156,6 +157,7 @@ export class SupervisorDriver {
         this.armDeadline(before);
         this.tendSensors();
         this.publish();
+        for (const news of this.readyNews.splice(0)) this.world.ready?.(news.pid, news.first);
       }
     } finally {
       this.busy = false;
@@ -186,7 +188,8 @@ export class SupervisorDriver {
           this.followed = { pid: action.pid, identity: this.world.identify(action.pid), confirmed: false };
           break;
         case 'ready':
-          this.world.ready?.(action.pid, action.first);
+          // Told after the status record is written (publish): a launcher that returns on it finds the record.
+          this.readyNews.push(action);
           break;
         case 'log':
           this.world.log(action.line);

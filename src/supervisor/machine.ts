@@ -464,7 +464,14 @@ export const TABLE: { [S in StateName]: Row } = {
         { do: 'ready', pid: context.child, first: context.first }],
     }),
     watchdog: nothing,
-    notify: nothing,
+    // EXTEND_TIMEOUT_USEC=: a child still starting asks for more time (a long migration), as systemd allows.
+    notify: (context, event, now, settings) => {
+      const usec = Number(event.fields.EXTEND_TIMEOUT_USEC);
+      if (context.child === null || context.deadline === null || !Number.isFinite(usec) || usec <= 0) return { context, actions: [] };
+      const until = now + Math.min(usec / 1000, 2 ** 31 - 1);
+      if (until <= context.deadline) return { context, actions: [] };
+      return { context: { ...context, deadline: until }, actions: [log(`${settings.label} (pid ${context.child}) asked for ${describeDuration(usec / 1e6)} more to be ready`)] };
+    },
   },
 
   running: {
