@@ -27,6 +27,7 @@ enum Step : int32_t {
   kStepCoreLimit = 13,
   kStepKeepIds = 14,    // the dropped ids could be taken back: the drop did not hold (reported as EPERM)
   kStepExecWait = 15,   // no exec and no report within kExecDeadlineMs: the child was killed (ETIMEDOUT)
+  kStepListenFds = 16,  // placing the held sockets (--listen) at 3..
 };
 
 // How long a launcher waits for its child to exec or report a failure. Every step before exec is a
@@ -74,6 +75,10 @@ struct Plan {
   // so tests can prove the fallback used when a seccomp filter refuses close_range.
   bool use_close_range = true;
   bool in_place = false;  // exec mode: no fork, this process (all of Node's threads) becomes the program
+  // Held sockets (--listen): placed at 3, 4, ... in this order, and LISTEN_PID written into the slot,
+  // the digits' room of an env entry "LISTEN_PID=" made before the fork (only the child knows its pid).
+  std::vector<int> listen_fds;
+  char* listen_pid_slot = nullptr;
 };
 
 struct Failure {

@@ -27,6 +27,10 @@ interface CliOptions extends DaemonOptions {
   childPidfile?: string;
   onExit?: string;
   stopTimeout?: string;
+  ready?: string;
+  readyTimeout?: string;
+  stopSignal?: string;
+  listen?: string[];
   running?: boolean;
   status?: boolean;
   stop?: boolean;
@@ -48,7 +52,7 @@ interface CliOptions extends DaemonOptions {
 }
 
 const VERB_FLAGS = ['running', 'status', 'stop', 'restart', 'signal', 'list', 'logs'] as const;
-const RESPAWN_ONLY = ['acceptable', 'attempts', 'delay', 'limit', 'errlog', 'childPidfile', 'onExit'] as const;
+const RESPAWN_ONLY = ['acceptable', 'attempts', 'delay', 'limit', 'errlog', 'childPidfile', 'onExit', 'ready', 'readyTimeout', 'stopSignal', 'listen'] as const;
 /** Options given more than once that add up, in profiles and on the command line. */
 const REPEATABLE = ['env', 'envFile'];
 
@@ -88,6 +92,10 @@ export function buildCommand(): Command {
     .option('--child-pidfile <file>', 'with -r: the pidfile a program that forks itself away writes; follow that pid')
     .option('--on-exit <command>', 'with -r: run `sh -c command` after each end of the program (DAEMONIZE_* variables)')
     .option('--stop-timeout <seconds>', 'seconds from SIGTERM to SIGKILL when stopping (default: 10)')
+    .option('--stop-signal <signal>', 'with -r: the signal that asks the program to stop (default: TERM; nginx: QUIT)')
+    .option('--ready <mode>', 'with -r: when a child is started: exec (default), notify (READY=1), tcp:HOST:PORT')
+    .option('--ready-timeout <seconds>', 'with -r: seconds a child has to be ready (default: 60)')
+    .option('--listen <[name=]addr>', 'with -r: hold a listening socket (HOST:PORT, [::1]:PORT, :PORT, /path) for every child at fd 3.. (repeatable)', collect)
     .option('--running', 'exit 0 if the daemon is running, 1 if not')
     .option('--status', 'print the daemon\'s state; exit with an LSB status code')
     .option('--stop', 'stop the daemon and everything it started; return once they are gone')
@@ -195,10 +203,12 @@ function runLogs(options: CliOptions, settings: Settings, words: string[]): Prom
 function passThroughFlags(options: CliOptions): string[] {
   const flags: string[] = [];
   const valued: [keyof CliOptions, string][] = [['umask', '--umask'], ['user', '--user'], ['acceptable', '--acceptable'],
-    ['attempts', '--attempts'], ['delay', '--delay'], ['limit', '--limit'], ['stopTimeout', '--stop-timeout'], ['onExit', '--on-exit']];
+    ['attempts', '--attempts'], ['delay', '--delay'], ['limit', '--limit'], ['stopTimeout', '--stop-timeout'], ['onExit', '--on-exit'],
+    ['ready', '--ready'], ['readyTimeout', '--ready-timeout'], ['stopSignal', '--stop-signal']];
   for (const [key, flag] of valued) if (options[key] !== undefined) flags.push(flag, String(options[key]));
   for (const file of options.envFile ?? []) flags.push('--env-file', resolve(file));
   for (const entry of options.env ?? []) flags.push('--env', entry);
+  for (const entry of options.listen ?? []) flags.push('--listen', entry);
   if (options.core) flags.push('--core');
   if (options.nocore) flags.push('--nocore');
   if (options.chroot !== undefined) flags.push('--chroot', resolve(options.chroot));

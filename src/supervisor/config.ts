@@ -8,6 +8,8 @@ import { closeSync, readSync, writeSync } from 'node:fs';
 
 import type { SpawnPlan } from '../native';
 import type { TargetUser } from '../user';
+import type { ListenAddress } from './held-sockets';
+import type { ReadyMode } from './readiness';
 import type { RestartPolicySettings } from './restart-policy';
 
 export interface SupervisorConfig {
@@ -26,6 +28,12 @@ export interface SupervisorConfig {
   onExit?: string;
   /** --child-pidfile: where a program that forks itself away writes the pid of the process to follow. */
   childPidfile?: string;
+  /** When a child counts as started (--ready), and for how long it may take (--ready-timeout, seconds). */
+  ready?: ReadyMode;
+  readyTimeout?: number;
+  stopSignal?: NodeJS.Signals;
+  /** --listen: sockets the supervisor binds once and hands to every child at 3.. */
+  listen?: ListenAddress[];
   pidfile?: string;
   /** The pidfile's locked descriptor, when the supervisor inherited it from its launcher. */
   lockFd?: number;

@@ -15,6 +15,8 @@ import type { Settings } from '../settings';
 import { verbose } from '../verbose';
 import { sendConfig, type StartReport, type SupervisorConfig } from './config';
 import type { RestartPolicySettings } from './restart-policy';
+import type { ListenAddress } from './held-sockets';
+import type { ReadyMode } from './readiness';
 import { statusFileFor } from './status-file';
 
 export interface SupervisionSettings {
@@ -26,6 +28,11 @@ export interface SupervisionSettings {
   childPidfile?: string;
   /** --on-exit: a shell command run after each end of the program. */
   onExit?: string;
+  /** --ready, --ready-timeout, --stop-signal, --listen (absent: exec, 60 s, SIGTERM, none). */
+  ready?: ReadyMode;
+  readyTimeout?: number;
+  stopSignal?: NodeJS.Signals;
+  listen?: ListenAddress[];
 }
 
 const SUPERVISOR_MAIN = join(__dirname, 'main.js');
@@ -55,6 +62,10 @@ export function supervisorConfig(command: string[], settings: Settings, supervis
     stopTimeout: supervision.stopTimeout,
     childPidfile: supervision.childPidfile,
     onExit: supervision.onExit,
+    ready: supervision.ready,
+    readyTimeout: supervision.readyTimeout,
+    stopSignal: supervision.stopSignal,
+    listen: supervision.listen,
     pidfile: settings.pidfile,
     statusFile: settings.pidfile === undefined ? undefined : statusFileFor(settings.pidfile),
     errlog: supervision.errlog,
