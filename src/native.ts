@@ -76,8 +76,11 @@ interface Addon {
   /** revents (POLLIN, POLLHUP...) for each fd; all zeros when interrupted. timeoutMs -1: no limit. */
   poll(fds: number[], timeoutMs: number): number[];
   setCloseOnExec(fd: number, on: boolean): void;
-  /** One AF_UNIX datagram; a path starting with '@' is in the abstract namespace. */
-  notify(socketPath: string, message: string): void;
+  /**
+   * One AF_UNIX datagram; a path starting with '@' is in the abstract namespace. dontWait: throw EAGAIN
+   * instead of blocking when the reader's queue is full.
+   */
+  notify(socketPath: string, message: string | Buffer, dontWait?: boolean): void;
 }
 
 /** A system error as the addon throws it. */

@@ -7,6 +7,7 @@
 import { closeSync, readSync, writeSync } from 'node:fs';
 
 import type { SpawnPlan } from '../native';
+import type { SyslogStreams } from '../syslog';
 import type { TargetUser } from '../user';
 import type { RestartPolicySettings } from './restart-policy';
 
@@ -28,8 +29,10 @@ export interface SupervisorConfig {
   /** The pidfile's locked descriptor, when the supervisor inherited it from its launcher. */
   lockFd?: number;
   statusFile?: string;
-  /** The supervisor's event log; undefined: its own stderr. */
+  /** The supervisor's event log; undefined: its own stderr (or the syslog, when syslog.errlog says so). */
   errlog?: string;
+  /** Streams that go to the local syslog (--errlog, --stdout, --stderr, --output syslog). */
+  syslog?: SyslogStreams;
   /** The launcher's report pipe: one JSON line says whether the first child started. */
   reportFd?: number;
 }

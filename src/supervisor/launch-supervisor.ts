@@ -12,6 +12,7 @@ import type { Pidfile } from '../pidfile';
 import { besidePidfile } from '../pidfile-location';
 import { resolveProgramFor } from '../program';
 import type { Settings } from '../settings';
+import type { SyslogStreams } from '../syslog';
 import { verbose } from '../verbose';
 import { sendConfig, type StartReport, type SupervisorConfig } from './config';
 import type { RestartPolicySettings } from './restart-policy';
@@ -24,6 +25,8 @@ export interface SupervisionSettings {
   errlog?: string;
   /** --child-pidfile: the pid of the process a self-daemonizing program forks away as. */
   childPidfile?: string;
+  /** Streams that go to the local syslog instead of a file. */
+  syslog?: SyslogStreams;
 }
 
 const SUPERVISOR_MAIN = join(__dirname, 'main.js');
@@ -54,7 +57,9 @@ export function supervisorConfig(command: string[], settings: Settings, supervis
     childPidfile: supervision.childPidfile,
     pidfile: settings.pidfile,
     statusFile: settings.pidfile === undefined ? undefined : statusFileFor(settings.pidfile),
-    errlog: supervision.errlog,
+    // The event log in the syslog: the file named here is only the supervisor's own stderr.
+    errlog: supervision.syslog?.errlog !== undefined ? undefined : supervision.errlog,
+    syslog: supervision.syslog,
   };
 }
 
@@ -98,6 +103,7 @@ export function launchSupervisor(command: string[], settings: Settings, supervis
     throw new DaemonizeError('--respawn needs --pidfile or --name (a supervisor nobody can find cannot be stopped)', ExitCode.USAGE);
   }
   const file = resolveProgramFor(command[0], settings, baseDir);
+  // With --errlog syslog the events go there; this file still takes the supervisor's own stderr (a crash).
   const errlog = supervision.errlog ?? defaultErrlog(settings);
   const config = supervisorConfig(command, settings, { ...supervision, errlog }, file, false);
   return LaunchTransaction.run((tx) => {

@@ -11,13 +11,16 @@ import { native } from '../native';
 import { Pidfile, readPid } from '../pidfile';
 import { signalQuietly } from '../process-table';
 import { pinDirectories } from '../safe-open';
+import { SyslogSender } from '../syslog';
 import { closeStdio, openStdio, type OnRefused } from '../stdio';
 import type { SupervisorConfig } from './config';
 import { SupervisorDriver, type SupervisorStatus } from './driver';
 import { EventLog } from './event-log';
 import { FORWARDED_SIGNALS } from './machine';
+import { drainOutput, openSyslogOutput } from './output-relay';
 import { endedElsewhere, identify, isOwnDescendant, ownChildren, ownDescendants } from './process-tree';
 import { removeStatus, writeStatus } from './status-file';
+import { SyslogEventLog } from './syslog-event-log';
 
 /**
  * Opens the child's stdio: named files, else /dev/null, or in the foreground the supervisor's own. The
@@ -25,18 +28,24 @@ import { removeStatus, writeStatus } from './status-file';
  * fork away from it, so it gets DAEMONIZE_FOREGROUND=1 (as under -f).
  * `onRefused`: a log file refused as untrusted gives that stream /dev/null (see openStdio).
  */
-function spawnChild(config: SupervisorConfig, onRefused?: OnRefused): number {
+function spawnChild(config: SupervisorConfig, syslog: SyslogSender, onRefused?: OnRefused): number {
   const stdio = openStdio(config.stdout, config.stderr, config.owner, onRefused);
+  let output;
   try {
+    output = openSyslogOutput(config.syslog, syslog);
     const fds = stdio.fds;
     if (config.inheritStdio) {
       fds[0] = 0;
       if (config.stdout === undefined) fds[1] = 1;
       if (config.stderr === undefined) fds[2] = 2;
     }
+    output.fds.forEach((fd, i) => { if (fd !== undefined) fds[i + 1] = fd; });
     const env = [...config.plan.env.filter((entry) => !entry.startsWith(`${FOREGROUND_ENV}=`)), `${FOREGROUND_ENV}=1`];
-    return native.spawn({ ...config.plan, env, mode: 'child', stdio: fds, keepFds: [], dieWithParent: true });
+    const pid = native.spawn({ ...config.plan, env, mode: 'child', stdio: fds, keepFds: [], dieWithParent: true });
+    output.started(pid);
+    return pid;
   } catch (error) {
+    output?.failed();
     throw explainSpawnFailure(error, { cwd: config.plan.cwd ?? '/', user: config.owner }, config.label);
   } finally {
     closeStdio(stdio);
@@ -88,7 +97,9 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
   pidfile?: Pidfile): RunningSupervisor {
   // Before any child runs: from now on every file is opened in the directory it is in now (see safe-open).
   pinDirectories([config.stdout, config.stderr, config.errlog, config.statusFile]);
-  const log = new EventLog(config.errlog, config.owner);
+  const log = config.syslog?.errlog !== undefined ? new SyslogEventLog(config.syslog.tag, config.syslog.errlog)
+    : new EventLog(config.errlog, config.owner);
+  const syslog = new SyslogSender(config.syslog?.tag ?? 'daemonize', (message) => log.write(message));
   // The first child's log files were checked by the launcher, which fails for the operator to see; after
   // that, the service user may have planted a link at their names, and a refusal must not stop the service.
   let firstSpawn = true;
@@ -111,7 +122,7 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
     spawnChild: () => {
       const onRefused = firstSpawn ? undefined : refusedLog;
       firstSpawn = false;
-      return spawnChild(config, onRefused);
+      return spawnChild(config, syslog, onRefused);
     },
     kill: signalQuietly,
     descendants: ownDescendants,
@@ -134,6 +145,7 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
       }
     },
     finish: (code) => {
+      drainOutput();
       letGo();
       if (config.statusFile !== undefined) removeStatus(config.statusFile);
       ownPidfile?.remove();
