@@ -20,6 +20,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("poll", Napi::Function::New(env, Poll, "poll"));
   exports.Set("setCloseOnExec", Napi::Function::New(env, SetCloseOnExec, "setCloseOnExec"));
   exports.Set("notify", Napi::Function::New(env, Notify, "notify"));
+  exports.Set("openPty", Napi::Function::New(env, OpenPty, "openPty"));
   return exports;
 }
 

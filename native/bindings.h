@@ -17,5 +17,6 @@ Napi::Value SetSubreaper(const Napi::CallbackInfo& info);  // process.cc
 Napi::Value Poll(const Napi::CallbackInfo& info);            // library.cc
 Napi::Value SetCloseOnExec(const Napi::CallbackInfo& info);  // library.cc
 Napi::Value Notify(const Napi::CallbackInfo& info);          // library.cc
+Napi::Value OpenPty(const Napi::CallbackInfo& info);         // pty.cc
 
 }  // namespace daemonize

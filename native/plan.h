@@ -27,6 +27,7 @@ enum Step : int32_t {
   kStepCoreLimit = 13,
   kStepKeepIds = 14,    // the dropped ids could be taken back: the drop did not hold (reported as EPERM)
   kStepExecWait = 15,   // no exec and no report within kExecDeadlineMs: the child was killed (ETIMEDOUT)
+  kStepControllingTty = 16,  // --pty: making the slave the new session's controlling terminal
 };
 
 // How long a launcher waits for its child to exec or report a failure. Every step before exec is a
@@ -74,6 +75,8 @@ struct Plan {
   // so tests can prove the fallback used when a seccomp filter refuses close_range.
   bool use_close_range = true;
   bool in_place = false;  // exec mode: no fork, this process (all of Node's threads) becomes the program
+  // --pty (child mode): a new session instead of a new group, with stdio[0], a pty slave, as its terminal.
+  bool controlling_tty = false;
 };
 
 struct Failure {

@@ -42,10 +42,12 @@ interface CliOptions extends DaemonOptions {
   envFile?: string[];
   nocore?: boolean;
   verbose?: boolean;
+  /** --pty: true, or its value ('noecho'). */
+  pty?: boolean | string;
 }
 
 const VERB_FLAGS = ['running', 'status', 'stop', 'restart', 'signal', 'list'] as const;
-const RESPAWN_ONLY = ['acceptable', 'attempts', 'delay', 'limit', 'errlog', 'childPidfile'] as const;
+const RESPAWN_ONLY = ['acceptable', 'attempts', 'delay', 'limit', 'errlog', 'childPidfile', 'pty'] as const;
 /** Options given more than once that add up, in profiles and on the command line. */
 const REPEATABLE = ['env', 'envFile'];
 
@@ -75,6 +77,7 @@ export function buildCommand(): Command {
     .option('-o, --output <file>', 'append stdout and stderr to file (default: /dev/null); with -r also syslog[:FACILITY.LEVEL]')
     .option('-O, --stdout <file>', 'append stdout to file (default: /dev/null); with -r also syslog[:FACILITY.LEVEL]')
     .option('-E, --stderr <file>', 'append stderr to file (default: /dev/null); with -r also syslog[:FACILITY.LEVEL]')
+    .option('-p, --pty [noecho]', 'with -r: the program\'s stdin, stdout and stderr are a pseudo-terminal; its output goes to the --stdout/--output file (noecho: no echo)')
     .option('-f, --foreground', 'do not fork away: exec the program in place (or supervise it, with -r)')
     .option('-r, --respawn', 'supervise the program: start it again whenever it ends')
     .option('-a, --acceptable <seconds>', 'with -r: a run shorter than this is a failure (default: 10)')
@@ -199,6 +202,17 @@ function warn(message: string): void {
   process.stderr.write(`${PROGRAM}: warning: ${message}\n`);
 }
 
+/** --pty's mode, checked against the streams it replaces. */
+function ptyMode(options: CliOptions, syslog: SyslogStreams | undefined): 'echo' | 'noecho' | undefined {
+  if (options.pty === undefined || options.pty === false) return undefined;
+  if (options.pty !== true && options.pty !== 'noecho') throw usage(`bad --pty ${JSON.stringify(options.pty)}: expected --pty or --pty=noecho`);
+  if (syslog?.stdout !== undefined || syslog?.stderr !== undefined) throw usage('--pty and syslog output cannot be used together');
+  if (options.stderr !== undefined) {
+    throw usage('--pty gives the program one terminal for stdout and stderr: name its file with --stdout or --output, not --stderr');
+  }
+  return options.pty === true ? 'echo' : 'noecho';
+}
+
 /** Starts the program in the mode the options name; returns the exit status for this process. */
 function start(options: CliOptions, settings: Settings, words: string[], syslog?: SyslogStreams): number {
   const choices = { chdirGiven: options.chdir !== undefined, umaskGiven: options.umask !== undefined };
@@ -208,7 +222,8 @@ function start(options: CliOptions, settings: Settings, words: string[], syslog?
   }
   if (options.respawn) {
     const { settleSupervision } = require('./supervisor/supervision-options') as typeof import('./supervisor/supervision-options');
-    const supervision = { ...settleSupervision({ ...options, errlog: syslog?.errlog ? undefined : options.errlog }, process.cwd()), syslog };
+    const supervision = { ...settleSupervision({ ...options, errlog: syslog?.errlog ? undefined : options.errlog }, process.cwd()),
+      syslog, pty: ptyMode(options, syslog) };
     if (options.foreground) {
       const { superviseForeground } = require('./foreground') as typeof import('./foreground');
       superviseForeground(words, settings, choices, supervision, (code) => process.exit(code));
@@ -253,6 +268,12 @@ export function main(argv: string[]): void {
     fail(error);
   }
   const given = command.opts<CliOptions>();
+  const args = [...command.args];
+  // --pty's value is optional: a word after -p that is not "noecho" is the program, not the value.
+  if (typeof given.pty === 'string' && given.pty !== 'noecho') {
+    args.unshift(given.pty);
+    given.pty = true;
+  }
   let code: number | Promise<number>;
   try {
     setVerbose(given.verbose === true);
@@ -263,7 +284,7 @@ export function main(argv: string[]): void {
     const verbs = VERB_FLAGS.filter((name) => options[name] !== undefined);
     if (verbs.length > 1) throw usage(`--${verbs[0]} and --${verbs[1]} cannot be used together`);
     // A verb other than --restart takes only a command typed here, never a profile's.
-    const words = programWords(given, verbs.length === 1 && verbs[0] !== 'restart' ? given : options, command.args);
+    const words = programWords(given, verbs.length === 1 && verbs[0] !== 'restart' ? given : options, args);
     const daemonOptions = { ...options, core: options.nocore ? false : options.core };
     // --list reads a whole directory of pidfiles: --pidfiles without --name is its normal use.
     const badPath = nonUtf8FileOption(options);

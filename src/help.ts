@@ -34,6 +34,11 @@ Pidfiles:
   The supervisor's event log is --errlog, else the --stderr/--output file, else DIR/NAME.log
   (with -f -r: the supervisor's stderr).
 
+Terminal (with -r):
+  -p, --pty[=noecho]  each child's stdin, stdout and stderr are a new pseudo-terminal, its controlling
+              one; the supervisor copies its output into the --stdout/--output file (else discards
+              it); noecho clears ECHO. Not with --stderr or syslog output.
+
 Syslog (with -r):
   --errlog, --stdout, --stderr, --output take syslog or syslog:FACILITY.LEVEL (e.g. local0.notice):
   RFC 3164 lines to /dev/log tagged with --name (else daemonize); the program's output is then read

@@ -37,6 +37,8 @@ export interface SpawnPlan {
   rlimitCore?: number;
   /** chroot(2) into this directory before the ids change; `file` and `cwd` are then paths inside it. */
   root?: string;
+  /** Mode 'child': a new session with stdio[0] (a pty slave) as its controlling terminal, for --pty. */
+  controllingTty?: boolean;
 }
 
 export interface Account {
@@ -81,6 +83,8 @@ interface Addon {
    * instead of blocking when the reader's queue is full.
    */
   notify(socketPath: string, message: string | Buffer, dontWait?: boolean): void;
+  /** A pseudo-terminal: master and slave descriptors (close-on-exec); noEcho clears the slave's ECHO. */
+  openPty(noEcho: boolean): { master: number; slave: number };
 }
 
 /** A system error as the addon throws it. */

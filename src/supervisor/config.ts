@@ -9,6 +9,7 @@ import { closeSync, readSync, writeSync } from 'node:fs';
 import type { SpawnPlan } from '../native';
 import type { SyslogStreams } from '../syslog';
 import type { TargetUser } from '../user';
+import type { PtyMode } from './pty';
 import type { RestartPolicySettings } from './restart-policy';
 
 export interface SupervisorConfig {
@@ -31,6 +32,8 @@ export interface SupervisorConfig {
   statusFile?: string;
   /** The supervisor's event log; undefined: its own stderr (or the syslog, when syslog.errlog says so). */
   errlog?: string;
+  /** --pty: the program's stdio is a pseudo-terminal (its output copied to the stdout file). */
+  pty?: PtyMode;
   /** Streams that go to the local syslog (--errlog, --stdout, --stderr, --output syslog). */
   syslog?: SyslogStreams;
   /** The launcher's report pipe: one JSON line says whether the first child started. */

@@ -15,6 +15,7 @@ import type { Settings } from '../settings';
 import type { SyslogStreams } from '../syslog';
 import { verbose } from '../verbose';
 import { sendConfig, type StartReport, type SupervisorConfig } from './config';
+import type { PtyMode } from './pty';
 import type { RestartPolicySettings } from './restart-policy';
 import { statusFileFor } from './status-file';
 
@@ -27,6 +28,8 @@ export interface SupervisionSettings {
   childPidfile?: string;
   /** Streams that go to the local syslog instead of a file. */
   syslog?: SyslogStreams;
+  /** --pty[=noecho]. */
+  pty?: PtyMode;
 }
 
 const SUPERVISOR_MAIN = join(__dirname, 'main.js');
@@ -60,6 +63,7 @@ export function supervisorConfig(command: string[], settings: Settings, supervis
     // The event log in the syslog: the file named here is only the supervisor's own stderr.
     errlog: supervision.syslog?.errlog !== undefined ? undefined : supervision.errlog,
     syslog: supervision.syslog,
+    pty: supervision.pty,
   };
 }
 

@@ -3,6 +3,7 @@
 // bounded: a longer one is sent in pieces, so one message never outgrows what a syslog daemon takes.
 import { closeSync, readSync } from 'node:fs';
 import { Socket } from 'node:net';
+import { ReadStream } from 'node:tty';
 
 import { native } from '../native';
 import { ERR, INFO, type SyslogSender, type SyslogStreams } from '../syslog';
@@ -47,31 +48,45 @@ export class LineSplitter {
 }
 
 /**
- * Reads the pipe's read end `fd` (taking it over: it is closed at EOF, when every writer, the program and
- * whatever it started, has closed its end) and calls `line` for each line. The relay never keeps the
- * supervisor alive.
+ * Reads `fd`, a pipe's read end or a pty's master (taking it over: it is closed at the end), calls `data`
+ * for each chunk and `end` once at EOF: when every writer, the program and whatever it started, has
+ * closed its end (a pty master then reads EIO, which ends it the same way). A read error ends it too; the
+ * program then writes into a closed pipe, as into a full disk's file. A relay never keeps the supervisor alive.
  */
-export function relayLines(fd: number, line: (text: Buffer) => void): void {
-  const splitter = new LineSplitter();
-  const pipe = new Socket({ fd, readable: true, writable: false });
-  pipe.unref();
+export function relay(fd: number, isTty: boolean, data: (chunk: Buffer) => void, end: () => void): void {
+  const stream = isTty ? new ReadStream(fd) : new Socket({ fd, readable: true, writable: false });
+  stream.unref();
+  let ended = false;
+  const finish = (): void => {
+    if (ended) return;
+    ended = true;
+    live.delete(drain);
+    end();
+  };
   const drain = (): void => {
-    // What is still in the pipe, read at once (the descriptor is non-blocking: EAGAIN when it is empty).
+    // What is still unread, read at once (the descriptor is non-blocking: EAGAIN when it is empty).
     const buffer = Buffer.alloc(65536);
     try {
-      for (let n = readSync(fd, buffer); n > 0; n = readSync(fd, buffer)) splitter.push(buffer.subarray(0, n)).forEach(line);
+      for (let n = readSync(fd, buffer); n > 0; n = readSync(fd, buffer)) data(buffer.subarray(0, n));
     } catch {
-      // Empty (EAGAIN) or already closed.
+      // Empty (EAGAIN), ended (EIO) or already closed.
     }
-    splitter.end().forEach(line);
+    finish();
   };
   live.add(drain);
-  pipe.on('data', (chunk: Buffer) => splitter.push(chunk).forEach(line));
-  pipe.on('end', () => splitter.end().forEach(line));
-  pipe.on('close', () => live.delete(drain));
-  // A read error ends the relay like EOF; the program then writes into a closed pipe (EPIPE), as it would
-  // into a full disk's file.
-  pipe.on('error', () => pipe.destroy());
+  stream.on('data', (chunk: Buffer) => data(chunk));
+  stream.on('end', finish);
+  stream.on('error', () => {
+    stream.destroy();
+    finish();
+  });
+  stream.on('close', finish);
+}
+
+/** Calls `line` for each line read from `fd` (see relay). */
+export function relayLines(fd: number, line: (text: Buffer) => void): void {
+  const splitter = new LineSplitter();
+  relay(fd, false, (chunk) => splitter.push(chunk).forEach(line), () => splitter.end().forEach(line));
 }
 
 /** The relays still reading, each as its last read. */
@@ -82,8 +97,7 @@ const live = new Set<() => void>();
  * the pipes still hold, and a last line without its newline, which their EOF would have sent a moment later.
  */
 export function drainOutput(): void {
-  for (const drain of live) drain();
-  live.clear();
+  for (const drain of [...live]) drain();
 }
 
 /** One child's pipes to the syslog: the write ends go on its stdout/stderr, the read ends stay here. */

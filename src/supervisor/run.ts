@@ -18,6 +18,7 @@ import { SupervisorDriver, type SupervisorStatus } from './driver';
 import { EventLog } from './event-log';
 import { FORWARDED_SIGNALS } from './machine';
 import { drainOutput, openSyslogOutput } from './output-relay';
+import { openPty, takeOutput } from './pty';
 import { endedElsewhere, identify, isOwnDescendant, ownChildren, ownDescendants } from './process-tree';
 import { removeStatus, writeStatus } from './status-file';
 import { SyslogEventLog } from './syslog-event-log';
@@ -31,21 +32,29 @@ import { SyslogEventLog } from './syslog-event-log';
 function spawnChild(config: SupervisorConfig, syslog: SyslogSender, onRefused?: OnRefused): number {
   const stdio = openStdio(config.stdout, config.stderr, config.owner, onRefused);
   let output;
+  let terminal;
   try {
     output = openSyslogOutput(config.syslog, syslog);
-    const fds = stdio.fds;
+    let fds = stdio.fds;
     if (config.inheritStdio) {
       fds[0] = 0;
       if (config.stdout === undefined) fds[1] = 1;
       if (config.stderr === undefined) fds[2] = 2;
     }
     output.fds.forEach((fd, i) => { if (fd !== undefined) fds[i + 1] = fd; });
+    if (config.pty !== undefined) {
+      terminal = openPty(config.pty, takeOutput(stdio, config.stdout !== undefined, config.inheritStdio));
+      fds = terminal.fds;
+    }
     const env = [...config.plan.env.filter((entry) => !entry.startsWith(`${FOREGROUND_ENV}=`)), `${FOREGROUND_ENV}=1`];
-    const pid = native.spawn({ ...config.plan, env, mode: 'child', stdio: fds, keepFds: [], dieWithParent: true });
+    const pid = native.spawn({ ...config.plan, env, mode: 'child', stdio: fds, keepFds: [], dieWithParent: true,
+      controllingTty: terminal !== undefined });
     output.started(pid);
+    terminal?.started();
     return pid;
   } catch (error) {
     output?.failed();
+    terminal?.failed();
     throw explainSpawnFailure(error, { cwd: config.plan.cwd ?? '/', user: config.owner }, config.label);
   } finally {
     closeStdio(stdio);
