@@ -8,6 +8,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { describe, it, after } = require('node:test');
 
+const proc = require('./helpers/proc');
 const { Scratch, runCli, waitFor } = require('./helpers/harness');
 const { supervise } = require('./helpers/supervised');
 const { LineSplitter } = require('../dist/supervisor/output-relay');
@@ -114,6 +115,24 @@ describe('syslog output', () => {
     assert.equal(warnings.length, 1, warnings.join('\n'));
     assert.match(warnings[0], new RegExp(`unable to send to syslog ${missing}: .*No such file or directory.*dropping lines until it works`));
     assert.ok(fs.existsSync(`/proc/${d.supervisor}`));
+  });
+
+  it('a syslog that stops reading never stalls the supervisor: lines are dropped with one warning, --stop works', async () => {
+    const dir = scratch.dir();
+    const socket = path.join(dir, 'stuck.sock');
+    const stuck = spawn('python3', ['-c', 'import socket,sys,time; s=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM); ' +
+      's.bind(sys.argv[1]); time.sleep(1000)', socket], { stdio: 'ignore' });
+    scratch.track(stuck.pid);
+    await waitFor(() => fs.existsSync(socket), 'the stuck socket');
+    const d = withSocket(socket, () => supervise(scratch, ['--stdout', 'syslog'],
+      ['sh', '-c', 'i=0; while [ $i -lt 3000 ]; do echo line $i; i=$((i+1)); done; exec sleep 1000'], dir));
+    await waitFor(() => d.logText().includes('unable to send to syslog'), 'the warning');
+    const child = d.status().child;
+    await waitFor(() => proc.stat(child)?.comm === 'sleep', 'the program past its 3000 lines');
+    assert.equal(d.logLines().filter((l) => l.includes('syslog')).length, 1, d.logText());
+    assert.match(d.logText(), /Resource temporarily unavailable/);
+    const stop = runCli(['--pidfile', d.pidfile, '--stop']);
+    assert.equal(stop.status, 0, stop.stderr);
   });
 
   it('refuses syslog without --respawn, bad FACILITY.LEVEL, and --output syslog with --stdout', () => {
