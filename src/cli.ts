@@ -269,8 +269,9 @@ export function main(argv: string[]): void {
   }
   const given = command.opts<CliOptions>();
   const args = [...command.args];
-  // --pty's value is optional: a word after -p that is not "noecho" is the program, not the value.
-  if (typeof given.pty === 'string' && given.pty !== 'noecho') {
+  // --pty's value is optional: a word after -p that is not "noecho" is the program, not the value
+  // (but --pty=WORD names a value: ptyMode refuses a bad one).
+  if (typeof given.pty === 'string' && given.pty !== 'noecho' && !argv.includes(`--pty=${given.pty}`)) {
     args.unshift(given.pty);
     given.pty = true;
   }

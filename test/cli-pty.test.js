@@ -77,11 +77,22 @@ describe('--pty', () => {
     assert.equal(stop.status, 0, stop.stderr);
   });
 
+  it('in the foreground (-f -r) without a file, the terminal\'s output goes to the supervisor\'s stdout', () => {
+    const dir = scratch.dir();
+    const result = runCli(['-f', '-r', '-p', '--pidfile', path.join(dir, 'f.pid'), '-A', '1', '-L', '0', '-M', '1',
+      '--', 'sh', '-c', 'tty; test -t 2 && echo stderr-is-a-tty']);
+    assert.equal(result.status, 1, result.stderr);
+    assert.equal(result.stdout.match(/^\/dev\/pts\/\d+\r?$/gm)?.length, 2, result.stdout);
+    assert.equal(result.stdout.match(/stderr-is-a-tty/g)?.length, 2, result.stdout);
+    assert.match(result.stderr, /gave up/);
+  });
+
   it('refuses --pty without -r, with --stderr, and with syslog output', () => {
     const dir = scratch.dir();
     const pidfile = path.join(dir, 'x.pid');
     const cases = [
       [['--pty'], /--pty needs --respawn/],
+      [['-r', '--pty=loud'], /bad --pty "loud": expected --pty or --pty=noecho/],
       [['-r', '--pty', '--stderr', path.join(dir, 'e.log')], /not --stderr/],
       [['-r', '--pty', '--stdout', 'syslog'], /--pty and syslog output cannot be used together/],
     ];
