@@ -67,15 +67,27 @@ Napi::Value SetCloseOnExec(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// notify(socketPath, message): one datagram to a systemd-style notification socket. A path starting
-// with '@' is in the abstract namespace (its first byte becomes NUL), as sd_notify(3) reads it.
+// notify(socketPath, message, dontWait?): one datagram to an AF_UNIX datagram socket: a systemd-style
+// notification socket, or the local syslog socket (/dev/log). A path starting with '@' is in the abstract
+// namespace (its first byte becomes NUL), as sd_notify(3) reads it. `message` may be a Buffer, for bytes
+// that are not UTF-8 (a program's output). dontWait: fail with EAGAIN rather than block when the reader's
+// queue is full (a stalled syslog daemon must not stall the supervisor).
 Napi::Value Notify(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsString()) {
-    return ThrowType(env, "notify(socketPath: string, message: string)");
+  if (info.Length() < 2 || !info[0].IsString() || !(info[1].IsString() || info[1].IsBuffer()) ||
+      (info.Length() > 2 && !info[2].IsUndefined() && !info[2].IsBoolean())) {
+    return ThrowType(env, "notify(socketPath: string, message: string | Buffer, dontWait?: boolean)");
   }
   std::string path = info[0].As<Napi::String>().Utf8Value();
-  std::string message = info[1].As<Napi::String>().Utf8Value();
+  std::string message;
+  if (info[1].IsBuffer()) {
+    Napi::Buffer<char> bytes = info[1].As<Napi::Buffer<char>>();
+    message.assign(bytes.Data(), bytes.Length());
+  } else {
+    message = info[1].As<Napi::String>().Utf8Value();
+  }
+  int flags = kNoSignal;
+  if (info.Length() > 2 && info[2].IsBoolean() && info[2].As<Napi::Boolean>().Value()) flags |= MSG_DONTWAIT;
   struct sockaddr_un address;
   memset(&address, 0, sizeof address);
   address.sun_family = AF_UNIX;
@@ -97,7 +109,7 @@ Napi::Value Notify(const Napi::CallbackInfo& info) {
 #endif
   ssize_t sent;
   do {
-    sent = sendto(fd, message.data(), message.size(), kNoSignal,
+    sent = sendto(fd, message.data(), message.size(), flags,
                   reinterpret_cast<struct sockaddr*>(&address), length);
   } while (sent < 0 && errno == EINTR);
   int err = errno;

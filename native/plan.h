@@ -28,6 +28,7 @@ enum Step : int32_t {
   kStepKeepIds = 14,    // the dropped ids could be taken back: the drop did not hold (reported as EPERM)
   kStepExecWait = 15,   // no exec and no report within kExecDeadlineMs: the child was killed (ETIMEDOUT)
   kStepListenFds = 16,  // placing the held sockets (--listen) at 3..
+  kStepControllingTty = 17,  // --pty: making the slave the new session's controlling terminal
 };
 
 // How long a launcher waits for its child to exec or report a failure. Every step before exec is a
@@ -79,6 +80,8 @@ struct Plan {
   // the digits' room of an env entry "LISTEN_PID=" made before the fork (only the child knows its pid).
   std::vector<int> listen_fds;
   char* listen_pid_slot = nullptr;
+  // --pty (child mode): a new session instead of a new group, with stdio[0], a pty slave, as its terminal.
+  bool controlling_tty = false;
 };
 
 struct Failure {

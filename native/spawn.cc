@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -45,6 +46,7 @@ const char* StepSyscall(int32_t step) {
     case kStepKeepIds: return "privilege-drop";
     case kStepExecWait: return "exec-wait";
     case kStepListenFds: return "dup2";
+    case kStepControllingTty: return "ioctl";
     default: return "spawn";
   }
 }
@@ -148,6 +150,8 @@ const char* ReadPlan(Napi::Object options, Plan* plan) {
     plan->has_root = true;
     plan->root = root.As<Napi::String>().Utf8Value();
   }
+  Napi::Value tty = options.Get("controllingTty");
+  plan->controlling_tty = tty.IsBoolean() && tty.As<Napi::Boolean>().Value();
   // The test hook documented at Plan::use_close_range; read here, in the parent, before any fork.
   plan->use_close_range = getenv("DAEMONIZE_TEST_NO_CLOSE_RANGE") == nullptr;
   return nullptr;
@@ -214,7 +218,18 @@ void WaitFor(pid_t pid) {
 
 [[noreturn]] void RunChild(const Plan& plan, int report_fd) {
   // Its own process group, so a supervisor can signal the program and everything it forked at once.
-  if (setpgid(0, 0) < 0) {
+  // With a pty, its own session (which is a group of its own too, pgid = pid): only a session leader
+  // can take a terminal as its controlling one.
+  if (plan.controlling_tty) {
+    if (setsid() < 0) {
+      WriteReport(report_fd, kReportFailure, kStepSetsid, errno);
+      _exit(127);
+    }
+    if (ioctl(plan.stdio[0], TIOCSCTTY, 0) < 0) {
+      WriteReport(report_fd, kReportFailure, kStepControllingTty, errno);
+      _exit(127);
+    }
+  } else if (setpgid(0, 0) < 0) {
     WriteReport(report_fd, kReportFailure, kStepSetpgid, errno);
     _exit(127);
   }

@@ -10,6 +10,7 @@ import { DESCRIPTION, EXAMPLES, USAGE } from './help';
 import { launchDaemon } from './launch';
 import { nonUtf8FileOption, rawArgv, rawEnvironment } from './raw-bytes';
 import { settle, type DaemonOptions, type Settings } from './settings';
+import { isSyslogValue, takeSyslogOptions, type SyslogStreams } from './syslog';
 import { setVerbose } from './verbose';
 
 const PROGRAM = 'daemonize';
@@ -49,10 +50,12 @@ interface CliOptions extends DaemonOptions {
   envFile?: string[];
   nocore?: boolean;
   verbose?: boolean;
+  /** --pty: true, or its value ('noecho'). */
+  pty?: boolean | string;
 }
 
 const VERB_FLAGS = ['running', 'status', 'stop', 'restart', 'signal', 'list', 'logs'] as const;
-const RESPAWN_ONLY = ['acceptable', 'attempts', 'delay', 'limit', 'errlog', 'childPidfile', 'onExit', 'ready', 'readyTimeout', 'stopSignal', 'listen'] as const;
+const RESPAWN_ONLY = ['acceptable', 'attempts', 'delay', 'limit', 'errlog', 'childPidfile', 'onExit', 'ready', 'readyTimeout', 'stopSignal', 'listen', 'pty'] as const;
 /** Options given more than once that add up, in profiles and on the command line. */
 const REPEATABLE = ['env', 'envFile'];
 
@@ -79,16 +82,17 @@ export function buildCommand(): Command {
     .option('-R, --chroot <dir>', 'as root: run the program with dir as its root (dir owned by root, writable by no one else)')
     .option('-c, --core', 'let the program dump core: raise its core-file limit to the hard limit')
     .option('--nocore', 'no core files: the program\'s core-file limit is 0')
-    .option('-o, --output <file>', 'append stdout and stderr to file (default: /dev/null)')
-    .option('-O, --stdout <file>', 'append stdout to file (default: /dev/null)')
-    .option('-E, --stderr <file>', 'append stderr to file (default: /dev/null)')
+    .option('-o, --output <file>', 'append stdout and stderr to file (default: /dev/null); with -r also syslog[:FACILITY.LEVEL]')
+    .option('-O, --stdout <file>', 'append stdout to file (default: /dev/null); with -r also syslog[:FACILITY.LEVEL]')
+    .option('-E, --stderr <file>', 'append stderr to file (default: /dev/null); with -r also syslog[:FACILITY.LEVEL]')
+    .option('-p, --pty [noecho]', 'with -r: the program\'s stdin, stdout and stderr are a pseudo-terminal; its output goes to the --stdout/--output file (noecho: no echo)')
     .option('-f, --foreground', 'do not fork away: exec the program in place (or supervise it, with -r)')
     .option('-r, --respawn', 'supervise the program: start it again whenever it ends')
     .option('-a, --acceptable <seconds>', 'with -r: a run shorter than this is a failure (default: 10)')
     .option('-A, --attempts <n>', 'with -r: failures in a row before a pause (default: 5)')
     .option('-L, --delay <seconds>', 'with -r: length of the pause (default: 60)')
     .option('-M, --limit <n>', 'with -r: pauses before giving up, 0 for never (default: 0)')
-    .option('-l, --errlog <file>', 'with -r: the supervisor\'s event log (default: see below)')
+    .option('-l, --errlog <file>', 'with -r: the supervisor\'s event log, or syslog[:FACILITY.LEVEL] (default: see below)')
     .option('--child-pidfile <file>', 'with -r: the pidfile a program that forks itself away writes; follow that pid')
     .option('--on-exit <command>', 'with -r: run `sh -c command` after each end of the program (DAEMONIZE_* variables)')
     .option('--stop-timeout <seconds>', 'seconds from SIGTERM to SIGKILL when stopping (default: 10)')
@@ -151,7 +155,8 @@ function print(line: string): void {
 }
 
 /** Runs a control verb; resolves with its exit status. Loaded only when asked for, to keep start-up lean. */
-function runVerb(verb: (typeof VERB_FLAGS)[number], options: CliOptions, settings: Settings, words: string[]): Promise<number> | number {
+function runVerb(verb: (typeof VERB_FLAGS)[number], options: CliOptions, settings: Settings, words: string[],
+  syslog?: SyslogStreams): Promise<number> | number {
   const verbs = require('./control/verbs') as typeof import('./control/verbs');
   if (options.json && verb !== 'status' && verb !== 'list') throw usage(`--json goes with --status or --list, not --${verb}`);
   if (verb === 'logs') return runLogs(options, settings, words);
@@ -169,7 +174,7 @@ function runVerb(verb: (typeof VERB_FLAGS)[number], options: CliOptions, setting
   const stopTimeout = options.stopTimeout === undefined ? undefined : checkSeconds('--stop-timeout', options.stopTimeout, 0);
   return verbs.runPidfileVerb(verb, pidfile, {
     stopTimeout, signal: options.signal, json: options.json,
-    start: words.length > 0 ? () => start(options, settings, words) : undefined,
+    start: words.length > 0 ? () => start(options, settings, words, syslog) : undefined,
   }, print);
 }
 
@@ -214,7 +219,10 @@ function passThroughFlags(options: CliOptions): string[] {
   if (options.chroot !== undefined) flags.push('--chroot', resolve(options.chroot));
   // Profiles were read for this command line already: the unit runs exactly it, whatever they later say.
   flags.push('--noconfig');
-  if (options.errlog !== undefined) flags.push('--errlog', resolve(options.errlog));
+  for (const [flag, value] of [['--output', options.output], ['--stdout', options.stdout], ['--stderr', options.stderr]]) {
+    if (isSyslogValue(value)) flags.push(flag as string, value);
+  }
+  if (options.errlog !== undefined) flags.push('--errlog', isSyslogValue(options.errlog) ? options.errlog : resolve(options.errlog));
   if (options.childPidfile !== undefined) flags.push('--child-pidfile', resolve(options.childPidfile));
   return flags;
 }
@@ -241,8 +249,19 @@ function warn(message: string): void {
   process.stderr.write(`${PROGRAM}: warning: ${message}\n`);
 }
 
+/** --pty's mode, checked against the streams it replaces. */
+function ptyMode(options: CliOptions, syslog: SyslogStreams | undefined): 'echo' | 'noecho' | undefined {
+  if (options.pty === undefined || options.pty === false) return undefined;
+  if (options.pty !== true && options.pty !== 'noecho') throw usage(`bad --pty ${JSON.stringify(options.pty)}: expected --pty or --pty=noecho`);
+  if (syslog?.stdout !== undefined || syslog?.stderr !== undefined) throw usage('--pty and syslog output cannot be used together');
+  if (options.stderr !== undefined) {
+    throw usage('--pty gives the program one terminal for stdout and stderr: name its file with --stdout or --output, not --stderr');
+  }
+  return options.pty === true ? 'echo' : 'noecho';
+}
+
 /** Starts the program in the mode the options name; returns the exit status for this process. */
-function start(options: CliOptions, settings: Settings, words: string[]): number {
+function start(options: CliOptions, settings: Settings, words: string[], syslog?: SyslogStreams): number {
   const choices = { chdirGiven: options.chdir !== undefined, umaskGiven: options.umask !== undefined };
   if (!options.foreground && settings.root === undefined) {
     const { relativeArgWarnings } = require('./relative-args') as typeof import('./relative-args');
@@ -250,7 +269,8 @@ function start(options: CliOptions, settings: Settings, words: string[]): number
   }
   if (options.respawn) {
     const { settleSupervision } = require('./supervisor/supervision-options') as typeof import('./supervisor/supervision-options');
-    const supervision = settleSupervision(options, process.cwd());
+    const supervision = { ...settleSupervision({ ...options, errlog: syslog?.errlog ? undefined : options.errlog }, process.cwd()),
+      syslog, pty: ptyMode(options, syslog) };
     if (options.foreground) {
       const { superviseForeground } = require('./foreground') as typeof import('./foreground');
       superviseForeground(words, settings, choices, supervision, (code) => process.exit(code));
@@ -262,6 +282,7 @@ function start(options: CliOptions, settings: Settings, words: string[]): number
   }
   const given = RESPAWN_ONLY.filter((name) => options[name] !== undefined);
   if (given.length > 0) throw usage(`--${given[0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --respawn`);
+  if (syslog !== undefined) throw usage('syslog output needs --respawn: only a supervisor is there to read the program\'s output and send it');
   if (options.foreground) {
     const { execForeground } = require('./foreground') as typeof import('./foreground');
     execForeground(words, settings, choices);
@@ -294,6 +315,13 @@ export function main(argv: string[]): void {
     fail(error);
   }
   const given = command.opts<CliOptions>();
+  const args = [...command.args];
+  // --pty's value is optional: a word after -p that is not "noecho" is the program, not the value
+  // (but --pty=WORD names a value: ptyMode refuses a bad one).
+  if (typeof given.pty === 'string' && given.pty !== 'noecho' && !argv.includes(`--pty=${given.pty}`)) {
+    args.unshift(given.pty);
+    given.pty = true;
+  }
   let code: number | Promise<number>;
   try {
     setVerbose(given.verbose === true);
@@ -305,20 +333,22 @@ export function main(argv: string[]): void {
     if (verbs.length > 1) throw usage(`--${verbs[0]} and --${verbs[1]} cannot be used together`);
     if ((given.follow || given.lines !== undefined) && verbs[0] !== 'logs') throw usage(`--${given.follow ? 'follow' : 'lines'} goes with --logs`);
     // A verb other than --restart takes only a command typed here, never a profile's.
-    const words = programWords(given, verbs.length === 1 && verbs[0] !== 'restart' ? given : options, command.args);
+    const words = programWords(given, verbs.length === 1 && verbs[0] !== 'restart' ? given : options, args);
     const daemonOptions = { ...options, core: options.nocore ? false : options.core };
     // --list reads a whole directory of pidfiles: --pidfiles without --name is its normal use.
     const badPath = nonUtf8FileOption(options);
     if (badPath !== undefined) throw usage(`${badPath} must name a file by a UTF-8 path`);
-    const settings = settle(verbs[0] === 'list' ? { ...daemonOptions, pidfiles: undefined } : daemonOptions, process.cwd(),
+    // `syslog[:FACILITY.LEVEL]` in --output, --stdout, --stderr, --errlog: no file (src/syslog.ts).
+    const { files, syslog } = takeSyslogOptions(daemonOptions, options.name ?? PROGRAM);
+    const settings = settle(verbs[0] === 'list' ? { ...files, pidfiles: undefined } : files, process.cwd(),
       rawEnvironment(process.env));
     if (verbs.length === 1) {
-      code = runVerb(verbs[0], options, settings, words);
+      code = runVerb(verbs[0], options, settings, words, syslog);
     } else if (options.systemdUnit !== undefined) {
       code = printUnit(options.systemdUnit, options, settings, words);
     } else {
       if (words.length === 0) throw usage(`no command given${TRY_HELP}`);
-      code = start(options, settings, words);
+      code = start(options, settings, words, syslog);
     }
   } catch (error) {
     fail(error);

@@ -34,6 +34,17 @@ Pidfiles:
   The supervisor's event log is --errlog, else the --stderr/--output file, else DIR/NAME.log
   (with -f -r: the supervisor's stderr).
 
+Terminal (with -r):
+  -p, --pty[=noecho]  each child's stdin, stdout and stderr are a new pseudo-terminal, its controlling
+              one; the supervisor copies its output into the --stdout/--output file (else discards
+              it); noecho clears ECHO. Not with --stderr or syslog output.
+
+Syslog (with -r):
+  --errlog, --stdout, --stderr, --output take syslog or syslog:FACILITY.LEVEL (e.g. local0.notice):
+  RFC 3164 lines to /dev/log tagged with --name (else daemonize); the program's output is then read
+  through a pipe, line by line (stdout at daemon.info, stderr at daemon.err by default). A missing
+  syslog drops lines with one warning in the event log. DAEMONIZE_SYSLOG_SOCKET names another socket.
+
 Profiles (libslack's daemon.conf grammar):
   /etc/daemonize.conf (or -C FILE), then /etc/daemonize.conf.d/* (or FILE.d/*) sorted, then
   $XDG_CONFIG_HOME/daemonize.conf (~/.config/daemonize.conf); -N reads none. Lines:

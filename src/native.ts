@@ -37,6 +37,8 @@ export interface SpawnPlan {
   rlimitCore?: number;
   /** chroot(2) into this directory before the ids change; `file` and `cwd` are then paths inside it. */
   root?: string;
+  /** Mode 'child': a new session with stdio[0] (a pty slave) as its controlling terminal, for --pty. */
+  controllingTty?: boolean;
   /** Held sockets, placed at 3, 4, ... in the program, which also gets LISTEN_PID=<its own pid>. Not with keepFds. */
   listenFds?: number[];
 }
@@ -88,8 +90,13 @@ interface Addon {
   /** revents (POLLIN, POLLHUP...) for each fd; all zeros when interrupted. timeoutMs -1: no limit. */
   poll(fds: number[], timeoutMs: number): number[];
   setCloseOnExec(fd: number, on: boolean): void;
-  /** One AF_UNIX datagram; a path starting with '@' is in the abstract namespace. */
-  notify(socketPath: string, message: string): void;
+  /**
+   * One AF_UNIX datagram; a path starting with '@' is in the abstract namespace. dontWait: throw EAGAIN
+   * instead of blocking when the reader's queue is full.
+   */
+  notify(socketPath: string, message: string | Buffer, dontWait?: boolean): void;
+  /** A pseudo-terminal: master and slave descriptors (close-on-exec); noEcho clears the slave's ECHO. */
+  openPty(noEcho: boolean): { master: number; slave: number };
   /** A non-blocking, close-on-exec datagram socket bound at the path ('@': abstract), with SO_PASSCRED. */
   notifySocket(path: string): number;
   /** The next datagram on it, or null when none is waiting. */

@@ -7,9 +7,11 @@
 import { closeSync, readSync, writeSync } from 'node:fs';
 
 import type { SpawnPlan } from '../native';
+import type { SyslogStreams } from '../syslog';
 import type { TargetUser } from '../user';
 import type { ListenAddress } from './held-sockets';
 import type { ReadyMode } from './readiness';
+import type { PtyMode } from './pty';
 import type { RestartPolicySettings } from './restart-policy';
 
 export interface SupervisorConfig {
@@ -38,8 +40,12 @@ export interface SupervisorConfig {
   /** The pidfile's locked descriptor, when the supervisor inherited it from its launcher. */
   lockFd?: number;
   statusFile?: string;
-  /** The supervisor's event log; undefined: its own stderr. */
+  /** The supervisor's event log; undefined: its own stderr (or the syslog, when syslog.errlog says so). */
   errlog?: string;
+  /** --pty: the program's stdio is a pseudo-terminal (its output copied to the stdout file). */
+  pty?: PtyMode;
+  /** Streams that go to the local syslog (--errlog, --stdout, --stderr, --output syslog). */
+  syslog?: SyslogStreams;
   /** The launcher's report pipe: one JSON line says whether the first child started. */
   reportFd?: number;
 }

@@ -12,8 +12,10 @@ import type { Pidfile } from '../pidfile';
 import { besidePidfile } from '../pidfile-location';
 import { resolveProgramFor } from '../program';
 import type { Settings } from '../settings';
+import type { SyslogStreams } from '../syslog';
 import { verbose } from '../verbose';
 import { sendConfig, type StartReport, type SupervisorConfig } from './config';
+import type { PtyMode } from './pty';
 import type { RestartPolicySettings } from './restart-policy';
 import type { ListenAddress } from './held-sockets';
 import type { ReadyMode } from './readiness';
@@ -33,6 +35,10 @@ export interface SupervisionSettings {
   readyTimeout?: number;
   stopSignal?: NodeJS.Signals;
   listen?: ListenAddress[];
+  /** Streams that go to the local syslog instead of a file. */
+  syslog?: SyslogStreams;
+  /** --pty[=noecho]. */
+  pty?: PtyMode;
 }
 
 const SUPERVISOR_MAIN = join(__dirname, 'main.js');
@@ -68,7 +74,10 @@ export function supervisorConfig(command: string[], settings: Settings, supervis
     listen: supervision.listen,
     pidfile: settings.pidfile,
     statusFile: settings.pidfile === undefined ? undefined : statusFileFor(settings.pidfile),
-    errlog: supervision.errlog,
+    // The event log in the syslog: the file named here is only the supervisor's own stderr.
+    errlog: supervision.syslog?.errlog !== undefined ? undefined : supervision.errlog,
+    syslog: supervision.syslog,
+    pty: supervision.pty,
   };
 }
 
@@ -112,6 +121,7 @@ export function launchSupervisor(command: string[], settings: Settings, supervis
     throw new DaemonizeError('--respawn needs --pidfile or --name (a supervisor nobody can find cannot be stopped)', ExitCode.USAGE);
   }
   const file = resolveProgramFor(command[0], settings, baseDir);
+  // With --errlog syslog the events go there; this file still takes the supervisor's own stderr (a crash).
   const errlog = supervision.errlog ?? defaultErrlog(settings);
   const config = supervisorConfig(command, settings, { ...supervision, errlog }, file, false);
   return LaunchTransaction.run((tx) => {

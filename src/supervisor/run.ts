@@ -13,6 +13,7 @@ import { native } from '../native';
 import { Pidfile, readPid } from '../pidfile';
 import { signalQuietly } from '../process-table';
 import { pinDirectories } from '../safe-open';
+import { SyslogSender } from '../syslog';
 import { closeStdio, openStdio, type OnRefused } from '../stdio';
 import type { SupervisorConfig } from './config';
 import { SupervisorDriver, type SupervisorStatus } from './driver';
@@ -23,8 +24,11 @@ import { bindAll, type HeldSockets } from './held-sockets';
 import { NotifyChannel } from './notify-channel';
 import { probeTcp, TCP_PROBE_MS } from './readiness';
 import { FORWARDED_SIGNALS } from './machine';
+import { drainOutput, openSyslogOutput } from './output-relay';
+import { openPty, takeOutput } from './pty';
 import { endedElsewhere, identify, inTreeOf, isOwnDescendant, ownChildren, ownDescendants } from './process-tree';
 import { removeStatus, writeStatus } from './status-file';
+import { SyslogEventLog } from './syslog-event-log';
 
 /**
  * Opens the child's stdio: named files, else /dev/null, or in the foreground the supervisor's own. The
@@ -35,25 +39,39 @@ import { removeStatus, writeStatus } from './status-file';
 /** Variables the supervisor sets for each child itself; the caller's own (systemd's) must not leak through. */
 const OWN_VARIABLES = ['NOTIFY_SOCKET', 'LISTEN_FDS', 'LISTEN_FDNAMES', 'LISTEN_PID'];
 
-function spawnChild(config: SupervisorConfig, forensics: Forensics, extra: { env: string[]; listenFds: number[] }, onRefused?: OnRefused): number {
+function spawnChild(config: SupervisorConfig, forensics: Forensics, extra: { env: string[]; listenFds: number[] }, syslog: SyslogSender,
+  onRefused?: OnRefused): number {
   const stdio = openStdio(config.stdout, config.stderr, config.owner, onRefused);
+  let output;
+  let terminal;
   try {
-    const fds = stdio.fds;
+    output = openSyslogOutput(config.syslog, syslog);
+    let fds = stdio.fds;
     if (config.inheritStdio) {
       fds[0] = 0;
       if (config.stdout === undefined) fds[1] = 1;
       if (config.stderr === undefined) fds[2] = 2;
     }
-    // Where its stderr file ends now: its last words are what it writes after this.
+    output.fds.forEach((fd, i) => { if (fd !== undefined) fds[i + 1] = fd; });
+    if (config.pty !== undefined) {
+      terminal = openPty(config.pty, takeOutput(stdio, config.stdout !== undefined, config.inheritStdio));
+      fds = terminal.fds;
+    }
+    // Where its stderr file ends now: its last words are what it writes after this (none from a pipe or a pty).
     forensics.prepare(config.stderr !== undefined ? fds[2] : undefined);
     const own = [FOREGROUND_ENV, ...OWN_VARIABLES];
     const env = [...config.plan.env.filter((entry) => !own.includes(entry.slice(0, entry.indexOf('=')))), `${FOREGROUND_ENV}=1`, ...extra.env];
-    return native.spawn({
-      ...config.plan, env, mode: 'child', stdio: fds, keepFds: [], dieWithParent: true,
+    const pid = native.spawn({
+      ...config.plan, env, mode: 'child', stdio: fds, keepFds: [], dieWithParent: true, controllingTty: terminal !== undefined,
       ...(extra.listenFds.length > 0 ? { listenFds: extra.listenFds } : {}),
     });
+    output.started(pid);
+    terminal?.started();
+    return pid;
   } catch (error) {
     forensics.forget();
+    output?.failed();
+    terminal?.failed();
     throw explainSpawnFailure(error, { cwd: config.plan.cwd ?? '/', user: config.owner }, config.label);
   } finally {
     closeStdio(stdio);
@@ -161,7 +179,9 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
   pidfile?: Pidfile, onOutcome?: (outcome: FirstOutcome) => void): RunningSupervisor {
   // Before any child runs: from now on every file is opened in the directory it is in now (see safe-open).
   pinDirectories([config.stdout, config.stderr, config.errlog, config.statusFile]);
-  const log = new EventLog(config.errlog, config.owner);
+  const log = config.syslog?.errlog !== undefined ? new SyslogEventLog(config.syslog.tag, config.syslog.errlog)
+    : new EventLog(config.errlog, config.owner);
+  const syslog = new SyslogSender(config.syslog?.tag ?? 'daemonize', (message) => log.write(message));
   // The first child's log files were checked by the launcher, which fails for the operator to see; after
   // that, the service user may have planted a link at their names, and a refusal must not stop the service.
   let firstSpawn = true;
@@ -222,7 +242,7 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
     spawnChild: () => {
       const onRefused = firstSpawn ? undefined : refusedLog;
       firstSpawn = false;
-      return spawnChild(config, forensics, { env: [`NOTIFY_SOCKET=${channel.address}`, ...held.env], listenFds: held.fds }, onRefused);
+      return spawnChild(config, forensics, { env: [`NOTIFY_SOCKET=${channel.address}`, ...held.env], listenFds: held.fds }, syslog, onRefused);
     },
     ready: (pid, first) => {
       if (first) tell({ ok: true, child: pid });
@@ -258,6 +278,9 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
       }
     },
     finish: (code, error) => {
+      // The program's last lines reach the syslog now; the supervisor lets go of its signals and sockets
+      // only after the last --on-exit hook (below), which it must still reap.
+      drainOutput();
       // A launcher still waiting hears at once why the first child never got ready (not after a hook).
       if (outcome !== undefined) {
         const why = error instanceof DaemonizeError ? error.message : `${config.label} was stopped before it was ready`;
