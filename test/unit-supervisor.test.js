@@ -89,6 +89,7 @@ const E = {
   pidfile: (pid) => ({ type: 'pidfile', pid }),
   ready: { type: 'ready' },
   watchdog: { type: 'watchdog', reason: 'sent no WATCHDOG=1 for 10 s' },
+  unhealthy: { type: 'unhealthy', reason: 'failed 3 health checks in a row', detail: 'last output: "503"' },
 };
 
 function run(context, event) {
@@ -169,6 +170,7 @@ const CELLS = {
       assert.equal(run({ ...C.starting, child: 100 }, E.ready).next.state, 'running');
     },
     watchdog: () => inert(C.starting, E.watchdog),
+    unhealthy: () => inert(C.starting, E.unhealthy),
   },
 
   running: {
@@ -243,6 +245,20 @@ const CELLS = {
       assert.equal(r.next.state, 'draining');
       assert.deepEqual(r.signals, ['100:SIGABRT']);
     },
+    unhealthy: () => {
+      // The same graceful restart as USR1 (TERM to the group, the kill deadline), with the reason logged once.
+      const r = run(C.running, E.unhealthy);
+      assert.equal(r.next.state, 'draining');
+      assert.equal(r.next.child, 100, 'the old child is tracked until it is gone');
+      assert.equal(r.next.deadline, NOW + 5000);
+      assert.deepEqual(r.next.after, { kind: 'restart', why: 'restarting (failed 3 health checks in a row)' });
+      assert.deepEqual(r.signals, ['-100:SIGTERM']);
+      assert.deepEqual(r.lines, ['app (pid 100) failed 3 health checks in a row: restarting it; last output: "503"']);
+      assert.deepEqual(r.next.counts, C.running.counts, 'not counted as a crash');
+      assert.ok(!r.does.includes('spawn'));
+      // A followed daemon gets TERM itself (it manages its own workers), as on USR1.
+      assert.deepEqual(run(C.followed, E.unhealthy).signals, ['812:SIGTERM']);
+    },
   },
 
   draining: {
@@ -304,6 +320,7 @@ const CELLS = {
     pidfile: () => inert(C.draining, E.pidfile(5)),
     ready: () => inert(C.draining, E.ready),
     watchdog: () => inert(C.drainingOld, E.watchdog),
+    unhealthy: () => inert(C.drainingOld, E.unhealthy),
   },
 
   paused: {
@@ -333,6 +350,7 @@ const CELLS = {
     pidfile: () => inert(C.paused, E.pidfile(5)),
     ready: () => inert(C.paused, E.ready),
     watchdog: () => inert(C.paused, E.watchdog),
+    unhealthy: () => inert(C.paused, E.unhealthy),
   },
 
   stopping: {
@@ -368,6 +386,7 @@ const CELLS = {
     pidfile: () => inert(C.stopping, E.pidfile(5)),
     ready: () => inert(C.stopping, E.ready),
     watchdog: () => inert(C.stopping, E.watchdog),
+    unhealthy: () => inert(C.stopping, E.unhealthy),
   },
 
   finished: {
@@ -383,6 +402,7 @@ const CELLS = {
     pidfile: () => inert(C.finished, E.pidfile(5)),
     ready: () => inert(C.finished, E.ready),
     watchdog: () => inert(C.finished, E.watchdog),
+    unhealthy: () => inert(C.finished, E.unhealthy),
   },
 };
 
@@ -404,7 +424,7 @@ describe('the state table, cell by cell', () => {
   }
   it('arms no deadline in a state that owns none (running, finished)', () => {
     const samples = [E.spawned, E.spawnFailed, E.exit(100), E.exit(100, 0, { heirs: [812] }), E.empty, E.deadline, E.stop,
-      E.hup, E.restart, E.forward, E.pidfile(813), E.ready, E.watchdog];
+      E.hup, E.restart, E.forward, E.pidfile(813), E.ready, E.watchdog, E.unhealthy];
     for (const context of Object.values(C)) {
       for (const event of samples) {
         const { context: next } = step(context, event, NOW, SETTINGS);

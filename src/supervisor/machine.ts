@@ -51,12 +51,14 @@ export type MachineEvent =
   | { type: 'pidfile'; pid: number }
   /** Room for readiness (READY=1, a port that accepts): the child is ready. */
   | { type: 'ready' }
-  /** Room for the watchdog and health checks: the service must be replaced, for `reason`. */
-  | { type: 'watchdog'; reason: string };
+  /** The watchdog (probes.ts): no WATCHDOG=1 in time; the service is aborted (SIGABRT, for a core) and replaced. */
+  | { type: 'watchdog'; reason: string }
+  /** A health check or the memory limit (probes.ts): the service is replaced gracefully, for `reason`. */
+  | { type: 'unhealthy'; reason: string; detail?: string };
 
 export type EventType = MachineEvent['type'];
 export const EVENT_TYPES: readonly EventType[] = [
-  'spawned', 'spawn-failed', 'exit', 'empty', 'deadline', 'stop', 'hup', 'restart', 'forward', 'pidfile', 'ready', 'watchdog',
+  'spawned', 'spawn-failed', 'exit', 'empty', 'deadline', 'stop', 'hup', 'restart', 'forward', 'pidfile', 'ready', 'watchdog', 'unhealthy',
 ];
 
 export type Action =
@@ -276,6 +278,19 @@ const killLeft: Handler = (context, _event, now, settings) => {
 
 const signalName = (event: { signal: NodeJS.Signals }): string => event.signal;
 
+// ---- the probes' cells (probes.ts posts `watchdog` and `unhealthy` only while the service runs) ----
+
+/**
+ * A failing health check or a tree over --max-memory: the same graceful restart as USR1 (the stop signal,
+ * --stop-timeout, SIGKILL), not counted as a crash. The reason (with the check's output or the figure)
+ * goes in the log.
+ */
+const replaceUnhealthy: Handler<{ type: 'unhealthy'; reason: string; detail?: string }> = (context, event, now, settings) => {
+  const step = enterDraining(context, { kind: 'restart', why: `restarting (${event.reason})` }, now, settings);
+  const detail = event.detail === undefined ? '' : `; ${event.detail}`;
+  return { context: step.context, actions: [log(`${settings.label} (pid ${context.child}) ${event.reason}: restarting it${detail}`), ...step.actions] };
+};
+
 // ---- the table ----
 
 type Row = { [E in EventType]: Handler<Extract<MachineEvent, { type: E }>> };
@@ -309,6 +324,7 @@ export const TABLE: { [S in StateName]: Row } = {
     pidfile: nothing,
     ready: (context) => (context.child !== null ? { context: { ...context, state: 'running', deadline: null }, actions: [] } : { context, actions: [] }),
     watchdog: nothing,
+    unhealthy: nothing,
   },
 
   running: {
@@ -336,6 +352,7 @@ export const TABLE: { [S in StateName]: Row } = {
       const step = enterDraining(context, { kind: 'restart', why: `restarting (${event.reason})` }, now, settings, 'SIGABRT');
       return { context: step.context, actions: [log(`${settings.label} (pid ${context.child}) ${event.reason}: sending SIGABRT`), ...step.actions] };
     },
+    unhealthy: replaceUnhealthy,
   },
 
   draining: {
@@ -362,6 +379,7 @@ export const TABLE: { [S in StateName]: Row } = {
     pidfile: nothing,
     ready: nothing,
     watchdog: nothing,
+    unhealthy: nothing,
   },
 
   paused: {
@@ -386,6 +404,7 @@ export const TABLE: { [S in StateName]: Row } = {
     pidfile: nothing,
     ready: nothing,
     watchdog: nothing,
+    unhealthy: nothing,
   },
 
   stopping: {
@@ -402,6 +421,7 @@ export const TABLE: { [S in StateName]: Row } = {
     pidfile: nothing,
     ready: nothing,
     watchdog: nothing,
+    unhealthy: nothing,
   },
 
   finished: {
@@ -417,6 +437,7 @@ export const TABLE: { [S in StateName]: Row } = {
     pidfile: nothing,
     ready: nothing,
     watchdog: nothing,
+    unhealthy: nothing,
   },
 };
 
