@@ -24,6 +24,12 @@ interface CliOptions extends DaemonOptions {
   errlog?: string;
   childPidfile?: string;
   stopTimeout?: string;
+  healthCmd?: string;
+  healthInterval?: string;
+  healthTimeout?: string;
+  healthRetries?: string;
+  maxMemory?: string;
+  watchdog?: string;
   running?: boolean;
   status?: boolean;
   stop?: boolean;
@@ -34,7 +40,8 @@ interface CliOptions extends DaemonOptions {
 }
 
 const VERB_FLAGS = ['running', 'status', 'stop', 'restart', 'signal', 'list'] as const;
-const RESPAWN_ONLY = ['acceptable', 'attempts', 'delay', 'limit', 'errlog', 'childPidfile'] as const;
+const RESPAWN_ONLY = ['acceptable', 'attempts', 'delay', 'limit', 'errlog', 'childPidfile',
+  'healthCmd', 'healthInterval', 'healthTimeout', 'healthRetries', 'maxMemory', 'watchdog'] as const;
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
@@ -67,6 +74,12 @@ export function buildCommand(): Command {
     .option('-l, --errlog <file>', 'with -r: the supervisor\'s event log (default: see below)')
     .option('--child-pidfile <file>', 'with -r: the pidfile a program that forks itself away writes; follow that pid')
     .option('--stop-timeout <seconds>', 'seconds from SIGTERM to SIGKILL when stopping (default: 10)')
+    .option('--health-cmd <command>', 'with -r: a check run with sh -c, as the program\'s user; failing ones restart it')
+    .option('--health-interval <seconds>', 'with --health-cmd: seconds between checks, from readiness (default: 10)')
+    .option('--health-timeout <seconds>', 'with --health-cmd: a check still running then is killed and failed (default: 5)')
+    .option('--health-retries <n>', 'with --health-cmd: failures in a row that restart the program (default: 3)')
+    .option('--max-memory <size>', 'with -r: restart the program when its whole process tree uses more (512M, 2G)')
+    .option('--watchdog <seconds>', 'with -r: abort (SIGABRT) and restart a program silent this long (WATCHDOG=1)')
     .option('--running', 'exit 0 if the daemon is running, 1 if not')
     .option('--status', 'print the daemon\'s state; exit with an LSB status code')
     .option('--stop', 'stop the daemon and everything it started; return once they are gone')
@@ -132,7 +145,9 @@ function runVerb(verb: (typeof VERB_FLAGS)[number], options: CliOptions, setting
 function passThroughFlags(options: CliOptions): string[] {
   const flags: string[] = [];
   const valued: [keyof CliOptions, string][] = [['umask', '--umask'], ['user', '--user'], ['acceptable', '--acceptable'],
-    ['attempts', '--attempts'], ['delay', '--delay'], ['limit', '--limit'], ['stopTimeout', '--stop-timeout']];
+    ['attempts', '--attempts'], ['delay', '--delay'], ['limit', '--limit'], ['stopTimeout', '--stop-timeout'],
+    ['healthCmd', '--health-cmd'], ['healthInterval', '--health-interval'], ['healthTimeout', '--health-timeout'],
+    ['healthRetries', '--health-retries'], ['maxMemory', '--max-memory'], ['watchdog', '--watchdog']];
   for (const [key, flag] of valued) if (options[key] !== undefined) flags.push(flag, String(options[key]));
   for (const entry of options.env ?? []) flags.push('--env', entry);
   if (options.errlog !== undefined) flags.push('--errlog', resolve(options.errlog));
@@ -166,7 +181,8 @@ function start(options: CliOptions, settings: Settings, words: string[]): number
   }
   if (options.respawn) {
     const { settleSupervision } = require('./supervisor/supervision-options') as typeof import('./supervisor/supervision-options');
-    const supervision = settleSupervision(options, process.cwd());
+    const { settleProbes } = require('./supervisor/probe-options') as typeof import('./supervisor/probe-options');
+    const supervision = { ...settleSupervision(options, process.cwd()), probes: settleProbes(options) };
     if (options.foreground) {
       const { superviseForeground } = require('./foreground') as typeof import('./foreground');
       superviseForeground(words, settings, choices, supervision, (code) => process.exit(code));

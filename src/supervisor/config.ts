@@ -8,6 +8,7 @@ import { closeSync, readSync, writeSync } from 'node:fs';
 
 import type { SpawnPlan } from '../native';
 import type { TargetUser } from '../user';
+import type { ProbeSettings } from './probe-options';
 import type { RestartPolicySettings } from './restart-policy';
 
 export interface SupervisorConfig {
@@ -24,6 +25,8 @@ export interface SupervisorConfig {
   stopTimeout: number;
   /** --child-pidfile: where a program that forks itself away writes the pid of the process to follow. */
   childPidfile?: string;
+  /** --health-cmd, --max-memory, --watchdog. */
+  probes?: ProbeSettings;
   pidfile?: string;
   /** The pidfile's locked descriptor, when the supervisor inherited it from its launcher. */
   lockFd?: number;

@@ -32,6 +32,8 @@ export interface SupervisorWorld {
   status(record: SupervisorStatus): void;
   /** Ends the supervisor: called once, after everything it started is gone. */
   finish(exitCode: number): void;
+  /** After every step: the probes (probes.ts) start, keep or stop watching the service. */
+  stepped?(context: Readonly<Context>): void;
 }
 
 /** The part of the status record the machine knows (run.ts adds the supervisor's pid, start and log). */
@@ -138,6 +140,7 @@ export class SupervisorDriver {
         this.armDeadline(before);
         this.tendSensors();
         this.publish();
+        this.world.stepped?.(this.context);
       }
     } finally {
       this.busy = false;

@@ -13,6 +13,7 @@ import { besidePidfile } from '../pidfile-location';
 import { resolveProgram } from '../program';
 import type { Settings } from '../settings';
 import { sendConfig, type StartReport, type SupervisorConfig } from './config';
+import type { ProbeSettings } from './probe-options';
 import type { RestartPolicySettings } from './restart-policy';
 import { statusFileFor } from './status-file';
 
@@ -23,6 +24,8 @@ export interface SupervisionSettings {
   errlog?: string;
   /** --child-pidfile: the pid of the process a self-daemonizing program forks away as. */
   childPidfile?: string;
+  /** --health-cmd, --max-memory, --watchdog (probe-options.ts). */
+  probes?: ProbeSettings;
 }
 
 const SUPERVISOR_MAIN = join(__dirname, 'main.js');
@@ -51,6 +54,7 @@ export function supervisorConfig(command: string[], settings: Settings, supervis
     policy: supervision.policy,
     stopTimeout: supervision.stopTimeout,
     childPidfile: supervision.childPidfile,
+    probes: supervision.probes,
     pidfile: settings.pidfile,
     statusFile: settings.pidfile === undefined ? undefined : statusFileFor(settings.pidfile),
     errlog: supervision.errlog,

@@ -144,3 +144,31 @@ export function endedElsewhere(pid: number, identity: string | null): boolean {
   if (isDead(entry)) return entry.ppid !== procView().self;
   return false;
 }
+
+/**
+ * The resident memory (the sum of VmRSS) of every live descendant of this process outside the process
+ * groups `skipGroups` (our pids), and how many processes that is. Shared pages count once per process, as
+ * `ps` and `top` show them.
+ */
+export function descendantMemory(skipGroups: readonly number[]): { bytes: number; processes: number } {
+  const { level } = procView();
+  let bytes = 0;
+  let processes = 0;
+  for (const entry of scanDescendants()) {
+    if (isDead(entry)) continue;
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${entry.pid}/status`, 'latin1');
+    } catch {
+      continue; // gone while we looked
+    }
+    const groups = /^NSpgid:\s*(.+)$/m.exec(text)?.[1].trim().split(/\s+/).map(Number);
+    const group = level === null ? entry.pgrp : groups?.[level];
+    if (group !== undefined && skipGroups.includes(group)) continue;
+    // Kernel threads and zombies have no VmRSS line.
+    const kib = /^VmRSS:\s*(\d+)\s*kB$/m.exec(text);
+    bytes += kib ? Number(kib[1]) * 1024 : 0;
+    processes += 1;
+  }
+  return { bytes, processes };
+}

@@ -17,6 +17,8 @@ import { SupervisorDriver, type SupervisorStatus } from './driver';
 import { EventLog } from './event-log';
 import { FORWARDED_SIGNALS } from './machine';
 import { endedElsewhere, identify, isOwnDescendant, ownChildren, ownDescendants } from './process-tree';
+import { realProbeWorld } from './probe-world';
+import { Probes } from './probes';
 import { removeStatus, writeStatus } from './status-file';
 
 /**
@@ -107,6 +109,8 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
     clearInterval(keepAlive);
     for (const [signal, handler] of handlers) process.removeListener(signal, handler);
   };
+  // Health checks, the memory limit and the watchdog post into the driver; none runs without its option.
+  const probes = new Probes(config.probes ?? {}, realProbeWorld(config, log), (event) => driver.post(event));
   const driver: SupervisorDriver = new SupervisorDriver({
     spawnChild: () => {
       const onRefused = firstSpawn ? undefined : refusedLog;
@@ -115,7 +119,8 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
     },
     kill: signalQuietly,
     descendants: ownDescendants,
-    heirs: ownChildren,
+    // A health check is the supervisor's child too, never the program's heir.
+    heirs: () => ownChildren().filter((pid) => !probes.checkGroups().includes(pid)),
     namedChild: () => namedChild(config),
     identify,
     endedElsewhere,
@@ -133,7 +138,9 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
         native.dup2(fd, 2);
       }
     },
+    stepped: (context) => probes.observe(context),
     finish: (code) => {
+      probes.stop();
       letGo();
       if (config.statusFile !== undefined) removeStatus(config.statusFile);
       ownPidfile?.remove();
@@ -143,7 +150,7 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
 
   const reap = (): void => {
     for (let ended = native.waitpid(-1, false); ended !== null; ended = native.waitpid(-1, false)) {
-      driver.reaped(ended.pid, ended.code, ended.signal);
+      if (!probes.reaped(ended.pid, ended.code, ended.signal)) driver.reaped(ended.pid, ended.code, ended.signal);
     }
     driver.reapedAll();
   };
@@ -157,6 +164,7 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
   try {
     firstChild = driver.start();
   } catch (error) {
+    probes.stop();
     letGo();
     if (config.statusFile !== undefined) removeStatus(config.statusFile);
     throw error instanceof DaemonizeError ? error : new DaemonizeError(String(error), ExitCode.FAILURE);
