@@ -36,6 +36,7 @@ interface CliOptions extends DaemonOptions {
   restart?: boolean;
   signal?: string;
   list?: boolean;
+  json?: boolean;
   systemdUnit?: string;
 }
 
@@ -86,6 +87,7 @@ export function buildCommand(): Command {
     .option('--restart', 'restart: a new child under the same supervisor, else stop then start')
     .option('--signal <signal>', 'send the daemon a signal (name or number)')
     .option('--list', 'list every pidfile in the pidfile directory with its state')
+    .option('--json', 'with --status or --list: print JSON objects (keys in README)')
     .option('--systemd-unit <name>', 'print a systemd unit file that runs this command line, and exit')
     .version(version(), '-V, --version', 'print the version and exit')
     .helpOption('-h, --help', 'print this help and exit')
@@ -117,28 +119,26 @@ function print(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-/** Runs a control verb; returns its exit status. Loaded only when asked for, to keep start-up lean. */
-function runVerb(verb: (typeof VERB_FLAGS)[number], options: CliOptions, settings: Settings, words: string[]): number {
+/** Runs a control verb; resolves with its exit status. Loaded only when asked for, to keep start-up lean. */
+function runVerb(verb: (typeof VERB_FLAGS)[number], options: CliOptions, settings: Settings, words: string[]): Promise<number> | number {
   const verbs = require('./control/verbs') as typeof import('./control/verbs');
-  const { settleSupervision } = require('./supervisor/supervision-options') as typeof import('./supervisor/supervision-options');
-  const stopTimeout = settleSupervision({ stopTimeout: options.stopTimeout }, process.cwd()).stopTimeout;
+  if (options.json && verb !== 'status' && verb !== 'list') throw usage(`--json goes with --status or --list, not --${verb}`);
   if (verb === 'list') {
     const { defaultPidfileDir } = require('./pidfile-location') as typeof import('./pidfile-location');
     const dir = settings.pidfile !== undefined ? dirname(settings.pidfile)
       : options.pidfiles !== undefined ? resolve(options.pidfiles) : defaultPidfileDir(process.env, process.getuid?.() ?? 0);
-    return verbs.list(dir, print);
+    return verbs.listVerb(dir, { json: options.json }, print);
   }
   const pidfile = settings.pidfile;
   if (pidfile === undefined) throw usage(`--${verb} needs --name or --pidfile`);
   if (verb !== 'restart' && words.length > 0) throw usage(`--${verb} takes no command`);
-  switch (verb) {
-    case 'running': return verbs.running(pidfile);
-    case 'status': return verbs.status(pidfile, print);
-    case 'stop': return verbs.stop(pidfile, stopTimeout);
-    case 'signal': return verbs.signal(pidfile, verbs.parseSignal(options.signal as string));
-    case 'restart':
-      return verbs.restart(pidfile, stopTimeout, words.length > 0 ? () => start(options, settings, words) : undefined);
-  }
+  // Given on the command line, --stop-timeout wins; else the daemon's own (its supervisor's record) applies.
+  const { checkSeconds } = require('./supervisor/supervision-options') as typeof import('./supervisor/supervision-options');
+  const stopTimeout = options.stopTimeout === undefined ? undefined : checkSeconds('--stop-timeout', options.stopTimeout, 0);
+  return verbs.runPidfileVerb(verb, pidfile, {
+    stopTimeout, signal: options.signal, json: options.json,
+    start: words.length > 0 ? () => start(options, settings, words) : undefined,
+  }, print);
 }
 
 /** The flags a unit file passes through as given: everything but paths, which go in absolute. */
@@ -214,7 +214,7 @@ export function main(argv: string[]): void {
   }
   const words = command.args;
   const options = command.opts<CliOptions>();
-  let code: number;
+  let code: number | Promise<number>;
   try {
     const verbs = VERB_FLAGS.filter((name) => options[name] !== undefined);
     if (verbs.length > 1) throw usage(`--${verbs[0]} and --${verbs[1]} cannot be used together`);
@@ -230,6 +230,10 @@ export function main(argv: string[]): void {
     }
   } catch (error) {
     fail(error);
+  }
+  if (typeof code !== 'number') {
+    code.then((status) => process.exit(status), fail);
+    return;
   }
   // A foreground supervisor keeps running; it exits through its own callback.
   if (code >= 0) process.exit(code);

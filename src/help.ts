@@ -50,8 +50,13 @@ Exit status of a start:
   ${ExitCode.NOT_FOUND}  the program was not found
 
 Exit status of the verbs:
-  --running   0 running, 1 not running
-  --status    0 running, 1 dead but the pidfile remains, 3 not running, 4 unknown (LSB)
-  --stop      0 stopped (the daemon and its session are gone), 1 not running
+  (the daemon is whoever holds the pidfile's lock; no other process is ever signalled)
+  --running   0 running, 1 not running (a crash-loop pause is not running)
+  --status    0 running, 1 dead but the pidfile remains, 3 not running (or paused), 4 unknown (LSB);
+              --json prints an object, --list --json an array
+  --stop      0 stopped (the daemon and its session are gone), 1 not running (a stale pidfile is
+              removed) or not permitted; waits the daemon's own --stop-timeout + 5 s unless given
   --restart   0 restarted, else as a start; --signal: 0 sent, 1 not running; 2 for usage errors
+  --list      0, 1 when the directory cannot be read; a bad pidfile gets its own line
+  Durations are at most 2147483 s; --attempts and --limit at most 1000000.
 `;

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 
 import { DaemonizeError, unable } from './errors';
 import { ExitCode } from './exit-codes';
+import { identify } from './identity';
 import { native } from './native';
 import { checkDirectoryTrust, openOperatorFile, refuse, untrustedReason } from './safe-open';
 
@@ -71,6 +72,15 @@ export function readPid(path: string): number | null {
   return match ? Number(match[1]) : null;
 }
 
+/** The pid the pidfile names when that process holds its lock; null otherwise, or when it cannot tell. */
+function holderNamedIn(path: string): number | null {
+  try {
+    return identify(path, false).named;
+  } catch {
+    return null;
+  }
+}
+
 /** Whether a live process holds the pidfile's lock, tested without taking it for longer than a probe. Throws when it cannot tell. */
 export function isLocked(path: string): boolean {
   let fd: number;
@@ -109,7 +119,8 @@ export class Pidfile {
       let keep = false;
       try {
         if (!native.tryLock(fd, false)) {
-          const pid = readPid(path);
+          // The number in the file names the daemon only if that process holds the lock.
+          const pid = holderNamedIn(path);
           throw new DaemonizeError(
             `unable to lock pidfile ${path}: already running${pid !== null ? ` as pid ${pid}` : ''}`,
             ExitCode.ALREADY_RUNNING);

@@ -1,6 +1,6 @@
 // Who is alive, read from /proc. A zombie counts as dead: it runs nothing, holds no lock, and on
 // machines whose PID 1 reaps nothing it may never go away.
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export interface ProcessEntry {
   pid: number;
@@ -69,28 +69,50 @@ export function startedAt(pid: number): number | null {
   return boot ? Number(boot[1]) * 1000 + (entry.startTicks * 1000) / TICKS_PER_SECOND : null;
 }
 
-/** Live processes with a descriptor open on `path` (the holders of a pidfile's lock). */
-export function processesHolding(path: string): number[] {
-  const holders: number[] = [];
-  for (const entry of liveProcesses(() => true)) {
-    let fds: string[];
-    try {
-      fds = readdirSync(`/proc/${entry.pid}/fd`);
-    } catch {
-      continue;
-    }
-    for (const fd of fds) {
-      try {
-        if (readlinkSync(`/proc/${entry.pid}/fd/${fd}`) === path) {
-          holders.push(entry.pid);
-          break;
-        }
-      } catch {
-        // closed while we looked
-      }
-    }
+/** Live children of `pid`, found by their ppid (the kernels here have no task children files). */
+export function childrenOf(pid: number): ProcessEntry[] {
+  return liveProcesses((entry) => entry.ppid === pid);
+}
+
+/** Whether some ancestor of a process (its parent, grandparent...; never init) satisfies `test`. */
+export function hasAncestor(process: ProcessEntry | number, test: (ancestor: number) => boolean): boolean {
+  let ppid = (typeof process === 'number' ? readEntry(process)?.ppid : process.ppid) ?? 0;
+  for (let depth = 0; ppid > 1 && depth < 4096; depth++) {
+    if (test(ppid)) return true;
+    ppid = readEntry(ppid)?.ppid ?? 0;
   }
-  return holders;
+  return false;
+}
+
+/** The real uid a process runs as, or null when it is gone. */
+export function ownerOf(pid: number): number | null {
+  try {
+    const match = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
+    return match ? Number(match[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Its argv, or null when it is gone or shows none (a kernel thread, a zombie). */
+export function commandOf(pid: number): string[] | null {
+  try {
+    const words = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    if (words[words.length - 1] === '') words.pop();
+    return words.length > 0 ? words : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Bytes resident in a process (VmRSS, which the kernel counts in kB), or null when it is gone. */
+export function residentBytes(pid: number): number | null {
+  try {
+    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return null;
+  }
 }
 
 /** kill(2) that counts "already gone" (ESRCH) as done; a negative pid names a process group. */

@@ -143,6 +143,6 @@ describe('--stop', () => {
     const pidfile = path.join(scratch.dir(), 'none.pid');
     const result = runCli(['--pidfile', pidfile, '--stop']);
     assert.equal(result.status, 1);
-    assert.equal(result.stderr, `daemonize: fatal: unable to stop ${pidfile}: not running\n`);
+    assert.equal(result.stderr, 'daemonize: fatal: unable to stop none: not running\n');
   });
 });

@@ -30,8 +30,9 @@ describe('checkOptions()', () => {
     ['a boolean umask', { umask: true }, /option 'umask' must be a mask from 0 to 0o777/],
     ['env as a string', { env: 'A=1' }, /option 'env' must be an object of strings/],
     ['ready: true', { ready: true }, /option 'ready' must be 'auto' or 'manual'; got true/],
-    ['a negative timeout', { readyTimeout: -1 }, /option 'readyTimeout' must be a number of seconds \(0 for no limit\); got -1/],
+    ['a negative timeout', { readyTimeout: -1 }, /option 'readyTimeout' must be a number of seconds up to 2147483 \(0 for no limit\); got -1/],
     ['a NaN timeout', { readyTimeout: NaN }, /option 'readyTimeout'/],
+    ['a timeout a Node timer cannot hold', { readyTimeout: 2147484 }, /option 'readyTimeout' must be a number of seconds up to 2147483/],
     ['foreground: "yes"', { foreground: 'yes' }, /option 'foreground' must be true or false; got "yes"/],
   ];
   for (const [label, options, pattern] of bad) {

@@ -29,9 +29,13 @@ describe('Pidfile', () => {
     pidfile.write(4242);
     assert.equal(readPid(file), 4242);
     assert.equal(isLocked(file), true);
-    const other = acquireElsewhere(file);
+    let other = acquireElsewhere(file);
     assert.equal(other.status, ExitCode.ALREADY_RUNNING);
-    assert.match(other.stderr, /already running as pid 4242/);
+    // 4242 does not hold the lock: the message names no pid rather than a stranger.
+    assert.equal(other.stderr, `unable to lock pidfile ${file}: already running`);
+    pidfile.write(process.pid);
+    other = acquireElsewhere(file);
+    assert.equal(other.stderr, `unable to lock pidfile ${file}: already running as pid ${process.pid}`);
     pidfile.close();
     assert.equal(isLocked(file), false);
     assert.equal(acquireElsewhere(file).status, 0);

@@ -1,58 +1,197 @@
-// What a pidfile says about its daemon. "Running" means the pidfile's lock is held, never kill(pid, 0).
-import { existsSync } from 'node:fs';
+// What a pidfile says about its daemon: the lock holders (src/identity.ts), and for a supervisor its
+// status record, trusted only while it names the supervisor that holds the lock. Without a record
+// (unwritable disk, removed) the supervisor's children are read from /proc instead: never a stale record.
+import { readlinkSync } from 'node:fs';
 import { basename } from 'node:path';
 
-import { describeDuration } from '../supervisor/exit-description';
-import { readStatus, statusFileFor, type StatusRecord } from '../supervisor/status-file';
-import { isLocked, readPid } from '../pidfile';
-import { startedAt } from '../process-table';
+import { identify, type PidfileIdentity } from '../identity';
+import { members } from '../core/process-tree';
+import { childrenOf, commandOf, hasAncestor, isAlive, residentBytes, startedAt } from '../process-table';
+import { readStatus, statusFileFor } from '../supervisor/status-file';
 
-export type DaemonState = 'running' | 'dead' | 'absent';
+/** The states of `--status --json`. */
+export type DaemonState = 'running' | 'starting' | 'paused' | 'stopping' | 'stopped' | 'dead';
+
+/** The status record as the verbs read it: every field checked, unknown ones null. */
+export interface SupervisorRecord {
+  supervisor: number;
+  state: string;
+  child: number | null;
+  childStarted: number | null;
+  started: number | null;
+  restarts: number | null;
+  failures: number | null;
+  pausedUntil: number | null;
+  stopTimeout: number | null;
+  log: string | null;
+  lastExit: unknown;
+}
 
 export interface Inspection {
   name: string;
   pidfile: string;
+  identity: PidfileIdentity;
   state: DaemonState;
+  /** What `--running` answers: the lock is held and, for a supervisor, a program is (being) started. */
+  running: boolean;
+  /** The lock holder (the supervisor, for -r), or the one another user's lock names. */
   pid: number | null;
-  /** The supervisor's status file, for a --respawn daemon. */
-  supervised: StatusRecord | null;
+  /** True for a supervisor (-r), false for a plain daemon, null when not running. */
+  supervised: boolean | null;
+  /** The supervisor's record, when it names the supervisor holding the lock. */
+  record: SupervisorRecord | null;
+  /** The program's pid under a supervisor. */
+  child: number | null;
+  /** Where `child` was learnt: the record, or /proc when the record is missing. */
+  childSource: 'record' | 'proc' | null;
 }
 
 export function nameOf(pidfile: string): string {
   return basename(pidfile).replace(/\.pid$/, '');
 }
 
-export function inspect(pidfile: string): Inspection {
-  const running = isLocked(pidfile);
-  const state: DaemonState = running ? 'running' : existsSync(pidfile) ? 'dead' : 'absent';
-  const status = running ? readStatus(statusFileFor(pidfile)) : null;
-  const pid = readPid(pidfile);
+function numberOrNull(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+/** The record beside `pidfile`, if it is whole and names `supervisor`; else null. */
+export function readRecord(pidfile: string, supervisor: number): SupervisorRecord | null {
+  const raw = readStatus(statusFileFor(pidfile)) as unknown;
+  if (typeof raw !== 'object' || raw === null) return null;
+  const r = raw as Record<string, unknown>;
+  if (r.supervisor !== supervisor || typeof r.state !== 'string') return null;
   return {
-    name: nameOf(pidfile),
-    pidfile,
-    state,
-    pid,
-    supervised: status !== null && status.supervisor === pid ? status : null,
+    supervisor,
+    state: r.state,
+    child: numberOrNull(r.child),
+    childStarted: numberOrNull(r.childStarted),
+    started: numberOrNull(r.started),
+    restarts: numberOrNull(r.restarts),
+    failures: numberOrNull(r.failures),
+    pausedUntil: numberOrNull(r.pausedUntil),
+    stopTimeout: numberOrNull(r.stopTimeout),
+    log: typeof r.log === 'string' ? r.log : null,
+    lastExit: r.lastExit ?? null,
   };
 }
 
-/** The human line of --status and --list. */
-export function describeInspection(found: Inspection, now = Date.now()): string {
-  if (found.state === 'absent') return `${found.name}: not running`;
-  if (found.state === 'dead') {
-    return `${found.name}: dead, but pidfile ${found.pidfile} remains${found.pid !== null ? ` (pid ${found.pid})` : ''}`;
+/** Our supervisor names itself in its title (src/supervisor/main.ts): known even without its record. */
+function looksLikeSupervisor(pid: number): boolean {
+  return commandOf(pid)?.[0]?.startsWith('daemonize: supervising') === true;
+}
+
+/** The record's child, while it lives under its supervisor (its child, or an orphan it adopted): not a recycled pid. */
+function recordedChild(record: SupervisorRecord): number | null {
+  const child = record.child;
+  return child !== null && isAlive(child) && hasAncestor(child, (pid) => pid === record.supervisor) ? child : null;
+}
+
+/** The supervisor's program from /proc: its oldest live child. */
+function childFromProc(supervisor: number): number | null {
+  const children = childrenOf(supervisor).sort((a, b) => a.startTicks - b.startTicks);
+  return children.length > 0 ? children[0].pid : null;
+}
+
+function supervisedState(record: SupervisorRecord | null, child: number | null): { state: DaemonState; running: boolean } {
+  if (record === null) return child !== null ? { state: 'running', running: true } : { state: 'starting', running: false };
+  switch (record.state) {
+    case 'paused': return { state: 'paused', running: false };
+    case 'stopping': return { state: 'stopping', running: false };
+    case 'starting':
+    case 'restarting': return { state: 'starting', running: true };
+    default:
+      // running, draining: only a live child is a running program.
+      return child !== null ? { state: 'running', running: true } : { state: 'starting', running: false };
   }
-  const parts: string[] = [];
-  const s = found.supervised;
-  if (s) {
-    parts.push(s.child !== null ? `child pid ${s.child}` : `no child (${s.state})`);
-    parts.push(`up ${describeDuration((now - s.started) / 1000)}`);
-    parts.push(`${s.restarts} restart${s.restarts === 1 ? '' : 's'}`);
-    if (s.log) parts.push(`log ${s.log}`);
-  } else if (found.pid !== null) {
-    const started = startedAt(found.pid);
-    if (started !== null) parts.push(`up ${describeDuration((now - started) / 1000)}`);
+}
+
+/** `complete`: find every lock holder (for --stop), not only the one the pidfile names. */
+export function inspect(pidfile: string, complete = false): Inspection {
+  const identity = identify(pidfile, complete);
+  const base = { name: nameOf(pidfile), pidfile, identity, record: null, child: null, childSource: null };
+  if (identity.daemon === null && identity.hidden === null) {
+    const state = identity.file === null ? 'stopped' : 'dead';
+    return { ...base, state, running: false, pid: null, supervised: null };
   }
-  const pid = found.pid !== null ? ` as pid ${found.pid}` : '';
-  return `${found.name}: running${pid}${s ? ' (supervisor)' : ''}${parts.length ? `, ${parts.join(', ')}` : ''}`;
+  const pid = identity.daemon ?? identity.hidden?.pid ?? null;
+  const record = pid !== null ? readRecord(pidfile, pid) : null;
+  // Another user's daemon: we cannot look inside it, but its record (if readable) still speaks.
+  if (identity.daemon === null) {
+    const child = record !== null ? recordedChild(record) : null;
+    const found = record !== null ? supervisedState(record, child) : { state: 'running' as const, running: true };
+    return { ...base, ...found, pid, supervised: record !== null ? true : null, record, child, childSource: child !== null ? 'record' : null };
+  }
+  const supervised = record !== null || looksLikeSupervisor(identity.daemon);
+  if (!supervised) return { ...base, state: 'running', running: true, pid, supervised: false };
+  let child: number | null;
+  let childSource: Inspection['childSource'];
+  if (record !== null) {
+    child = recordedChild(record);
+    childSource = child !== null ? 'record' : null;
+  } else {
+    child = childFromProc(identity.daemon);
+    childSource = child !== null ? 'proc' : null;
+  }
+  return { ...base, ...supervisedState(record, child), pid, supervised: true, record, child, childSource };
+}
+
+/** The object `--status --json` prints (one per daemon in `--list --json`); null where unknown. */
+export interface DaemonStatus {
+  name: string;
+  pidfile: string;
+  state: DaemonState;
+  pid: number | null;
+  child: number | null;
+  supervised: boolean | null;
+  since: string | null;
+  restarts: number | null;
+  ready: boolean | null;
+  memory: number | null;
+  command: string[] | null;
+  stdout: string | null;
+  stderr: string | null;
+  log: string | null;
+  lastExit: unknown;
+}
+
+/** Where descriptor `fd` of `pid` writes, when it is a file with a path (not /dev/null, a pipe, a socket). */
+function outputOf(pid: number, fd: number): string | null {
+  try {
+    const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+    return target.startsWith('/') && target !== '/dev/null' && !target.endsWith(' (deleted)') ? target : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Bytes resident in `pid` and its live descendants. */
+function treeMemory(pid: number): number | null {
+  const sizes = members({ root: pid, session: null }).map(residentBytes).filter((size) => size !== null);
+  return sizes.length > 0 ? sizes.reduce((sum, size) => sum + size, 0) : null;
+}
+
+function isoOrNull(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+export function toStatus(found: Inspection): DaemonStatus {
+  const program = found.child ?? (found.supervised ? null : found.pid);
+  const since = found.record?.childStarted ?? (program !== null ? startedAt(program) : null);
+  return {
+    name: found.name,
+    pidfile: found.pidfile,
+    state: found.state,
+    pid: found.pid,
+    child: found.child,
+    supervised: found.supervised,
+    since: isoOrNull(since),
+    restarts: found.record?.restarts ?? null,
+    ready: null,
+    memory: program !== null ? treeMemory(program) : null,
+    command: program !== null ? commandOf(program) : null,
+    stdout: program !== null ? outputOf(program, 1) : null,
+    stderr: program !== null ? outputOf(program, 2) : null,
+    log: found.record?.log ?? null,
+    lastExit: found.record?.lastExit ?? null,
+  };
 }

@@ -1,15 +1,37 @@
-// --stop: returns only when the daemon and everything it started are gone. SIGTERM to the daemon;
-// after --stop-timeout, SIGKILL to every process left in its session (all of a daemon's descendants
-// live there unless they made sessions of their own), so nothing survives to hold its port.
+// --stop: returns only when the daemon and everything it started are gone. SIGTERM to the daemon (the
+// lock holder, never the number in the file); after the timeout, SIGKILL to every holder and every process
+// in the holders' sessions (all of a daemon's descendants live there unless they made sessions of their
+// own), so nothing survives to hold its port. No holder: nothing is signalled, ever.
 import { DaemonizeError } from '../errors';
-import { isLocked, Pidfile, readPid } from '../pidfile';
-import { isAlive, liveProcesses, processesHolding, readEntry, signalQuietly, type ProcessEntry } from '../process-table';
+import { ExitCode } from '../exit-codes';
+import { members } from '../core/process-tree';
+import { isHeld, lockHolders, type FileId } from '../identity';
+import { isAlive, liveProcesses, readEntry, type ProcessEntry } from '../process-table';
+import { DEFAULT_STOP_TIMEOUT } from '../supervisor/supervision-options';
+import { inspect, type Inspection } from './inspect';
+import { permissionDenied, send } from './send';
+import { removeStalePidfile } from './stale-pidfile';
 import { pollUntil } from './wait';
 
+/** Extra time a supervisor gets beyond its own --stop-timeout: to SIGKILL its group, reap it and exit. */
+export const SUPERVISOR_MARGIN_SECONDS = 5;
 /** Extra time allowed for SIGKILL to take effect before --stop reports failure. */
 const KILL_GRACE_MS = 5000;
 
-/** Who to wait for: the daemon's session, or narrower when that session is also ours (a foreground run). */
+export interface StopResult {
+  name: string;
+  pidfile: string;
+  /** The daemon that was sent SIGTERM. */
+  pid: number;
+  /** Whether anything had to be killed with SIGKILL. */
+  killed: boolean;
+}
+
+/**
+ * Who to wait for, and kill after the timeout: the holders, their descendants (even those that left the
+ * session with setsid), and everyone in the holders' sessions; narrower when a session is also ours (a
+ * foreground run): then the holder's process group. Never this process.
+ */
 function scopeOf(pids: number[]): (entry: ProcessEntry) => boolean {
   const self = readEntry(process.pid);
   const sessions = new Set<number>();
@@ -20,46 +42,66 @@ function scopeOf(pids: number[]): (entry: ProcessEntry) => boolean {
     if (entry.session !== self?.session && entry.session !== 0) sessions.add(entry.session);
     else if (entry.pgrp !== self?.pgrp) groups.add(entry.pgrp);
   }
-  const named = new Set(pids);
+  const family = new Set(pids.flatMap((pid) => members({ root: pid, session: null })));
   return (entry) => entry.pid !== process.pid &&
-    (sessions.has(entry.session) || groups.has(entry.pgrp) || named.has(entry.pid));
+    (sessions.has(entry.session) || groups.has(entry.pgrp) || family.has(entry.pid));
 }
 
-function signalAll(pids: Iterable<number>, signal: NodeJS.Signals): void {
-  for (const pid of pids) signalQuietly(pid, signal);
+/**
+ * Seconds from SIGTERM to SIGKILL: as given, else the daemon's own --stop-timeout (from its supervisor's
+ * record) plus a margin, since the supervisor escalates on its own first; a plain daemon gets the default.
+ */
+export function stopTimeoutFor(found: Inspection, given: number | undefined): number {
+  if (given !== undefined) return given;
+  if (!found.supervised) return DEFAULT_STOP_TIMEOUT;
+  return (found.record?.stopTimeout ?? DEFAULT_STOP_TIMEOUT) + SUPERVISOR_MARGIN_SECONDS;
 }
 
-/** Stops the daemon whose pidfile is `pidfile`; `timeoutSeconds` before SIGKILL. */
-export function stopDaemon(pidfile: string, timeoutSeconds: number): { pid: number | null; killed: boolean } {
-  const pid = readPid(pidfile);
-  // The pidfile's pid normally holds the lock; if it does not (it forked and exited), the holders do.
-  const targets = pid !== null && isAlive(pid) ? [pid] : processesHolding(pidfile);
-  if (targets.length === 0 && !isLocked(pidfile)) {
-    throw new DaemonizeError(`unable to stop ${pidfile}: not running`);
+/** A stale pidfile (nobody holds its lock): removed when still the same file and unlocked; never signalled. */
+export function notRunning(found: Inspection, verb: string): DaemonizeError {
+  const { file } = found.identity;
+  let why = '';
+  if (file !== null) {
+    why = removeStalePidfile(found.pidfile, file)
+      ? `; removed its stale pidfile ${found.pidfile}` : `; its stale pidfile ${found.pidfile} remains`;
   }
-  const inScope = scopeOf(targets);
-  const gone = (): boolean => !isLocked(pidfile) && liveProcesses(inScope).length === 0;
-  signalAll(targets, 'SIGTERM');
+  return new DaemonizeError(`unable to ${verb} ${found.name}: not running${why}`, ExitCode.FAILURE, 'ENOTRUNNING');
+}
+
+/** Stops the daemon `found` describes; `timeoutSeconds` (see stopTimeoutFor) before SIGKILL. */
+export async function stopInspected(given: Inspection, timeoutSeconds?: number): Promise<StopResult> {
+  // Every holder: all of them are SIGKILLed, with their sessions, if the daemon outlives the timeout.
+  const found = given.identity.complete ? given : inspect(given.pidfile, true);
+  const { identity } = found;
+  const what = `stop ${found.name}`;
+  if (identity.daemon === null && identity.hidden !== null) throw permissionDenied(what, identity.hidden.pid);
+  if (identity.daemon === null || identity.file === null) throw notRunning(found, 'stop');
+  const file: FileId = identity.file;
+  const holders = identity.holders;
+  const inScope = scopeOf(holders);
+  // The cheap checks first: a full holder scan only once the known processes are gone.
+  const gone = (): boolean => holders.every((pid) => !isAlive(pid)) && liveProcesses(inScope).length === 0 && !isHeld(file);
+  send(identity.daemon, 'SIGTERM', what);
   let killed = false;
-  if (!pollUntil(gone, timeoutSeconds * 1000)) {
+  if (!(await pollUntil(gone, stopTimeoutFor(found, timeoutSeconds) * 1000))) {
     killed = true;
-    signalAll(liveProcesses(inScope).map((entry) => entry.pid), 'SIGKILL');
-    signalAll(processesHolding(pidfile), 'SIGKILL');
-    if (!pollUntil(gone, KILL_GRACE_MS)) throw new DaemonizeError(`unable to stop ${pidfile}: still running after SIGKILL`);
+    const left = new Set([...liveProcesses(inScope).map((entry) => entry.pid), ...holders.filter(isAlive),
+      ...lockHolders(file).holders.map((entry) => entry.pid)]);
+    // Every one of them, even when one may not be killed (EPERM): that one is reported after.
+    let refused: unknown = null;
+    for (const pid of left) {
+      try {
+        send(pid, 'SIGKILL', what);
+      } catch (error) {
+        refused ??= error;
+      }
+    }
+    if (refused !== null) throw refused;
+    if (!(await pollUntil(gone, KILL_GRACE_MS))) {
+      throw new DaemonizeError(`unable to stop ${found.name}: still running after SIGKILL`, ExitCode.FAILURE, 'ETIMEDOUT');
+    }
   }
-  removeStalePidfile(pidfile);
-  return { pid, killed };
-}
-
-/** A program that knows nothing of its pidfile leaves it behind; take it, so no race with a new start. */
-function removeStalePidfile(pidfile: string): void {
-  let taken: Pidfile | undefined;
-  try {
-    taken = Pidfile.acquire(pidfile);
-    taken.remove();
-  } catch {
-    // Already gone, or a new instance holds it now: either way it is not ours to remove.
-  } finally {
-    taken?.close();
-  }
+  // A program that knows nothing of its pidfile leaves it behind.
+  removeStalePidfile(found.pidfile, file);
+  return { name: found.name, pidfile: found.pidfile, pid: identity.daemon, killed };
 }

@@ -1,16 +1,13 @@
-// The control verbs are short synchronous programs: a blocking sleep between polls is all they need.
-const cell = new Int32Array(new SharedArrayBuffer(4));
+// Polling with a deadline, without blocking the event loop: the control API is used inside programs too.
+import { setTimeout as delay } from 'node:timers/promises';
 
-export function sleepMs(ms: number): void {
-  Atomics.wait(cell, 0, 0, ms);
-}
-
-/** Polls `done` every `stepMs` until it is true or `timeoutMs` pass; returns whether it became true. */
-export function pollUntil(done: () => boolean, timeoutMs: number, stepMs = 5): boolean {
+/** Polls `done` every `stepMs` until it is true or `timeoutMs` pass; resolves with whether it became true. */
+export async function pollUntil(done: () => boolean, timeoutMs: number, stepMs = 10): Promise<boolean> {
+  // A deadline on the clock, not one long timer: no 2^31 ms timer limit applies.
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (done()) return true;
     if (Date.now() >= deadline) return false;
-    sleepMs(stepMs);
+    await delay(stepMs);
   }
 }

@@ -3,6 +3,7 @@
 import { DaemonizeError } from '../errors';
 import { ExitCode } from '../exit-codes';
 import { settle, type DaemonOptions, type Settings } from '../settings';
+import { MAX_SECONDS } from '../supervisor/supervision-options';
 
 export interface DaemonizeOptions extends DaemonOptions {
   /**
@@ -10,7 +11,7 @@ export interface DaemonizeOptions extends DaemonOptions {
    * 'manual': the launcher waits until the app calls `ready()` on the handle (after it listens, say).
    */
   ready?: 'auto' | 'manual';
-  /** Seconds the launcher waits for readiness before it kills the daemon (default 60; 0: no limit). */
+  /** Seconds the launcher waits for readiness before it kills the daemon (default 60, at most 2147483; 0: no limit). */
   readyTimeout?: number;
   /** Stay in the foreground: no fork, but the pidfile, signal handling and readiness all the same. */
   foreground?: boolean;
@@ -63,8 +64,8 @@ export function checkOptions(options: unknown): { options: DaemonizeOptions; cho
     throw badOption('ready', "'auto' or 'manual'", given.ready);
   }
   const timeout = given.readyTimeout;
-  if (timeout !== undefined && (typeof timeout !== 'number' || !(timeout >= 0) || timeout > 2_000_000)) {
-    throw badOption('readyTimeout', 'a number of seconds (0 for no limit)', timeout);
+  if (timeout !== undefined && (typeof timeout !== 'number' || !(timeout >= 0) || timeout > MAX_SECONDS)) {
+    throw badOption('readyTimeout', `a number of seconds up to ${MAX_SECONDS} (0 for no limit)`, timeout);
   }
   if (given.foreground !== undefined && typeof given.foreground !== 'boolean') {
     throw badOption('foreground', 'true or false', given.foreground);

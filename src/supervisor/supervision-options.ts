@@ -1,4 +1,6 @@
-// --respawn's policy options as a user writes them, checked, with their defaults.
+// --respawn's policy options as a user writes them, checked, with their defaults. Every duration is bounded
+// by what a Node timer can hold (2^31-1 ms, 24.8 days): beyond it a timer fires after 1 ms, so a larger
+// --stop-timeout would kill at once and a larger --delay would restart a crash loop without pause.
 import { resolve } from 'node:path';
 
 import { DaemonizeError } from '../errors';
@@ -7,6 +9,10 @@ import type { SupervisionSettings } from './launch-supervisor';
 import { DEFAULT_RESTART_POLICY } from './restart-policy';
 
 export const DEFAULT_STOP_TIMEOUT = 10;
+/** The longest duration any option takes, in seconds: 2^31-1 ms, rounded down. */
+export const MAX_SECONDS = 2147483;
+/** The largest count (--attempts, --limit): far beyond use, and exact in a double. */
+export const MAX_COUNT = 1000000;
 
 export interface SupervisionOptions {
   acceptable?: string | number;
@@ -21,11 +27,17 @@ export interface SupervisionOptions {
 function number(option: string, value: string | number | undefined, fallback: number, integer: boolean, min: number): number {
   if (value === undefined) return fallback;
   const parsed = typeof value === 'number' ? value : /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
-  if (!Number.isFinite(parsed) || parsed < min || (integer && !Number.isInteger(parsed))) {
+  const max = integer ? MAX_COUNT : MAX_SECONDS;
+  if (!Number.isFinite(parsed) || parsed < min || parsed > max || (integer && !Number.isInteger(parsed))) {
     const kind = integer ? 'a whole number' : 'a number of seconds';
-    throw new DaemonizeError(`bad ${option} ${JSON.stringify(value)}: expected ${kind}, at least ${min}`, ExitCode.USAGE);
+    throw new DaemonizeError(`bad ${option} ${JSON.stringify(value)}: expected ${kind} from ${min} to ${max}`, ExitCode.USAGE, 'EUSAGE');
   }
   return parsed;
+}
+
+/** A duration in seconds, from `min` to MAX_SECONDS; a usage error naming `option` otherwise. */
+export function checkSeconds(option: string, value: string | number, min: number): number {
+  return number(option, value, 0, false, min);
 }
 
 export function settleSupervision(options: SupervisionOptions, baseDir: string): SupervisionSettings {

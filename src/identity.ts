@@ -1,0 +1,201 @@
+// Who "the daemon" is: the live processes that hold the pidfile's flock lock, never the number written in
+// it. A stale pidfile (after a reboot, an OOM kill, pid reuse) can name anyone, init included; the lock
+// cannot lie. Holders are found by the pidfile's (st_dev, st_ino) against what every process's
+// /proc/PID/fd/N points at (stat, not readlink: /var/run/x.pid and /run/x.pid are one file), and a match
+// counts only when the kernel lists a flock lock on that very descriptor (/proc/PID/fdinfo/N), so a
+// process that merely has the file open (a reader, a launcher about to lock) is no holder. /proc/locks
+// only rules out, cheaply, a file nobody holds. Nothing here takes the lock: a probe that did would make a
+// start racing it fail with "already running".
+import * as fs from 'node:fs';
+
+import { DaemonizeError, unable } from './errors';
+import { hasAncestor, readEntry, type ProcessEntry } from './process-table';
+
+const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
+
+/** Exact device and inode numbers (bigint: 64-bit inode numbers do not fit a double). */
+export interface FileId {
+  dev: bigint;
+  ino: bigint;
+}
+
+export interface PidfileIdentity {
+  pidfile: string;
+  /** The pidfile's device and inode, or null when there is no pidfile. */
+  file: FileId | null;
+  /** Live processes holding the lock, oldest first (only the named one when not `complete`). */
+  holders: number[];
+  /** Whether `holders` is every holder, or only the one the pidfile names (enough to answer a status). */
+  complete: boolean;
+  /** The one holder to signal (see chooseDaemon), or null: not running. */
+  daemon: number | null;
+  /** The number written in the pidfile, only when it names a holder. */
+  named: number | null;
+  /**
+   * Set when no holder is visible but the kernel lists a flock lock on the file while some processes'
+   * descriptors could not be read (another user's daemon): it runs, and we may not tell or signal whom.
+   * `pid` is the number in the pidfile, only when it names a live process whose descriptors we may not read
+   * either: plausibly the holder, named in a message, never signalled.
+   */
+  hidden: { pid: number | null } | null;
+}
+
+/** The pidfile's identity and the number written in it, without following a link at its last component. */
+function readPidfile(path: string): { file: FileId; number: number | null } | null {
+  let fd: number;
+  try {
+    // O_NONBLOCK: a FIFO planted at the path must not hang a --status.
+    fd = fs.openSync(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    if (code === 'ELOOP') {
+      throw new DaemonizeError(`unable to read pidfile ${path}: it is a symbolic link`, undefined, 'ELOOP');
+    }
+    throw unable(`read pidfile ${path}`, error);
+  }
+  try {
+    const stat = fs.fstatSync(fd, { bigint: true });
+    if (!stat.isFile()) throw new DaemonizeError(`unable to read pidfile ${path}: it is not a regular file`, undefined, 'EINVAL');
+    const buffer = Buffer.alloc(64);
+    const length = fs.readSync(fd, buffer, 0, buffer.length, 0);
+    const match = /^\s*(\d{1,10})\s*$/.exec(buffer.toString('latin1', 0, length));
+    return { file: { dev: stat.dev, ino: stat.ino }, number: match ? Number(match[1]) : null };
+  } catch (error) {
+    if (error instanceof DaemonizeError) throw error;
+    throw unable(`read pidfile ${path}`, error);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Whether descriptor `fd` of `pid` owns a flock lock (a waiter's "->" line is not one). */
+function holdsFlock(pid: number, fd: string): boolean {
+  try {
+    const info = fs.readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'latin1');
+    return /^lock:\s+\d+: FLOCK /m.test(info);
+  } catch {
+    return false;
+  }
+}
+
+function sameFile(pid: number, fd: string, file: FileId): boolean {
+  const stat = fs.statSync(`/proc/${pid}/fd/${fd}`, { bigint: true, throwIfNoEntry: false });
+  return stat !== undefined && stat.ino === file.ino && stat.dev === file.dev;
+}
+
+/** The descriptors of `pid`: 'gone', or 'hidden' when we may not read them (another user's process). */
+function descriptorsOf(pid: number): string[] | 'gone' | 'hidden' {
+  try {
+    return fs.readdirSync(`/proc/${pid}/fd`);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'gone' : 'hidden';
+  }
+}
+
+/** Whether `pid` holds the lock on `file`; null when its descriptors may not be read. */
+function holds(pid: number, file: FileId): boolean | null {
+  const fds = descriptorsOf(pid);
+  if (fds === 'gone') return false;
+  if (fds === 'hidden') return null;
+  try {
+    return fds.some((fd) => sameFile(pid, fd, file) && holdsFlock(pid, fd));
+  } catch {
+    // Gone while we looked (its fd directory vanished under us).
+    return false;
+  }
+}
+
+/**
+ * The inode numbers /proc/locks lists with a granted flock lock, or null when it cannot be read. Its device
+ * column is not compared (btrfs subvolumes show another device in stat than here) nor its pid column (the
+ * process that took the lock, maybe long gone): it only tells which files no one can be holding.
+ */
+function flockedInodes(): Set<string> | null {
+  let text: string;
+  try {
+    text = fs.readFileSync('/proc/locks', 'latin1');
+  } catch {
+    return null;
+  }
+  const inodes = new Set<string>();
+  for (const match of text.matchAll(/^\d+: FLOCK\s+\S+\s+\S+\s+-?\d+\s+[0-9a-f]+:[0-9a-f]+:(\d+)\s/gm)) inodes.add(match[1]);
+  return inodes;
+}
+
+/** Whether the kernel may list a flock lock on `file` (true when /proc/locks cannot tell). */
+function mayBeLocked(file: FileId): boolean {
+  return flockedInodes()?.has(String(file.ino)) ?? true;
+}
+
+/** Live processes holding the lock on `file`, oldest first, and how many processes we could not look into. */
+export function lockHolders(file: FileId): { holders: ProcessEntry[]; unreadable: number } {
+  if (!mayBeLocked(file)) return { holders: [], unreadable: 0 };
+  const holders: ProcessEntry[] = [];
+  let unreadable = 0;
+  for (const name of fs.readdirSync('/proc')) {
+    if (name.charCodeAt(0) < 48 || name.charCodeAt(0) > 57) continue;
+    const pid = Number(name);
+    const held = holds(pid, file);
+    if (held === null) unreadable += 1;
+    if (!held) continue;
+    // A zombie has no descriptors; one that died since we looked is not a holder either.
+    const entry = readEntry(pid);
+    if (entry !== null && entry.state !== 'Z' && entry.state !== 'X') holders.push(entry);
+  }
+  holders.sort((a, b) => a.startTicks - b.startTicks || a.pid - b.pid);
+  return { holders, unreadable };
+}
+
+/**
+ * Among several holders (a daemon whose children inherited the descriptor), the daemon is the one the
+ * pidfile names if it is a holder, else the top of the holders' tree (the oldest, if several tops).
+ */
+export function chooseDaemon(holders: ProcessEntry[], number: number | null): number | null {
+  if (holders.length === 0) return null;
+  if (number !== null && holders.some((entry) => entry.pid === number)) return number;
+  const pids = new Set(holders.map((entry) => entry.pid));
+  const top = holders.find((entry) => !hasAncestor(entry, (pid) => pids.has(pid)));
+  return (top ?? holders[0]).pid;
+}
+
+/** A live process whose descriptors this process may not read (another user's). */
+function isOutOfSight(pid: number): boolean {
+  return descriptorsOf(pid) === 'hidden' && readEntry(pid) !== null;
+}
+
+/**
+ * Who holds `pidfile`'s lock. With `complete` false, a holder the pidfile names is enough (a status, a
+ * signal: it is the daemon whoever else holds the lock); --stop needs every holder. Throws a DaemonizeError
+ * when the pidfile cannot be read, or is a symbolic link.
+ */
+export function identify(pidfile: string, complete = true): PidfileIdentity {
+  const read = readPidfile(pidfile);
+  if (read === null) return { pidfile, file: null, holders: [], complete: true, daemon: null, named: null, hidden: null };
+  const { file, number } = read;
+  if (!complete && number !== null && number > 0 && mayBeLocked(file) && holds(number, file)) {
+    const entry = readEntry(number);
+    if (entry !== null && entry.state !== 'Z' && entry.state !== 'X') {
+      return { pidfile, file, holders: [number], complete: false, daemon: number, named: number, hidden: null };
+    }
+  }
+  const { holders, unreadable } = lockHolders(file);
+  const daemon = chooseDaemon(holders, number);
+  // Nobody we can see holds it, yet the kernel lists a lock: a process we may not look into does.
+  const hidden = holders.length === 0 && unreadable > 0 && mayBeLocked(file)
+    ? { pid: number !== null && number > 0 && isOutOfSight(number) ? number : null } : null;
+  return {
+    pidfile,
+    file,
+    holders: holders.map((entry) => entry.pid),
+    complete: true,
+    daemon,
+    named: daemon !== null && daemon === number ? daemon : null,
+    hidden,
+  };
+}
+
+/** Whether any live process still holds the lock on `file`. */
+export function isHeld(file: FileId): boolean {
+  return lockHolders(file).holders.length > 0;
+}
