@@ -117,14 +117,14 @@ describe('the probes\' options', () => {
     [['--max-memory', '0'], /bad --max-memory "0"/],
     [['--max-memory', '2048G'], /bad --max-memory "2048G"/],
     [['--max-memory', '-5M'], /bad --max-memory "-5M"/],
-    [['--health-cmd', 'true', '--health-interval', '0'], /bad --health-interval "0": expected a number of seconds from 0.1 to 86400/],
+    [['--health-cmd', 'true', '--health-interval', '0'], /bad --health-interval "0": expected a number of seconds from 0.1 to 2147483/],
     [['--health-cmd', 'true', '--health-timeout', '1e9'], /bad --health-timeout "1e9"/],
     [['--health-cmd', 'true', '--health-retries', '0'], /bad --health-retries "0": expected a whole number from 1 to 1000/],
     [['--health-cmd', 'true', '--health-retries', '2.5'], /bad --health-retries "2.5"/],
     [['--health-cmd', ''], /--health-cmd needs a command/],
     [['--health-interval', '5'], /--health-interval needs --health-cmd/],
     [['--watchdog', 'abc'], /bad --watchdog "abc"/],
-    [['--watchdog', '100000'], /bad --watchdog "100000"/],
+    [['--watchdog', '2147484'], /bad --watchdog "2147484"/],
   ];
   for (const [args, message] of cases) {
     it(`refuses ${args.join(' ')} as a usage error, starting nothing`, () => {

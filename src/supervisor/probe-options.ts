@@ -1,8 +1,9 @@
 // The probes' options as a user writes them (--health-cmd and its timings, --max-memory, --watchdog),
-// checked and bounded: every duration fits a Node timer with room to spare, every size is a whole number
-// of bytes a 64-bit machine can have. What the probes do with them is probes.ts.
+// checked and bounded: every duration fits a Node timer (supervision-options' bounds), every size is a
+// whole number of bytes from 1 MiB to 1 TiB. What the probes do with them is probes.ts.
 import { DaemonizeError } from '../errors';
 import { ExitCode } from '../exit-codes';
+import { checkSeconds } from './supervision-options';
 
 export interface HealthSettings {
   /** Run with `sh -c`, as the program's user, in its directory and environment. */
@@ -34,24 +35,17 @@ export interface ProbeOptions {
 
 export const HEALTH_DEFAULTS = { interval: 10, timeout: 5, retries: 3 } as const;
 
-/** One day: a longer check interval or watchdog is a mistake, and stays far under a timer's 24.8 days. */
-export const MAX_PROBE_SECONDS = 86400;
-/** Shorter intervals would have the supervisor do nothing but probe. */
+/** Shorter intervals would have the supervisor do nothing but probe. (The longest: MAX_SECONDS, a timer's.) */
 export const MIN_PROBE_SECONDS = 0.1;
 export const MAX_HEALTH_RETRIES = 1000;
 /** Below 1 MiB no program runs; above 1 TiB is a typo. */
 export const MIN_MEMORY = 1024 ** 2;
 export const MAX_MEMORY = 1024 ** 4;
 
-const usage = (message: string): DaemonizeError => new DaemonizeError(message, ExitCode.USAGE);
+const usage = (message: string): DaemonizeError => new DaemonizeError(message, ExitCode.USAGE, 'EUSAGE');
 
 function seconds(option: string, value: string | number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const parsed = typeof value === 'number' ? value : /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
-  if (!(parsed >= MIN_PROBE_SECONDS && parsed <= MAX_PROBE_SECONDS)) {
-    throw usage(`bad ${option} ${JSON.stringify(value)}: expected a number of seconds from ${MIN_PROBE_SECONDS} to ${MAX_PROBE_SECONDS}`);
-  }
-  return parsed;
+  return value === undefined ? fallback : checkSeconds(option, value, MIN_PROBE_SECONDS);
 }
 
 function count(option: string, value: string | number | undefined, fallback: number): number {

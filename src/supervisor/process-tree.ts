@@ -8,7 +8,7 @@
 // through each process's NSpid line, so everything here takes and returns the pids waitpid and kill use.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
-import { readEntry, type ProcessEntry } from '../process-table';
+import { readEntry, residentBytes, type ProcessEntry } from '../process-table';
 
 interface ProcView {
   /** This process, as /proc numbers it. */
@@ -151,23 +151,15 @@ export function endedElsewhere(pid: number, identity: string | null): boolean {
  * `ps` and `top` show them.
  */
 export function descendantMemory(skipGroups: readonly number[]): { bytes: number; processes: number } {
-  const { level } = procView();
+  // Groups are led by their pid: as /proc numbers them, their leader's number.
+  const skip = new Set(skipGroups.map(toProc).filter((group): group is number => group !== null));
   let bytes = 0;
   let processes = 0;
   for (const entry of scanDescendants()) {
-    if (isDead(entry)) continue;
-    let text: string;
-    try {
-      text = readFileSync(`/proc/${entry.pid}/status`, 'latin1');
-    } catch {
-      continue; // gone while we looked
-    }
-    const groups = /^NSpgid:\s*(.+)$/m.exec(text)?.[1].trim().split(/\s+/).map(Number);
-    const group = level === null ? entry.pgrp : groups?.[level];
-    if (group !== undefined && skipGroups.includes(group)) continue;
-    // Kernel threads and zombies have no VmRSS line.
-    const kib = /^VmRSS:\s*(\d+)\s*kB$/m.exec(text);
-    bytes += kib ? Number(kib[1]) * 1024 : 0;
+    if (isDead(entry) || skip.has(entry.pgrp)) continue;
+    const resident = residentBytes(entry.pid);
+    if (resident === null) continue; // gone while we looked
+    bytes += resident;
     processes += 1;
   }
   return { bytes, processes };
