@@ -7,6 +7,9 @@
         "native/errors.cc",
         "native/spawn.cc",
         "native/child.cc",
+        "native/fds.cc",
+        "native/exec.cc",
+        "native/bytes.cc",
         "native/flock.cc",
         "native/users.cc",
         "native/process.cc",
@@ -17,7 +20,7 @@
       "cflags": ["-Wall", "-Wextra", "-Wno-unused-parameter"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "conditions": [
-        ["OS=='win'", { "sources!": ["native/spawn.cc", "native/child.cc", "native/flock.cc", "native/users.cc", "native/process.cc", "native/library.cc"] }]
+        ["OS=='win'", { "sources!": ["native/spawn.cc", "native/child.cc", "native/fds.cc", "native/exec.cc", "native/flock.cc", "native/users.cc", "native/process.cc", "native/library.cc"] }]
       ]
     }
   ]

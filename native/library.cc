@@ -19,6 +19,14 @@
 
 namespace daemonize {
 
+namespace {
+#ifdef MSG_NOSIGNAL
+constexpr int kNoSignal = MSG_NOSIGNAL;
+#else
+constexpr int kNoSignal = 0;  // a datagram socket raises no SIGPIPE
+#endif
+}  // namespace
+
 // poll(fds, timeoutMs): revents for each descriptor (0 when it had nothing to say); timeoutMs -1 waits
 // forever. An interrupted poll returns all zeros: the caller keeps its own deadline and asks again.
 Napi::Value Poll(const Napi::CallbackInfo& info) {
@@ -78,11 +86,18 @@ Napi::Value Notify(const Napi::CallbackInfo& info) {
   if (path[0] == '@') address.sun_path[0] = '\0';
   socklen_t length = offsetof(struct sockaddr_un, sun_path) + path.size() + (path[0] == '@' ? 0 : 1);
 
+#ifdef SOCK_CLOEXEC
   int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return ThrowErrno(env, errno, "socket");
+#else
+  // macOS and AIX have no SOCK_CLOEXEC: mark it after (a fork in between is harmless here).
+  int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+  if (fd < 0) return ThrowErrno(env, errno, "socket");
+  fcntl(fd, F_SETFD, FD_CLOEXEC);
+#endif
   ssize_t sent;
   do {
-    sent = sendto(fd, message.data(), message.size(), MSG_NOSIGNAL,
+    sent = sendto(fd, message.data(), message.size(), kNoSignal,
                   reinterpret_cast<struct sockaddr*>(&address), length);
   } while (sent < 0 && errno == EINTR);
   int err = errno;

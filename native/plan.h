@@ -2,6 +2,7 @@
 // before fork(): the child may not allocate (another thread may have held malloc's lock at fork time).
 #pragma once
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <string>
@@ -22,7 +23,18 @@ enum Step : int32_t {
   kStepExec = 9,
   kStepSetpgid = 10,
   kStepDieWithParent = 11,
+  kStepChroot = 12,
+  kStepCoreLimit = 13,
+  kStepKeepIds = 14,    // the dropped ids could be taken back: the drop did not hold (reported as EPERM)
+  kStepExecWait = 15,   // no exec and no report within kExecDeadlineMs: the child was killed (ETIMEDOUT)
 };
+
+// How long a launcher waits for its child to exec or report a failure. Every step before exec is a
+// system call that returns at once, except chdir and execve on a hung network filesystem; without a
+// bound, a child stuck there would hang the launcher (and a supervisor's event loop) forever.
+constexpr int kExecDeadlineMs = 30000;
+// The parent waits a little longer than the session leader, which kills a stuck daemon and reports it.
+constexpr int kLeaderMarginMs = 5000;
 
 // One record on the report pipe. Smaller than PIPE_BUF, so each write is atomic.
 struct Report {
@@ -52,6 +64,16 @@ struct Plan {
   std::vector<gid_t> groups;
   bool die_with_parent = false;  // a supervisor's child: SIGKILL when the supervisor dies
   pid_t parent = 0;              // the supervisor's pid, taken before fork
+  bool has_core_limit = false;   // --core / --nocore: RLIMIT_CORE's soft limit
+  bool core_limit_to_hard = false;
+  rlim_t core_limit = 0;
+  bool has_root = false;         // --chroot
+  std::string root;
+  // False skips close_range(2) and walks /proc/self/fd instead. Set by the test hook
+  // DAEMONIZE_TEST_NO_CLOSE_RANGE in the environment of the process that calls spawn (read before fork),
+  // so tests can prove the fallback used when a seccomp filter refuses close_range.
+  bool use_close_range = true;
+  bool in_place = false;  // exec mode: no fork, this process (all of Node's threads) becomes the program
 };
 
 struct Failure {
@@ -65,5 +87,8 @@ void ResetSignalDispositions();
 void ApplyPlanAndExec(const Plan& plan, Failure* failure);
 void WriteReport(int fd, int32_t kind, int32_t value, int32_t err);
 pid_t ForkForExec();
+// Reads Report records until EOF or `deadline_ms` passes. Async-signal-safe (poll, read, clock_gettime).
+enum ReadOutcome { kReadDone, kReadFailed, kReadTimedOut };
+ReadOutcome ReadReports(int fd, int deadline_ms, pid_t* pid, Failure* failure, bool* failed);
 
 }  // namespace daemonize

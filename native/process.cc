@@ -11,6 +11,7 @@
 
 #include "bindings.h"
 #include "errors.h"
+#include "pipes.h"
 
 namespace daemonize {
 
@@ -42,7 +43,7 @@ Napi::Value WaitPid(const Napi::CallbackInfo& info) {
 Napi::Value OpenPipe(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fds[2];
-  if (pipe2(fds, O_CLOEXEC) < 0) return ThrowErrno(env, errno, "pipe2");
+  if (PipeCloseOnExec(fds) < 0) return ThrowErrno(env, errno, "pipe");
   Napi::Array result = Napi::Array::New(env, 2);
   result.Set(0u, Napi::Number::New(env, fds[0]));
   result.Set(1u, Napi::Number::New(env, fds[1]));

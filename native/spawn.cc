@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,7 +16,10 @@
 #include <algorithm>
 
 #include "bindings.h"
+#include "bytes.h"
 #include "errors.h"
+#include "exec.h"
+#include "pipes.h"
 #include "plan.h"
 
 namespace daemonize {
@@ -35,6 +39,11 @@ const char* StepSyscall(int32_t step) {
     case kStepExec: return "execve";
     case kStepSetpgid: return "setpgid";
     case kStepDieWithParent: return "prctl";
+    case kStepChroot: return "chroot";
+    case kStepCoreLimit: return "setrlimit";
+    // Not system calls, but steps src/launch.ts names in its messages.
+    case kStepKeepIds: return "privilege-drop";
+    case kStepExecWait: return "exec-wait";
     default: return "spawn";
   }
 }
@@ -44,8 +53,9 @@ bool ReadStrings(Napi::Value value, std::vector<std::string>* out) {
   Napi::Array array = value.As<Napi::Array>();
   for (uint32_t i = 0; i < array.Length(); i++) {
     Napi::Value item = array.Get(i);
-    if (!item.IsString()) return false;
-    out->push_back(item.As<Napi::String>().Utf8Value());
+    std::string bytes;
+    if (!ReadBytes(item, &bytes)) return false;
+    out->push_back(bytes);
   }
   return true;
 }
@@ -70,20 +80,18 @@ bool ReadInts(Napi::Value value, std::vector<int>* out) {
 
 // Reads the options object into a Plan. Shape errors are the glue's bugs, so they are TypeErrors.
 const char* ReadPlan(Napi::Object options, Plan* plan) {
-  Napi::Value file = options.Get("file");
-  if (!file.IsString()) return "spawn: plan.file must be a string";
-  plan->file = file.As<Napi::String>().Utf8Value();
+  if (!ReadBytes(options.Get("file"), &plan->file)) return "spawn: plan.file must be a string or Buffer";
   if (!ReadStrings(options.Get("argv"), &plan->argv_storage) || plan->argv_storage.empty()) {
-    return "spawn: plan.argv must be a non-empty string array";
+    return "spawn: plan.argv must be a non-empty array of strings or Buffers";
   }
-  if (!ReadStrings(options.Get("env"), &plan->env_storage)) return "spawn: plan.env must be a string array";
+  if (!ReadStrings(options.Get("env"), &plan->env_storage)) return "spawn: plan.env must be an array of strings or Buffers";
   plan->argv = PointersTo(&plan->argv_storage);
   plan->envp = PointersTo(&plan->env_storage);
 
   Napi::Value cwd = options.Get("cwd");
-  if (cwd.IsString()) {
+  if (!cwd.IsUndefined() && !cwd.IsNull()) {
+    if (!ReadBytes(cwd, &plan->cwd)) return "spawn: plan.cwd must be a string or Buffer";
     plan->has_cwd = true;
-    plan->cwd = cwd.As<Napi::String>().Utf8Value();
   }
   Napi::Value mask = options.Get("umask");
   if (mask.IsNumber()) {
@@ -116,24 +124,22 @@ const char* ReadPlan(Napi::Object options, Plan* plan) {
   Napi::Value die = options.Get("dieWithParent");
   plan->die_with_parent = die.IsBoolean() && die.As<Napi::Boolean>().Value();
   plan->parent = getpid();
-  return nullptr;
-}
-
-// Reads Report records until EOF. Returns false with errno set if the pipe itself failed.
-bool ReadReports(int fd, pid_t* pid, Failure* failure, bool* failed) {
-  Report report;
-  for (;;) {
-    ssize_t n = read(fd, &report, sizeof report);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return false;
-    if (n == 0) return true;
-    if (n != sizeof report) continue;  // cannot happen: records are written whole, below PIPE_BUF
-    if (report.kind == kReportPid) *pid = report.value;
-    if (report.kind == kReportFailure) {
-      *failed = true;
-      *failure = {static_cast<Step>(report.value), report.err};
-    }
+  // rlimitCore: -1 raises the soft limit to the hard one; n >= 0 sets it to n bytes.
+  Napi::Value core = options.Get("rlimitCore");
+  if (core.IsNumber()) {
+    double bytes = core.As<Napi::Number>().DoubleValue();
+    plan->has_core_limit = true;
+    plan->core_limit_to_hard = bytes < 0;
+    plan->core_limit = bytes < 0 ? 0 : static_cast<rlim_t>(bytes);
   }
+  Napi::Value root = options.Get("root");
+  if (root.IsString()) {
+    plan->has_root = true;
+    plan->root = root.As<Napi::String>().Utf8Value();
+  }
+  // The test hook documented at Plan::use_close_range; read here, in the parent, before any fork.
+  plan->use_close_range = getenv("DAEMONIZE_TEST_NO_CLOSE_RANGE") == nullptr;
+  return nullptr;
 }
 
 void WaitFor(pid_t pid) {
@@ -150,7 +156,7 @@ void WaitFor(pid_t pid) {
     _exit(1);
   }
   int inner[2];
-  if (pipe2(inner, O_CLOEXEC) < 0) {
+  if (PipeCloseOnExec(inner) < 0) {
     WriteReport(report_fd, kReportFailure, kStepFork, errno);
     _exit(1);
   }
@@ -172,9 +178,19 @@ void WaitFor(pid_t pid) {
   pid_t ignored = 0;
   Failure failure;
   bool failed = false;
-  if (!ReadReports(inner[0], &ignored, &failure, &failed)) {
-    failure = {kStepFork, errno};
-    failed = true;
+  switch (ReadReports(inner[0], kExecDeadlineMs, &ignored, &failure, &failed)) {
+    case kReadDone:
+      break;
+    case kReadFailed:
+      failure = {kStepFork, errno};
+      failed = true;
+      break;
+    case kReadTimedOut:
+      // A daemon stuck before exec is killed here, by the one process that knows its pid.
+      kill(daemon, SIGKILL);
+      failure = {kStepExecWait, ETIMEDOUT};
+      failed = true;
+      break;
   }
   if (failed) {
     WaitFor(daemon);
@@ -204,7 +220,7 @@ Napi::Value ThrowFailure(Napi::Env env, const Failure& failure) {
 
 Napi::Value ForkAndWait(Napi::Env env, const Plan& plan, bool daemon) {
   int report[2];
-  if (pipe2(report, O_CLOEXEC) < 0) return ThrowErrno(env, errno, "pipe2");
+  if (PipeCloseOnExec(report) < 0) return ThrowErrno(env, errno, "pipe");
   // Blocked around fork, so no handler of Node's runs in the child before the dispositions are reset.
   sigset_t all, previous;
   sigfillset(&all);
@@ -226,35 +242,38 @@ Napi::Value ForkAndWait(Napi::Env env, const Plan& plan, bool daemon) {
   pid_t result = daemon ? 0 : pid;
   Failure failure;
   bool failed = false;
-  bool read_ok = ReadReports(report[0], &result, &failure, &failed);
+  // Bounded, so a child stuck before exec cannot hang this process: the session leader gives up on the
+  // daemon after kExecDeadlineMs and reports it; the margin lets that report arrive first.
+  ReadOutcome outcome = ReadReports(report[0], kExecDeadlineMs + (daemon ? kLeaderMarginMs : 0), &result, &failure, &failed);
   int read_errno = errno;
   close(report[0]);
+  if (outcome == kReadTimedOut) {
+    kill(pid, SIGKILL);
+    failure = {kStepExecWait, ETIMEDOUT};
+    failed = true;
+  }
   // A daemon's first child exits at once; a supervisor's failed child is reaped here, a live one later.
   if (daemon || failed) WaitFor(pid);
-  if (!read_ok) return ThrowErrno(env, read_errno, "read");
+  if (outcome == kReadFailed) return ThrowErrno(env, read_errno, "read");
   if (failed) return ThrowFailure(env, failure);
   if (result <= 0) return ThrowErrno(env, ECHILD, "fork");
   return Napi::Number::New(env, result);
 }
 
-// Exec in place: signal state and stdio are saved first, so a failed execve leaves Node able to report it.
+// Exec in place: everything the plan changes in this process is saved first (native/exec.cc), so a
+// failed execve leaves Node as it was, able to report it.
 Napi::Value ExecInPlace(Napi::Env env, const Plan& plan) {
   sigset_t all, previous;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &previous);
   struct sigaction saved[NSIG];
   for (int sig = 1; sig < NSIG; sig++) sigaction(sig, nullptr, &saved[sig]);
-  int saved_stdio[3];
-  for (int i = 0; i < 3; i++) saved_stdio[i] = fcntl(i, F_DUPFD_CLOEXEC, 3);
+  InPlaceState state;
+  SaveInPlaceState(plan, &state);
   ResetSignalDispositions();
   Failure failure;
   ApplyPlanAndExec(plan, &failure);
-  for (int i = 0; i < 3; i++) {
-    if (saved_stdio[i] >= 0) {
-      dup2(saved_stdio[i], i);
-      close(saved_stdio[i]);
-    }
-  }
+  RestoreInPlaceState(plan, &state);
   for (int sig = 1; sig < NSIG; sig++) {
     if (sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &saved[sig], nullptr);
   }
@@ -274,7 +293,10 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   if (const char* problem = ReadPlan(options, &plan)) return ThrowType(env, problem);
   if (mode == "daemon") return ForkAndWait(env, plan, true);
   if (mode == "child") return ForkAndWait(env, plan, false);
-  if (mode == "exec") return ExecInPlace(env, plan);
+  if (mode == "exec") {
+    plan.in_place = true;
+    return ExecInPlace(env, plan);
+  }
   return ThrowType(env, "spawn: plan.mode must be 'daemon', 'child' or 'exec'");
 }
 

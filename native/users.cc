@@ -98,14 +98,20 @@ Napi::Value GroupList(const Napi::CallbackInfo& info) {
   }
   std::string name = info[0].As<Napi::String>().Utf8Value();
   gid_t base = info[1].As<Napi::Number>().Uint32Value();
+  // glibc, musl and the BSDs take gid_t arrays; macOS's getgrouplist takes int ones.
+#ifdef __APPLE__
+  using Id = int;
+#else
+  using Id = gid_t;
+#endif
   int count = 32;
-  std::vector<gid_t> groups(count);
-  while (getgrouplist(name.c_str(), base, groups.data(), &count) < 0) {
+  std::vector<Id> groups(count);
+  while (getgrouplist(name.c_str(), static_cast<Id>(base), groups.data(), &count) < 0) {
     groups.resize(count > static_cast<int>(groups.size()) ? count : groups.size() * 2);
     count = static_cast<int>(groups.size());
   }
   Napi::Array list = Napi::Array::New(env, count);
-  for (int i = 0; i < count; i++) list.Set(i, Napi::Number::New(env, groups[i]));
+  for (int i = 0; i < count; i++) list.Set(i, Napi::Number::New(env, static_cast<gid_t>(groups[i])));
   return list;
 }
 

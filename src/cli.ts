@@ -8,7 +8,9 @@ import { DaemonizeError } from './errors';
 import { ExitCode } from './exit-codes';
 import { DESCRIPTION, EXAMPLES, USAGE } from './help';
 import { launchDaemon } from './launch';
+import { nonUtf8FileOption, rawArgv, rawEnvironment } from './raw-bytes';
 import { settle, type DaemonOptions, type Settings } from './settings';
+import { setVerbose } from './verbose';
 
 const PROGRAM = 'daemonize';
 const TRY_HELP = ` (try '${PROGRAM} --help')`;
@@ -38,11 +40,20 @@ interface CliOptions extends DaemonOptions {
   list?: boolean;
   json?: boolean;
   systemdUnit?: string;
+  systemdNotify?: boolean;
+  config?: string;
+  noconfig?: boolean;
+  command?: string;
+  envFile?: string[];
+  nocore?: boolean;
+  verbose?: boolean;
 }
 
 const VERB_FLAGS = ['running', 'status', 'stop', 'restart', 'signal', 'list'] as const;
 const RESPAWN_ONLY = ['acceptable', 'attempts', 'delay', 'limit', 'errlog', 'childPidfile',
   'healthCmd', 'healthInterval', 'healthTimeout', 'healthRetries', 'maxMemory', 'watchdog'] as const;
+/** Options given more than once that add up, in profiles and on the command line. */
+const REPEATABLE = ['env', 'envFile'];
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
@@ -62,7 +73,11 @@ export function buildCommand(): Command {
     .option('-D, --chdir <dir>', 'working directory of the daemon (default: /)')
     .option('-m, --umask <octal>', 'file mode creation mask of the daemon (default: 022)')
     .option('-e, --env <VAR=value>', 'add or set an environment variable (repeatable)', collect)
+    .option('--env-file <file>', 'add the KEY=value lines of file to the environment, before --env (repeatable)', collect)
     .option('-u, --user <user[:group]>', 'as root: run as this user (and group), with its HOME, USER, LOGNAME')
+    .option('-R, --chroot <dir>', 'as root: run the program with dir as its root (dir owned by root, writable by no one else)')
+    .option('-c, --core', 'let the program dump core: raise its core-file limit to the hard limit')
+    .option('--nocore', 'no core files: the program\'s core-file limit is 0')
     .option('-o, --output <file>', 'append stdout and stderr to file (default: /dev/null)')
     .option('-O, --stdout <file>', 'append stdout to file (default: /dev/null)')
     .option('-E, --stderr <file>', 'append stderr to file (default: /dev/null)')
@@ -89,6 +104,11 @@ export function buildCommand(): Command {
     .option('--list', 'list every pidfile in the pidfile directory with its state')
     .option('--json', 'with --status or --list: print JSON objects (keys in README)')
     .option('--systemd-unit <name>', 'print a systemd unit file that runs this command line, and exit')
+    .option('--systemd-notify', 'with --systemd-unit -f: the program sends READY=1 itself (Type=notify)')
+    .option('-X, --command <"cmd args">', 'the program and its arguments as one string (instead of after the options)')
+    .option('-C, --config <file>', 'read this profile file instead of /etc/daemonize.conf (and file.d/*)')
+    .option('-N, --noconfig', 'read no profile file at all')
+    .option('-v, --verbose', 'say each step the launcher takes, on stderr')
     .version(version(), '-V, --version', 'print the version and exit')
     .helpOption('-h, --help', 'print this help and exit')
     .argument('[command...]', 'the program to run and its arguments, passed untouched')
@@ -149,7 +169,13 @@ function passThroughFlags(options: CliOptions): string[] {
     ['healthCmd', '--health-cmd'], ['healthInterval', '--health-interval'], ['healthTimeout', '--health-timeout'],
     ['healthRetries', '--health-retries'], ['maxMemory', '--max-memory'], ['watchdog', '--watchdog']];
   for (const [key, flag] of valued) if (options[key] !== undefined) flags.push(flag, String(options[key]));
+  for (const file of options.envFile ?? []) flags.push('--env-file', resolve(file));
   for (const entry of options.env ?? []) flags.push('--env', entry);
+  if (options.core) flags.push('--core');
+  if (options.nocore) flags.push('--nocore');
+  if (options.chroot !== undefined) flags.push('--chroot', resolve(options.chroot));
+  // Profiles were read for this command line already: the unit runs exactly it, whatever they later say.
+  flags.push('--noconfig');
   if (options.errlog !== undefined) flags.push('--errlog', resolve(options.errlog));
   if (options.childPidfile !== undefined) flags.push('--child-pidfile', resolve(options.childPidfile));
   return flags;
@@ -157,13 +183,18 @@ function passThroughFlags(options: CliOptions): string[] {
 
 function printUnit(name: string, options: CliOptions, settings: Settings, words: string[]): number {
   const { checkName } = require('./pidfile-location') as typeof import('./pidfile-location');
-  const { resolveProgram } = require('./program') as typeof import('./program');
+  const { resolveProgramFor } = require('./program') as typeof import('./program');
   const { systemdUnit } = require('./systemd-unit') as typeof import('./systemd-unit');
   checkName(name);
   if (words.length === 0) throw usage(`--systemd-unit needs the command to run${TRY_HELP}`);
-  const program = resolveProgram(words[0], settings.env.PATH, process.cwd());
-  process.stdout.write(systemdUnit(name, [program, ...words.slice(1)], settings, {
-    foreground: options.foreground === true, respawn: options.respawn === true, passThrough: passThroughFlags(options),
+  const { absoluteFileArgs } = require('./relative-args') as typeof import('./relative-args');
+  if (options.systemdNotify && !options.foreground) throw usage('--systemd-notify needs -f (a forking unit waits for the pidfile)');
+  const program = resolveProgramFor(words[0], settings, process.cwd());
+  // systemd runs the unit from / long after this: arguments naming files here must say where they are.
+  const args = settings.root === undefined ? absoluteFileArgs(words.slice(1), process.cwd(), settings.cwd) : words.slice(1);
+  process.stdout.write(systemdUnit(name, [program, ...args], settings, {
+    foreground: options.foreground === true, respawn: options.respawn === true, notify: options.systemdNotify === true,
+    passThrough: passThroughFlags(options),
   }));
   return ExitCode.OK;
 }
@@ -175,7 +206,7 @@ function warn(message: string): void {
 /** Starts the program in the mode the options name; returns the exit status for this process. */
 function start(options: CliOptions, settings: Settings, words: string[]): number {
   const choices = { chdirGiven: options.chdir !== undefined, umaskGiven: options.umask !== undefined };
-  if (!options.foreground) {
+  if (!options.foreground && settings.root === undefined) {
     const { relativeArgWarnings } = require('./relative-args') as typeof import('./relative-args');
     relativeArgWarnings(words.slice(1), process.cwd(), settings.cwd).forEach(warn);
   }
@@ -202,24 +233,47 @@ function start(options: CliOptions, settings: Settings, words: string[]): number
   return ExitCode.OK;
 }
 
+/** The program's words: typed after the options, else -X (typed, else from `options`' profile). */
+function programWords(given: CliOptions, options: CliOptions, args: string[]): string[] {
+  if (args.length > 0 && given.command !== undefined) {
+    throw usage('give the program either with --command or after the options, not both');
+  }
+  if (args.length > 0 || options.command === undefined) return args;
+  const { splitCommand } = require('./command-words') as typeof import('./command-words');
+  const words = splitCommand(options.command);
+  if (words.length === 0) throw usage('--command is empty');
+  return words;
+}
+
 export function main(argv: string[]): void {
   const command = buildCommand();
   try {
-    command.parse(argv);
+    // The caller's exact bytes, where Node's decoding would have replaced some (src/raw-bytes.ts).
+    command.parse(rawArgv(argv));
   } catch (error) {
     if (error instanceof CommanderError) {
       process.exit(error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE);
     }
     fail(error);
   }
-  const words = command.args;
-  const options = command.opts<CliOptions>();
+  const given = command.opts<CliOptions>();
   let code: number | Promise<number>;
   try {
+    setVerbose(given.verbose === true);
+    if (given.config !== undefined && given.noconfig) throw usage('--config and --noconfig cannot be used together');
+    const { withProfiles } = require('./config-file/apply') as typeof import('./config-file/apply');
+    const options = withProfiles(command, given, REPEATABLE, process.env, process.cwd());
+    if (options.core && options.nocore) throw usage('--core and --nocore cannot be used together');
     const verbs = VERB_FLAGS.filter((name) => options[name] !== undefined);
     if (verbs.length > 1) throw usage(`--${verbs[0]} and --${verbs[1]} cannot be used together`);
+    // A verb other than --restart takes only a command typed here, never a profile's.
+    const words = programWords(given, verbs.length === 1 && verbs[0] !== 'restart' ? given : options, command.args);
+    const daemonOptions = { ...options, core: options.nocore ? false : options.core };
     // --list reads a whole directory of pidfiles: --pidfiles without --name is its normal use.
-    const settings = settle(verbs[0] === 'list' ? { ...options, pidfiles: undefined } : options, process.cwd(), process.env);
+    const badPath = nonUtf8FileOption(options);
+    if (badPath !== undefined) throw usage(`${badPath} must name a file by a UTF-8 path`);
+    const settings = settle(verbs[0] === 'list' ? { ...daemonOptions, pidfiles: undefined } : daemonOptions, process.cwd(),
+      rawEnvironment(process.env));
     if (verbs.length === 1) {
       code = runVerb(verbs[0], options, settings, words);
     } else if (options.systemdUnit !== undefined) {

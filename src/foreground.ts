@@ -8,10 +8,11 @@ import { explainSpawnFailure, basePlan } from './launch';
 // Set for the program in foreground mode, so a Node app using the library stays in the foreground too.
 import { FOREGROUND_ENV } from './library/foreground';
 import { native } from './native';
-import { resolveProgram } from './program';
+import { resolveProgramFor } from './program';
 import type { Settings } from './settings';
 import { supervisorConfig, type SupervisionSettings } from './supervisor/launch-supervisor';
 import { runSupervisor } from './supervisor/run';
+import { verbose } from './verbose';
 
 export interface ForegroundChoices {
   /** Only what the user asked for changes in the foreground: no chdir to /, no umask, unless given. */
@@ -26,7 +27,7 @@ function foregroundSettings(settings: Settings): Settings {
 /** Replaces this process with the program. Returns only by throwing, having undone every step. */
 export function execForeground(command: string[], given: Settings, choices: ForegroundChoices, baseDir = process.cwd()): never {
   const settings = foregroundSettings(given);
-  const file = resolveProgram(command[0], settings.env.PATH, baseDir);
+  const file = resolveProgramFor(command[0], settings, baseDir);
   return LaunchTransaction.run((tx) => {
     const pidfile = tx.lockPidfile(settings);
     tx.writePidfile(pidfile, process.pid);
@@ -36,6 +37,7 @@ export function execForeground(command: string[], given: Settings, choices: Fore
     if (settings.stdout === undefined) fds[1] = 1;
     if (settings.stderr === undefined) fds[2] = 2;
     const plan = basePlan(file, command, settings);
+    verbose(`exec ${file} in place of pid ${process.pid}`);
     try {
       native.spawn({
         ...plan,
@@ -56,7 +58,7 @@ export function execForeground(command: string[], given: Settings, choices: Fore
 export function superviseForeground(command: string[], given: Settings, choices: ForegroundChoices,
   supervision: SupervisionSettings, exit: (code: number) => void, baseDir = process.cwd()): void {
   const settings = foregroundSettings(given);
-  const file = resolveProgram(command[0], settings.env.PATH, baseDir);
+  const file = resolveProgramFor(command[0], settings, baseDir);
   const config = supervisorConfig(command, settings, supervision, file, true);
   if (!choices.chdirGiven) config.plan.cwd = undefined;
   if (!choices.umaskGiven) config.plan.umask = undefined;

@@ -24,6 +24,7 @@ Examples:
   daemonize -n web -r -a 5 -A 3 -L 30 -- node /srv/web/server.js
   daemonize -n web --status        daemonize -n web --stop        daemonize -n web --restart
   daemonize --systemd-unit web -n web -o /var/log/web.log -- node /srv/web/server.js
+  daemonize -n test_server          (the program and options from the profile for test_server)
 
 Pidfiles:
   --name NAME uses DIR/NAME.pid, where DIR is --pidfiles, else /run for root, else
@@ -32,6 +33,15 @@ Pidfiles:
   With -r the pidfile holds the supervisor's pid; DIR/NAME.status (JSON) names the child's.
   The supervisor's event log is --errlog, else the --stderr/--output file, else DIR/NAME.log
   (with -f -r: the supervisor's stderr).
+
+Profiles (libslack's daemon.conf grammar):
+  /etc/daemonize.conf (or -C FILE), then /etc/daemonize.conf.d/* (or FILE.d/*) sorted, then
+  $XDG_CONFIG_HOME/daemonize.conf (~/.config/daemonize.conf); -N reads none. Lines:
+    NAME option,option=value,...   for --name NAME (options: long options without --,
+    * option,...                   for every daemon       and command="PROG ARGS")
+    VAR=value                      for $VAR and \${VAR} below; # comments; \ continues a line
+  Every * entry, then the name's, then the command line: the later wins. As root, a file
+  another user could write is refused. daemonize --name NAME starts a configured service.
 
 Signals to a supervisor (-r):
   TERM, INT   stop: SIGTERM to the program's process group (and to all it left), SIGKILL to

@@ -6,19 +6,32 @@ import { DaemonizeError, describe, unable } from './errors';
 import { ExitCode } from './exit-codes';
 import { LaunchTransaction } from './core/launch-transaction';
 import { isSystemError, type SpawnPlan } from './native';
-import { resolveProgram } from './program';
+import { resolveProgramFor } from './program';
 import type { Settings } from './settings';
+import { verbose } from './verbose';
 
 /** Says what a failed step of the fork-to-exec path means for the user, with the exit code to match. */
-export function explainSpawnFailure(error: unknown, settings: Pick<Settings, 'cwd' | 'user'>, program: string): DaemonizeError {
+export function explainSpawnFailure(error: unknown, settings: Pick<Settings, 'cwd' | 'user' | 'root'>, program: string): DaemonizeError {
   if (!isSystemError(error)) return error instanceof DaemonizeError ? error : unable('start the daemon', error);
   switch (error.syscall) {
     case 'chdir':
       return unable(`chdir to ${settings.cwd}`, error);
+    case 'chroot':
+      return unable(`chroot to ${settings.root ?? '?'}`, error);
+    case 'setrlimit':
+      return unable('set the core-file limit', error);
     case 'setgroups':
     case 'setgid':
     case 'setuid':
       return unable(`switch to user ${settings.user?.name ?? '?'} (${error.syscall})`, error);
+    case 'privilege-drop':
+      return unable(`switch to user ${settings.user?.name ?? '?'} for good (the old ids could be taken back)`, error);
+    case 'dup2':
+      return unable(`give ${program} its stdin, stdout and stderr`, error);
+    case 'close_range':
+      return unable(`close the descriptors ${program} must not inherit`, error);
+    case 'exec-wait':
+      return unable(`exec ${program} (no exec and no error after 30 s; killed it)`, error);
     case 'execve':
       return unable(`exec ${program}`, error, error.code === 'ENOENT' ? ExitCode.NOT_FOUND : ExitCode.CANNOT_EXECUTE);
     default:
@@ -35,19 +48,26 @@ export function basePlan(file: string, command: string[], settings: Settings): O
     cwd: settings.cwd,
     umask: settings.umask,
     ids: settings.user && { uid: settings.user.uid, gid: settings.user.gid, groups: settings.user.groups },
+    rlimitCore: settings.rlimitCore,
+    root: settings.root,
   };
 }
 
 /** Starts `command` as a daemon and returns its pid. Throws a DaemonizeError and leaves nothing behind. */
 export function launchDaemon(command: string[], settings: Settings, baseDir = process.cwd()): number {
-  const file = resolveProgram(command[0], settings.env.PATH, baseDir);
+  const file = resolveProgramFor(command[0], settings, baseDir);
+  verbose(`program ${file}`);
   return LaunchTransaction.run((tx) => {
     const pidfile = tx.lockPidfile(settings);
+    if (pidfile) verbose(`pidfile ${settings.pidfile} locked`);
     const stdio = tx.openStdio(settings.stdout, settings.stderr, settings.user);
+    verbose(`stdout ${settings.stdout ?? '/dev/null'}, stderr ${settings.stderr ?? '/dev/null'}`);
     const pid = tx.spawnDaemon({ ...basePlan(file, command, settings), stdio: stdio.fds, keepFds: pidfile ? [pidfile.fd] : [] },
       (error) => explainSpawnFailure(error, settings, command[0]));
+    verbose(`daemon started: pid ${pid}, in ${settings.cwd}${settings.root === undefined ? '' : ` under the root ${settings.root}`}`);
     // A daemon nobody can find or stop is worse than none: a failed write takes it back down.
     tx.writePidfile(pidfile, pid);
+    if (pidfile) verbose(`pidfile ${settings.pidfile} holds ${pid}`);
     return pid;
   });
 }

@@ -9,6 +9,13 @@ export interface SpawnIds {
   groups: number[];
 }
 
+/**
+ * Every string in a plan reaches the system as bytes: UTF-8, except that a lone surrogate U+DC80..U+DCFF
+ * stands for the single byte 0x80..0xFF (src/raw-bytes.ts makes such strings from arguments and
+ * environment values that are not UTF-8). The addon itself also takes Buffers for any of them.
+ * The test hook DAEMONIZE_TEST_NO_CLOSE_RANGE, set in the caller's environment, makes spawn skip
+ * close_range(2) and walk /proc/self/fd, as it must when a seccomp filter refuses close_range.
+ */
 export interface SpawnPlan {
   /** 'daemon': double fork; 'child': one fork into a new process group; 'exec': replace this process. */
   mode: 'daemon' | 'child' | 'exec';
@@ -26,6 +33,10 @@ export interface SpawnPlan {
   ids?: SpawnIds;
   /** Linux: SIGKILL the program when this process dies (PR_SET_PDEATHSIG), for a supervisor's children. */
   dieWithParent?: boolean;
+  /** RLIMIT_CORE's soft limit for the program: -1 raises it to the hard limit, 0 forbids core files. */
+  rlimitCore?: number;
+  /** chroot(2) into this directory before the ids change; `file` and `cwd` are then paths inside it. */
+  root?: string;
 }
 
 export interface Account {

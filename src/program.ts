@@ -5,6 +5,8 @@ import { delimiter, isAbsolute, join, resolve } from 'node:path';
 
 import { DaemonizeError } from './errors';
 import { ExitCode } from './exit-codes';
+import type { Settings } from './settings';
+import { fsPath } from './raw-bytes';
 
 /** execvp's default search path, used when PATH is unset. */
 const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
@@ -14,13 +16,13 @@ type Candidate = 'executable' | 'not-executable' | 'missing';
 function inspect(path: string): Candidate {
   let stat: fs.Stats;
   try {
-    stat = fs.statSync(path);
+    stat = fs.statSync(fsPath(path));
   } catch {
     return 'missing';
   }
   if (!stat.isFile()) return 'not-executable';
   try {
-    fs.accessSync(path, fs.constants.X_OK);
+    fs.accessSync(fsPath(path), fs.constants.X_OK);
     return 'executable';
   } catch {
     return 'not-executable';
@@ -28,14 +30,23 @@ function inspect(path: string): Candidate {
 }
 
 /**
- * The absolute path execve will run. A name with a slash is taken relative to `baseDir` (the caller's
+ * The program for these settings. Under --chroot the name is looked up inside the root (the path returned
+ * is the one inside it, for execve after chroot), a relative one from --chdir, the daemon's directory there.
+ */
+export function resolveProgramFor(name: string, settings: Pick<Settings, 'env' | 'root' | 'cwd'>, baseDir: string): string {
+  if (settings.root === undefined) return resolveProgram(name, settings.env.PATH, baseDir);
+  return resolveProgram(name, settings.env.PATH, settings.cwd, settings.root);
+}
+
+/**
+ * The absolute path execve will run (`root`: the directory it will run in as /, for --chroot). A name with a slash is taken relative to `baseDir` (the caller's
  * directory, like every other path on the command line); a bare name is searched in `searchPath`.
  */
-export function resolveProgram(name: string, searchPath: string | undefined, baseDir: string): string {
+export function resolveProgram(name: string, searchPath: string | undefined, baseDir: string, root = '/'): string {
   if (name === '') throw new DaemonizeError('unable to exec an empty command name', ExitCode.NOT_FOUND);
   if (name.includes('/')) {
     const path = isAbsolute(name) ? name : resolve(baseDir, name);
-    const found = inspect(path);
+    const found = inspect(join(root, path));
     if (found === 'executable') return path;
     if (found === 'missing') throw new DaemonizeError(`unable to exec ${name}: No such file or directory`, ExitCode.NOT_FOUND);
     throw new DaemonizeError(`unable to exec ${name}: Permission denied`, ExitCode.CANNOT_EXECUTE);
@@ -44,7 +55,7 @@ export function resolveProgram(name: string, searchPath: string | undefined, bas
   for (const dir of (searchPath ?? DEFAULT_PATH).split(delimiter)) {
     // An empty PATH entry means the current directory, as in execvp.
     const path = resolve(baseDir, join(dir === '' ? '.' : dir, name));
-    const found = inspect(path);
+    const found = inspect(join(root, path));
     if (found === 'executable') return path;
     if (found === 'not-executable') sawNonExecutable = true;
   }

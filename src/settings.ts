@@ -2,6 +2,8 @@
 // settings. Every default lives here and is named in README.md and --help.
 import { isAbsolute, resolve } from 'node:path';
 
+import { checkChroot } from './chroot';
+import { readEnvFiles } from './env-file';
 import { DaemonizeError } from './errors';
 import { ExitCode } from './exit-codes';
 import { pidfilePath } from './pidfile-location';
@@ -29,6 +31,14 @@ export interface DaemonOptions {
   env?: readonly string[] | Readonly<Record<string, string>>;
   /** As root: run as NAME or NAME:GROUP. */
   user?: string;
+  // The three below are the command line's (--env-file, --core/--nocore, --chroot): the library's
+  // daemonize() re-executes Node itself and does not take them (src/library/options.ts).
+  /** Files of KEY=value lines for the environment, read in order, before `env`. */
+  envFile?: string | readonly string[];
+  /** true: raise the core-file limit to the hard limit; false: no core files (limit 0); unset: as inherited. */
+  core?: boolean;
+  /** As root: chroot(2) into this directory; the program's path and `chdir` are then inside it. */
+  chroot?: string;
 }
 
 export interface Settings {
@@ -41,6 +51,10 @@ export interface Settings {
   /** The program's whole environment. */
   env: Record<string, string>;
   user?: TargetUser;
+  /** RLIMIT_CORE for the program: -1 the hard limit, 0 none; undefined: as inherited. */
+  rlimitCore?: number;
+  /** --chroot's directory (absolute); `cwd` is then inside it. */
+  root?: string;
 }
 
 export const DEFAULT_UMASK = 0o022;
@@ -99,9 +113,12 @@ export function settle(options: DaemonOptions, baseDir: string, callerEnv: NodeJ
     throw new DaemonizeError('--output names the file for both streams: use it without --stdout and --stderr', ExitCode.USAGE);
   }
   const user = options.user === undefined ? undefined : resolveUser(String(options.user));
+  const root = options.chroot === undefined ? undefined : checkChroot(options.chroot, baseDir);
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(callerEnv)) if (value !== undefined) env[name] = value;
   if (user) Object.assign(env, { HOME: user.home, USER: user.name, LOGNAME: user.name });
+  const envFiles = typeof options.envFile === 'string' ? [options.envFile] : options.envFile ?? [];
+  Object.assign(env, readEnvFiles(envFiles.map((file) => absolute(checkPath('--env-file', file), baseDir) as string), user));
   Object.assign(env, parseEnv(options.env));
   return {
     pidfile: pidfilePath({
@@ -110,11 +127,14 @@ export function settle(options: DaemonOptions, baseDir: string, callerEnv: NodeJ
       pidfiles: checkPath('--pidfiles', options.pidfiles),
     }, baseDir, callerEnv),
     name: options.name,
-    cwd: absolute(checkPath('--chdir', options.chdir), baseDir) ?? DEFAULT_CWD,
+    // Under --chroot, --chdir names a directory inside the root.
+    cwd: absolute(checkPath('--chdir', options.chdir), root === undefined ? baseDir : '/') ?? DEFAULT_CWD,
     umask: parseUmask(options.umask),
     stdout: absolute(output ?? stdoutOption, baseDir),
     stderr: absolute(output ?? stderrOption, baseDir),
     env,
     user,
+    rlimitCore: options.core === undefined ? undefined : options.core ? -1 : 0,
+    root,
   };
 }

@@ -1,6 +1,10 @@
 // --systemd-unit NAME: prints a unit file that starts this very command line under systemd.
 //   detaching mode: Type=forking with PIDFile= (daemonize returns once the pidfile names the program);
-//   -f:             Type=notify (the program, a Node app calling the library's ready(), says READY=1).
+//   -f:             Type=exec (systemd waits for the exec, nothing more), or Type=notify when told that the
+//                   program says READY=1 itself (--systemd-notify: a Node app calling the library's ready()).
+//                   Type=notify for a program that never notifies (nginx, gunicorn) hangs its start, then
+//                   systemd kills it: so notify is never guessed.
+// Every unit has Restart=on-failure: with -r it is the backstop for the supervisor itself.
 // Every path in ExecStart= is absolute: systemd starts services in / with a minimal PATH.
 import { join } from 'node:path';
 
@@ -10,6 +14,8 @@ import type { Settings } from './settings';
 export interface UnitChoices {
   foreground: boolean;
   respawn: boolean;
+  /** The program notifies readiness (sd_notify READY=1): -f units get Type=notify. */
+  notify: boolean;
   /** Given flags that pass straight through (policy, umask, env, user), already in argv form. */
   passThrough: string[];
 }
@@ -40,13 +46,13 @@ export function systemdUnit(name: string, command: string[], settings: Settings,
   const execStart = [process.execPath, join(__dirname, '..', 'bin', 'daemonize'), ...daemonizeArgs, '--', ...command]
     .map(quoteForSystemd).join(' ');
 
-  const service = choices.foreground
-    ? [
+  const service = !choices.foreground ? ['Type=forking', `PIDFile=${pidfile}`]
+    : choices.notify ? [
       'Type=notify',
       // Under -f -r the READY=1 comes from the supervisor's child, not from the main process.
       `NotifyAccess=${choices.respawn ? 'all' : 'main'}`,
     ]
-    : ['Type=forking', `PIDFile=${pidfile}`];
+    : ['Type=exec'];
   return [
     '[Unit]',
     `Description=${name} (started by daemonize)`,
@@ -56,8 +62,9 @@ export function systemdUnit(name: string, command: string[], settings: Settings,
     ...service,
     `ExecStart=${execStart}`,
     'ExecReload=/bin/kill -HUP $MAINPID',
-    // With --respawn daemonize itself restarts the program; otherwise let systemd do it.
-    ...(choices.respawn ? [] : ['Restart=on-failure']),
+    // Without --respawn systemd restarts the program; with it, daemonize does, and systemd restarts a
+    // supervisor that died (it exits 0 when stopped, and non-zero when it gives up or is killed).
+    'Restart=on-failure',
     '',
     '[Install]',
     'WantedBy=multi-user.target',

@@ -4,11 +4,11 @@
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { spawnSync } = require('node:child_process');
+const { spawn, spawnSync } = require('node:child_process');
 const { describe, it, after } = require('node:test');
 
 const proc = require('./helpers/proc');
-const { Scratch, runCli, readPidfile } = require('./helpers/harness');
+const { Scratch, runCli, readPidfile, waitFor } = require('./helpers/harness');
 const { quoteForSystemd } = require('../dist/systemd-unit');
 
 const scratch = new Scratch();
@@ -67,18 +67,69 @@ describe('--systemd-unit', () => {
     assert.ok(fs.existsSync(path.join(dir, 'out.log')));
   });
 
-  it('prints a Type=notify unit for -f, with NotifyAccess=all under -f -r', { skip: !analyze && 'systemd-analyze not installed' }, () => {
-    for (const [flags, access] of [[['-f'], 'main'], [['-f', '-r'], 'all']]) {
+  it('prints Type=exec for -f (nginx, gunicorn never send READY=1), Type=notify only with --systemd-notify', { skip: !analyze && 'systemd-analyze not installed' }, () => {
+    for (const [flags, type, access] of [[['-f'], 'exec', undefined], [['-f', '-r'], 'exec', undefined],
+      [['-f', '--systemd-notify'], 'notify', 'main'], [['-f', '-r', '--systemd-notify'], 'notify', 'all']]) {
       const result = runCli(['--systemd-unit', 'app', ...flags, '--', 'node', '/srv/app.js']);
       assert.equal(result.status, 0, result.stderr);
       const keys = serviceKeys(result.stdout);
-      assert.equal(keys.Type, 'notify');
-      assert.equal(keys.NotifyAccess, access);
+      assert.equal(keys.Type, type, flags.join(' '));
+      assert.equal(keys.NotifyAccess, access, flags.join(' '));
       assert.equal(keys.PIDFile, undefined);
+      assert.equal(keys.Restart, 'on-failure', 'every unit, a supervisor\'s too, has a backstop');
       assert.match(keys.ExecStart, / --foreground /);
       const checked = verify(result.stdout, 'app');
       assert.equal(checked.status, 0, checked.stderr);
     }
+    const forking = runCli(['--systemd-unit', 'app', '--systemd-notify', '--', 'node', '/srv/app.js']);
+    assert.equal(forking.status, 2, 'a forking unit waits for its pidfile, not for READY=1');
+  });
+
+  for (const flags of [[], ['-r'], ['-f'], ['-f', '-r']]) {
+    it(`writes a unit (${flags.join(' ') || 'daemon'}) whose ExecStart starts \`node server.js\` typed in its directory, run from / with PATH=/usr/bin:/bin`, { skip: !analyze && 'systemd-analyze not installed' }, async () => {
+      const dir = scratch.dir();
+      const token = scratch.token();
+      // Says it started (beside itself), then waits: proof that node found the script from /.
+      fs.writeFileSync(path.join(dir, 'server.js'),
+        "require('fs').writeFileSync(require('path').join(__dirname, 'started-' + process.argv[2]), String(process.pid));\n" +
+        'setInterval(() => {}, 1 << 30);\n');
+      const foreground = flags.includes('-f');
+      const pidArgs = foreground ? [] : ['--pidfile', 'server.pid'];
+      const result = runCli(['--systemd-unit', 'server', ...flags, ...pidArgs, '--', 'node', 'server.js', token], { cwd: dir });
+      assert.equal(result.status, 0, result.stderr);
+      const keys = serviceKeys(result.stdout);
+      assert.equal(keys.Restart, 'on-failure');
+      const checked = verify(result.stdout, 'server');
+      assert.equal(checked.status, 0, checked.stderr);
+      const argv = splitExecStart(keys.ExecStart);
+      assert.ok(argv.includes(path.join(dir, 'server.js')), keys.ExecStart);
+      const started = path.join(dir, `started-${token}`);
+      if (foreground) {
+        const unit = spawn('env', ['-i', 'PATH=/usr/bin:/bin', ...argv], { cwd: '/', stdio: 'ignore' });
+        scratch.track(unit.pid);
+      } else {
+        const run = spawnSync('env', ['-i', 'PATH=/usr/bin:/bin', ...argv], { cwd: '/', encoding: 'utf8' });
+        assert.equal(run.status, 0, run.stderr);
+        scratch.track(readPidfile(keys.PIDFile));
+      }
+      const pid = Number(await waitFor(() => fs.existsSync(started) && fs.readFileSync(started, 'utf8'), 'server.js to start'));
+      scratch.track(pid);
+      assert.ok(proc.isAlive(pid));
+      // Under -f the daemonize process (itself, or the supervisor) has the token in its argv too.
+      assert.ok(proc.findByToken(token).includes(pid));
+      assert.match(proc.cmdline(pid).join(' '), new RegExp(`^/\\S*node ${dir}/server\\.js ${token}$`));
+    });
+  }
+
+  it('passes the launch options through ExecStart, with --noconfig: profiles were read when it was written', () => {
+    const dir = scratch.dir();
+    fs.writeFileSync(path.join(dir, 'app.env'), 'A=1\n');
+    const conf = path.join(dir, 'd.conf');
+    fs.writeFileSync(conf, '* nocore\n');
+    const result = runCli(['--systemd-unit', 'app', '-C', conf, '--env-file', 'app.env', '--', '/bin/true'], { cwd: dir });
+    assert.equal(result.status, 0, result.stderr);
+    const argv = splitExecStart(serviceKeys(result.stdout).ExecStart);
+    for (const word of ['--noconfig', '--nocore', '--env-file', path.join(dir, 'app.env')]) assert.ok(argv.includes(word), word);
   });
 
   it('refuses a bad name, a missing command and a missing program as a start would', () => {

@@ -11,15 +11,19 @@
 import { basename } from 'node:path';
 
 import { DaemonizeError } from '../errors';
+import { rawArgv, rawEnvironment } from '../raw-bytes';
 import { foregroundRequested } from './foreground';
 import type { DaemonHandle } from './handle';
 import type { AppCommand } from './launcher';
 import { libraryState } from './marker';
 import { checkOptions, settleLibrary, type DaemonizeOptions } from './options';
 
-/** The app as Node started it, taken before the app's own code could change process.argv. */
+/**
+ * The app as Node started it, taken before the app's own code could change process.argv; its arguments
+ * as the bytes they were (src/raw-bytes.ts), not as Node decoded them.
+ */
 const APP_AT_LOAD: AppCommand = {
-  command: [process.execPath, ...process.execArgv, ...process.argv.slice(1)],
+  command: [process.execPath, ...process.execArgv, ...rawArgv(process.argv).slice(1)],
   label: basename(process.argv[1] ?? process.execPath),
   cwd: startDirectory(),
 };
@@ -63,7 +67,7 @@ export function daemonize(options?: DaemonizeOptions): DaemonHandle {
     state.called = true;
     return startWorker(foregroundRequested(checked.choices.foreground, process.env));
   }
-  const settings = settleLibrary(checked.options, process.cwd(), process.env);
+  const settings = settleLibrary(checked.options, process.cwd(), rawEnvironment(process.env));
   state.called = true;
   try {
     if (foregroundRequested(checked.choices.foreground, process.env)) {

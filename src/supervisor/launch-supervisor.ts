@@ -10,8 +10,9 @@ import { LaunchTransaction } from '../core/launch-transaction';
 import { basePlan, explainSpawnFailure } from '../launch';
 import type { Pidfile } from '../pidfile';
 import { besidePidfile } from '../pidfile-location';
-import { resolveProgram } from '../program';
+import { resolveProgramFor } from '../program';
 import type { Settings } from '../settings';
+import { verbose } from '../verbose';
 import { sendConfig, type StartReport, type SupervisorConfig } from './config';
 import type { ProbeSettings } from './probe-options';
 import type { RestartPolicySettings } from './restart-policy';
@@ -100,7 +101,7 @@ export function launchSupervisor(command: string[], settings: Settings, supervis
   if (settings.pidfile === undefined) {
     throw new DaemonizeError('--respawn needs --pidfile or --name (a supervisor nobody can find cannot be stopped)', ExitCode.USAGE);
   }
-  const file = resolveProgram(command[0], settings.env.PATH, baseDir);
+  const file = resolveProgramFor(command[0], settings, baseDir);
   const errlog = supervision.errlog ?? defaultErrlog(settings);
   const config = supervisorConfig(command, settings, { ...supervision, errlog }, file, false);
   return LaunchTransaction.run((tx) => {
@@ -147,6 +148,7 @@ export function launchSupervisor(command: string[], settings: Settings, supervis
     const reply = tx.step('hear from the supervisor', () => readReport(reportRead));
     if (reply === null) throw died();
     if (!reply.ok) throw new DaemonizeError(reply.message, reply.exitCode as ExitCodeValue);
+    verbose(`supervisor pid ${pid} started ${file} as pid ${reply.child}; its event log is ${errlog}`);
     return pid;
   });
 }

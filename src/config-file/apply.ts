@@ -1,0 +1,42 @@
+// Profiles under the command line: the options the files give for every daemon and for --name, merged
+// under the ones typed, in the shape commander's opts() has. The option table comes from the commander
+// definitions, so a file accepts exactly the long options --help lists (and `command`, which is -X).
+import type { Command } from 'commander';
+
+import { configFiles, loadProfiles, type ConfigChoice } from './load';
+import { mergeLayers, profileLayers, type OptionTable, type OptionValues } from './merge';
+import type { OptionKinds } from './parse';
+import { verbose } from '../verbose';
+
+/** Options that pick files, act on a running daemon or print something: meaningless in a profile. */
+const NOT_IN_FILES = new Set(['name', 'config', 'noconfig', 'running', 'status', 'stop', 'restart', 'signal', 'list',
+  'systemd-unit', 'systemd-notify', 'version', 'help']);
+
+function tableOf(command: Command, repeatable: readonly string[]): { kinds: OptionKinds; table: OptionTable } {
+  const kinds = new Map<string, 'flag' | 'value'>();
+  const keyOf = new Map<string, string>();
+  for (const option of command.options) {
+    const long = option.long?.replace(/^--/, '');
+    if (long === undefined || NOT_IN_FILES.has(long)) continue;
+    kinds.set(long, option.required || option.optional ? 'value' : 'flag');
+    keyOf.set(long, option.attributeName());
+  }
+  return { kinds, table: { keyOf, repeatable: new Set(repeatable) } };
+}
+
+/**
+ * The options to act on: the profile files' (unless -N), then `given` (the command line) over them.
+ * `repeatable` names the keys that accumulate (env).
+ */
+export function withProfiles<T extends ConfigChoice & { name?: string }>(command: Command, given: T,
+  repeatable: readonly string[], env: NodeJS.ProcessEnv, baseDir: string): T {
+  const files = configFiles(given, env, baseDir);
+  if (files.length === 0) return given;
+  const { kinds, table } = tableOf(command, repeatable);
+  const entries = loadProfiles(files, kinds, env);
+  if (entries.length === 0) return given;
+  const layers = profileLayers(entries, given.name, table);
+  verbose(`profile options: ${layers.map((layer) => Object.keys(layer).join(' ') || '(none)').join(', then ')}; then the command line's`);
+  const merged = mergeLayers([...layers, given as unknown as OptionValues], table);
+  return merged as unknown as T;
+}

@@ -1,0 +1,11 @@
+// -v, --verbose: the launcher says each step it takes, one line each on stderr
+// ("daemonize: pidfile /run/web.pid locked"). Off unless the command line turns it on.
+let enabled = false;
+
+export function setVerbose(on: boolean): void {
+  enabled = on;
+}
+
+export function verbose(step: string): void {
+  if (enabled) process.stderr.write(`daemonize: ${step}\n`);
+}

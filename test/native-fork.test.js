@@ -1,0 +1,196 @@
+'use strict';
+// The native fork-to-exec path under attack: worker threads coming and going at every fork, a privilege
+// drop that could be undone, close_range refused by a seccomp filter with leaked descriptors above a low
+// open-files limit, and exec in place (-f) failing after it has rearranged the descriptors.
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { spawn, spawnSync } = require('node:child_process');
+const { describe, it, after } = require('node:test');
+
+const proc = require('./helpers/proc');
+const { CLI, Scratch, waitFor, readPidfile } = require('./helpers/harness');
+
+const scratch = new Scratch();
+after(() => scratch.cleanup());
+
+const FIXTURES = path.join(__dirname, 'fixtures');
+const HOSTILE = path.join(FIXTURES, 'hostile-start.py');
+const NOBODY = 65534;
+
+/** Every descendant of `pid`, found by ppid, deepest last. */
+function descendants(pid) {
+  const found = [];
+  for (const child of proc.childrenOf(pid)) found.push(child, ...descendants(child));
+  return found;
+}
+
+/**
+ * Runs spawn-churn.js and gives each spawn its own deadline: a line must come within `perSpawnMs` of the
+ * previous one. On a stall, the fixture and everything under it is killed and the test fails.
+ */
+function churn(mode, count, perSpawnMs = 15000) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(FIXTURES, 'spawn-churn.js'), mode, String(count), String(NOBODY), String(NOBODY)],
+      { stdio: ['ignore', 'pipe', 'inherit'] });
+    scratch.track(child.pid);
+    const lines = [];
+    let buffered = '';
+    let timer;
+    const stall = () => {
+      // The hung processes may have left the fixture's tree by setsid: the session leader is its child.
+      for (const pid of [...descendants(child.pid), child.pid]) scratch.track(pid);
+      child.kill('SIGKILL');
+      reject(new Error(`spawn ${lines.length + 1} of ${count} (${mode}) made no progress in ${perSpawnMs} ms; last: ${lines.at(-1)}`));
+    };
+    timer = setTimeout(stall, perSpawnMs);
+    child.stdout.on('data', (data) => {
+      buffered += data;
+      const complete = buffered.split('\n');
+      buffered = complete.pop();
+      lines.push(...complete);
+      clearTimeout(timer);
+      timer = setTimeout(stall, perSpawnMs);
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, lines });
+    });
+  });
+}
+
+describe('the fork path with --user while worker threads start and exit', () => {
+  for (const mode of ['daemon', 'child']) {
+    it(`${mode} mode: 200 spawns with ids, each within its deadline, all exec'd`, async () => {
+      const { code, lines } = await churn(mode, 200);
+      assert.deepEqual(lines.filter((line) => !line.startsWith('ok ')), ['done']);
+      assert.equal(lines.length, 201);
+      assert.equal(code, 0);
+    });
+  }
+});
+
+describe('dropping to --user', () => {
+  it('runs the daemon with every uid and gid of the user, no other groups and no capabilities', async () => {
+    const pidfile = path.join(scratch.dir(), 'u.pid');
+    const result = spawnSync(process.execPath, [CLI, '--user', 'nobody', '--pidfile', pidfile, '--', ...scratch.sleeper()], { encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+    const pid = scratch.track(readPidfile(pidfile));
+    const status = proc.status(pid);
+    assert.equal(status.Uid, `${NOBODY}\t${NOBODY}\t${NOBODY}\t${NOBODY}`);
+    assert.equal(status.Gid.split('\t')[0], status.Gid.split('\t')[2]);
+    assert.equal(status.CapPrm, '0000000000000000');
+    assert.equal(status.CapEff, '0000000000000000');
+  });
+
+  it('refuses to run the program when root could be taken back after the drop (SECBIT_NO_SETUID_FIXUP)', () => {
+    // With no_setuid_fixup the kernel keeps root's capabilities across setresuid: a drop that holds
+    // nothing. The child must see that root is still reachable and not exec.
+    const token = scratch.token();
+    const result = spawnSync('setpriv', ['--securebits', '+no_setuid_fixup', process.execPath, CLI, '--user', 'nobody', '--',
+      'sleep', `1000.${token}`], { encoding: 'utf8' });
+    assert.equal(result.status, 1);
+    assert.equal(result.stderr,
+      'daemonize: fatal: unable to switch to user nobody for good (the old ids could be taken back): Operation not permitted\n');
+    assert.deepEqual(proc.findByToken(token), []);
+  });
+});
+
+describe('closing inherited descriptors', () => {
+  /** Starts a daemon through hostile-start.py and returns the descriptors the daemon holds above 2. */
+  async function daemonFds(hostile, env = {}) {
+    const pidfile = path.join(scratch.dir(), 'fd.pid');
+    const result = spawnSync('python3', [HOSTILE, ...hostile, '--', process.execPath, CLI, '--pidfile', pidfile, '--',
+      ...scratch.sleeper()], { encoding: 'utf8', env: { ...process.env, ...env } });
+    assert.equal(result.status, 0, result.stderr);
+    const pid = scratch.track(readPidfile(pidfile));
+    await waitFor(() => proc.stat(pid)?.comm === 'sleep', 'the exec');
+    return Object.entries(proc.fds(pid)).filter(([fd]) => Number(fd) > 2).map(([, target]) => target);
+  }
+
+  it('falls back when a seccomp filter answers close_range with EPERM, and finds fds above the soft limit', async () => {
+    // A walk up to the soft limit (100) would miss 150 and the highest fd the hard limit allows: the
+    // fallback reads /proc/self/fd.
+    const held = await daemonFds(['--fd', '150', '--fd', 'top', '--soft-nofile', '100', '--deny-close-range']);
+    assert.equal(held.length, 1);
+    assert.match(held[0], /fd\.pid$/);
+  });
+
+  it('takes the same fallback when the test hook DAEMONIZE_TEST_NO_CLOSE_RANGE skips close_range', async () => {
+    const held = await daemonFds(['--fd', '150', '--fd', 'top', '--soft-nofile', '64'], { DAEMONIZE_TEST_NO_CLOSE_RANGE: '1' });
+    assert.equal(held.length, 1);
+    assert.match(held[0], /fd\.pid$/);
+  });
+});
+
+describe('a child stuck before exec', () => {
+  it('is killed after the deadline and reported, so the launcher does not hang (chdir held 31 s by strace)', () => {
+    // strace's fault injection delays the daemon's chdir past the 30 s exec deadline: the stand-in for a
+    // chdir or execve stuck on a hung network filesystem.
+    const dir = scratch.dir();
+    const pidfile = path.join(dir, 'stuck.pid');
+    const token = scratch.token();
+    const result = spawnSync('strace', ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=chdir', '-e', 'inject=chdir:delay_enter=31000000',
+      process.execPath, CLI, '--pidfile', pidfile, '--chdir', dir, '--', 'sleep', `1000.${token}`], { encoding: 'utf8', timeout: 120000 });
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /^daemonize: fatal: unable to exec sleep \(no exec and no error after 30 s; killed it\): Connection timed out$/m);
+    assert.deepEqual(proc.findByToken(token), []);
+    assert.equal(fs.existsSync(pidfile), false);
+  });
+});
+
+describe('closing inherited descriptors without /proc', () => {
+  it('walks up to the soft limit when /proc is not mounted (a private mount namespace without it)', async () => {
+    const pidfile = path.join(scratch.dir(), 'noproc.pid');
+    const command = ['python3', HOSTILE, '--fd', '150', '--soft-nofile', '200', '--', process.execPath, CLI, '--pidfile', pidfile, '--',
+      ...scratch.sleeper()].map((word) => `'${word}'`).join(' ');
+    const result = spawnSync('unshare', ['--mount', 'sh', '-c', `umount -l /proc && exec ${command}`],
+      { encoding: 'utf8', env: { ...process.env, DAEMONIZE_TEST_NO_CLOSE_RANGE: '1' } });
+    assert.equal(result.status, 0, result.stderr);
+    const pid = scratch.track(readPidfile(pidfile));
+    await waitFor(() => proc.stat(pid)?.comm === 'sleep', 'the exec');
+    const held = Object.entries(proc.fds(pid)).filter(([fd]) => Number(fd) > 2).map(([, target]) => target);
+    assert.deepEqual(held, [pidfile]);
+  });
+});
+
+describe('exec in place (-f) when the exec fails', () => {
+  function badInterpreter() {
+    const script = path.join(scratch.dir(), 'bad-interpreter');
+    fs.writeFileSync(script, '#!/dz-no-such-interpreter\n', { mode: 0o755 });
+    return script;
+  }
+
+  it('leaves every descriptor, close-on-exec flag, stdio, umask and directory as they were', () => {
+    const out = path.join(scratch.dir(), 'out');
+    const result = spawnSync(process.execPath, [path.join(FIXTURES, 'exec-in-place-fds.js'), badInterpreter(), out], { encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+    const { before, after: afterExec, error } = JSON.parse(result.stdout);
+    assert.deepEqual(error, { code: 'ENOENT', syscall: 'execve' });
+    assert.deepEqual(afterExec, before);
+  });
+
+  it('with --user, leaves no thread of the launcher with root\'s ids after the failure', () => {
+    const script = badInterpreter();
+    fs.chmodSync(path.dirname(script), 0o755);  // so that nobody reaches it, and execve fails for the interpreter
+    const out = path.join(path.dirname(script), 'out');
+    const result = spawnSync(process.execPath, [path.join(FIXTURES, 'exec-in-place-fds.js'), script, out, 'ids'], { encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+    const { error, threadUids } = JSON.parse(result.stdout);
+    assert.deepEqual(error, { code: 'ENOENT', syscall: 'execve' });
+    assert.ok(threadUids.length > 1, 'Node has more threads than one');
+    for (const uids of threadUids) assert.deepEqual(uids, [NOBODY, NOBODY, NOBODY, NOBODY]);
+  });
+
+  it('reports the failed exec on the caller\'s own stderr, not the --stdout file, with 127, under a caller that passes an extra descriptor', () => {
+    const dir = scratch.dir();
+    const out = path.join(dir, 'out.log');
+    const script = badInterpreter();
+    for (const program of [script, '/dz-nonexistent']) {
+      const result = spawnSync('python3', [HOSTILE, '--fd', '40', '--', process.execPath, CLI, '-f', '--stdout', out, '--', program], { encoding: 'utf8' });
+      assert.equal(result.status, 127);
+      assert.equal(result.stderr, `daemonize: fatal: unable to exec ${program}: No such file or directory\n`);
+    }
+    assert.equal(fs.existsSync(out), false, 'a log file this launch created is removed again');
+  });
+});
