@@ -92,6 +92,35 @@ describe('--health-cmd', () => {
   });
 });
 
+describe('the health checks under attack', () => {
+  it('TERM while a check hangs: the check goes with the program, the supervisor exits, nothing is left', async () => {
+    const dir = scratch.dir();
+    const token = scratch.token();
+    const d = supervise(['--health-cmd', `exec sleep 1005.${token}`, '--health-interval', '0.1', '--health-timeout', '600'],
+      scratch.sleeper(), dir);
+    const [check] = await waitFor(() => sleeping(`1005.${token}`).length === 1 && sleeping(`1005.${token}`), 'a hanging check');
+    process.kill(d.supervisor, 'SIGTERM');
+    await waitFor(() => !proc.isAlive(d.supervisor), 'the supervisor to exit');
+    assert.equal(proc.isAlive(check), false);
+    assert.deepEqual(proc.findByToken(token), []);
+    assert.equal(fs.existsSync(d.pidfile), false);
+    assert.doesNotMatch(d.logText(), /SIGKILL/, 'no wait for --stop-timeout: the check was killed at once');
+  });
+
+  it('leaks no descriptor over many checks', async () => {
+    const dir = scratch.dir();
+    const checks = path.join(dir, 'checks');
+    const d = supervise(['--health-cmd', `echo x >> ${checks}; echo some output`, '--health-interval', '0.1'], scratch.sleeper(), dir);
+    scratch.track(d.status().child);
+    const count = () => (fs.existsSync(checks) ? fs.readFileSync(checks, 'utf8').split('\n').length - 1 : 0);
+    await waitFor(() => count() >= 2, 'two checks');
+    const early = Object.keys(proc.fds(d.supervisor)).length;
+    await waitFor(() => count() >= 30, 'thirty checks', 20000);
+    // A check may be in flight (its pipe open) at either look; one per check would be 28 more.
+    await waitFor(() => Object.keys(proc.fds(d.supervisor)).length <= early, `at most ${early} descriptors`);
+  });
+});
+
 describe('--max-memory', () => {
   it('restarts a leaking program whose tree stays over the limit for 3 samples, with the figure logged', async () => {
     const dir = scratch.dir();
