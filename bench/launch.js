@@ -5,9 +5,8 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
+const goals = require('./goals');
 const lib = require('./lib');
-
-const GOAL = { max: 1.15 };
 
 /** The subjects: each knows how to launch one `sleep 1000.<token>` daemon and how to find what it started. */
 function subjects() {
@@ -18,7 +17,7 @@ function subjects() {
       tool: 'daemonize',
       command: 'bin/daemonize --pidfile P -- sleep 1000.N',
       path: lib.DAEMONIZE,
-      goal: GOAL,
+      goal: goals.start,
       args: (pidfile, token) => ['--pidfile', pidfile, '--', 'sleep', `1000.${token}`],
       // The launcher returns only once the pidfile names the exec'd program.
       pids: (pidfile) => [lib.readPid(pidfile)],

@@ -7,10 +7,10 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
+const goals = require('./goals');
 const lib = require('./lib');
 
 const BYTES = 256 * lib.MiB;
-const GOAL = { max: 1.0 };
 const DONE_TIMEOUT_MS = 60000;
 const POLL_MS = 1;
 const MEASURE = 'stdout 256 MiB: launch -> all written';
@@ -59,7 +59,7 @@ function directWriters() {
       path: lib.DAEMONIZE,
       command: `bin/daemonize --pidfile P --stdout FILE -- head -c ${BYTES} /dev/zero`,
       args: (pidfile, file, bytes) => ['--pidfile', pidfile, '--stdout', file, '--', 'head', ...headArgs(bytes)],
-      goal: GOAL,
+      goal: goals.stdout,
     },
     {
       subject: 'daemonize (bmc)',

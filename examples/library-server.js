@@ -5,7 +5,7 @@
 // `kill $(cat /tmp/library-server.pid)` (close the server, remove the pidfile, exit).
 // Code above the daemonize() call runs twice, in the launcher and again in the daemon: keep it cheap.
 const http = require('node:http');
-const { daemonize } = require('..'); // require('daemonize') in an installed app
+const { daemonize } = require('..'); // require('unix-daemonize') in an installed app
 
 const d = daemonize({
   pidfile: '/tmp/library-server.pid',

@@ -192,6 +192,8 @@ function manPage(date) {
     '.PP',
     line(escape(`Library mode, daemonize() at the top of a Node app, and the details of each guarantee: ` +
       `README.md in the package (${pkg.name} on npm).`)),
+    '.PP',
+    line(`Installed by ${bold(`npm install -g ${pkg.name}`)}, which puts ${bold('daemonize')} on PATH and this page where ${bold('man')} finds it.`),
   );
   return `${out.join('\n')}\n`;
 }

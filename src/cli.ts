@@ -1,5 +1,5 @@
 // The command line. This is the only module that reads argv and calls process.exit.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
 import { Command, CommanderError } from 'commander';
@@ -136,7 +136,13 @@ function usage(message: string): DaemonizeError {
 }
 
 function print(line: string): void {
-  process.stdout.write(`${line}\n`);
+  // Straight to fd 1: process.stdout's first use loads Node's stream machinery, a few ms of a verb's start-up.
+  try {
+    writeSync(1, `${line}\n`);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+    process.stdout.write(`${line}\n`);
+  }
 }
 
 /** Runs a control verb; resolves with its exit status. Loaded only when asked for, to keep start-up lean. */

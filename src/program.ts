@@ -14,12 +14,14 @@ const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
 type Candidate = 'executable' | 'not-executable' | 'missing';
 
 function inspect(path: string): Candidate {
-  let stat: fs.Stats;
+  let stat: fs.Stats | undefined;
   try {
-    stat = fs.statSync(fsPath(path));
+    // throwIfNoEntry: a PATH search misses in most directories, and an exception per miss costs start-up.
+    stat = fs.statSync(fsPath(path), { throwIfNoEntry: false });
   } catch {
     return 'missing';
   }
+  if (stat === undefined) return 'missing';
   if (!stat.isFile()) return 'not-executable';
   try {
     fs.accessSync(fsPath(path), fs.constants.X_OK);

@@ -229,10 +229,10 @@ os.execv(sys.argv[1], sys.argv[1:])`;
     assert.equal(fs.readFileSync(path.join(dir, 'runs'), 'utf8').trim().split('\n').length, 4, 'one run each: no daemon');
   });
 
-  it('works from an ES module: import { daemonize } from \'daemonize\'', async () => {
+  it('works from an ES module: import { daemonize } from \'unix-daemonize\'', async () => {
     const dir = scratch.dir();
     fs.mkdirSync(path.join(dir, 'node_modules'));
-    fs.symlinkSync(ROOT, path.join(dir, 'node_modules', 'daemonize'));
+    fs.symlinkSync(ROOT, path.join(dir, 'node_modules', 'unix-daemonize'));
     const app = path.join(dir, 'app.mjs');
     fs.copyFileSync(path.join(ROOT, 'test', 'fixtures', 'lib-esm.mjs'), app);
     const pidfile = path.join(dir, 'esm.pid');

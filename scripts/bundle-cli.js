@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+'use strict';
+// Writes dist/cli-bundle.js: the CLI (dist/cli.js, what tsc made) and everything it loads, commander
+// included, as one file, then its V8 code cache (bin/daemonize loads both). A control verb costs little more
+// than Node's own start-up, and most of what it adds is finding, reading and compiling a dozen modules:
+// one file, compiled from a cache, removes most of that. Modules the CLI loads only on some paths stay
+// lazy inside the bundle (esbuild wraps each CommonJS module in a function run on first require).
+// Run after tsc: `npm test`, prepare and prepack do. Needs esbuild (a devDependency).
+const fs = require('node:fs');
+const path = require('node:path');
+
+const esbuild = require('esbuild');
+
+const loader = require('../bin/daemonize');
+
+const ROOT = path.resolve(__dirname, '..');
+const DIST = path.join(ROOT, 'dist');
+
+/**
+ * Each module of dist/ keeps its own __dirname inside the bundle (the supervisor's main.js is found
+ * beside dist/supervisor/launch-supervisor.js, the addon from dist/..): the bundle sits in dist/, so a
+ * module in a subdirectory gets __dirname joined with that subdirectory.
+ */
+const ownDirname = {
+  name: 'own-dirname',
+  setup(build) {
+    build.onLoad({ filter: /\.js$/ }, (args) => {
+      const rel = path.relative(DIST, path.dirname(args.path));
+      if (rel.startsWith('..') || path.isAbsolute(rel)) return undefined;
+      const source = fs.readFileSync(args.path, 'utf8');
+      if (rel === '') return { contents: source, loader: 'js' };
+      return { contents: source.replace(/\b__dirname\b/g, `require("node:path").join(__dirname, ${JSON.stringify(rel)})`), loader: 'js' };
+    });
+  },
+};
+
+/**
+ * commander requires node:child_process at load, for subcommands run as separate programs, which this CLI
+ * has none of; loading it (and net, stream...) is a third of commander's cost. It is loaded on first use.
+ */
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(build) {
+    build.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      (/[\\/]node_modules[\\/]commander[\\/]/.test(args.importer) ? { path: 'child_process', namespace: 'lazy' } : undefined));
+    build.onLoad({ filter: /.*/, namespace: 'lazy' }, () => ({
+      contents: 'let loaded; module.exports = new Proxy({}, { get: (_, key) => (loaded ??= require("node:child_process"))[key] });',
+      loader: 'js',
+    }));
+  },
+};
+
+async function main() {
+  const result = await esbuild.build({
+    entryPoints: [path.join(DIST, 'cli.js')],
+    outfile: loader.BUNDLE,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    external: ['*.node'],
+    minifyWhitespace: true,
+    minifySyntax: true,
+    legalComments: 'none',
+    // See bin/daemonize: what the bundle was made from, and an id that ties it to its code cache.
+    banner: {
+      js: `${loader.BUILD_MARK}${fs.statSync(path.join(DIST, 'cli.js')).mtimeMs} ${Date.now().toString(36)}.${process.pid}\n`
+        + '// Built from dist/ and commander (MIT License, Copyright (c) 2011 TJ Holowaychuk: node_modules/commander/LICENSE).',
+    },
+    plugins: [ownDirname, lazyChildProcess],
+    logLevel: 'warning',
+  });
+  if (result.errors.length > 0) process.exit(1);
+  await loader.writeCache();
+}
+
+main().catch((error) => {
+  process.stderr.write(`bundle-cli: ${error.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,118 @@
+'use strict';
+// bin/daemonize runs the one-file bundle (dist/cli-bundle.js) compiled from its V8 code cache, and must
+// never run stale or broken code for it: in a working tree where tsc has written dist/ since the bundle was
+// made it runs dist/cli.js; a cache made for another bundle is not offered to V8; a cache V8 cannot use
+// (garbage, cut short) is rejected and the CLI still works. Each case runs on a copy of bin/ and dist/
+// (dates kept), so this tree's build is never touched. The installed package's side (no src/, the cache
+// its install wrote) is in package-install.test.js.
+const assert = require('node:assert/strict');
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+const { describe, it, after } = require('node:test');
+
+const proc = require('./helpers/proc');
+const { ROOT, Scratch, readPidfile, waitFor } = require('./helpers/harness');
+
+const scratch = new Scratch();
+after(() => scratch.cleanup());
+
+/** A working tree as the CLI sees it: bin/, dist/ (mtimes kept), the addon, node_modules, and a src/. */
+function tree() {
+  const dir = scratch.dir();
+  for (const part of ['bin', 'dist', 'package.json']) {
+    fs.cpSync(path.join(ROOT, part), path.join(dir, part), { recursive: true, preserveTimestamps: true });
+  }
+  fs.mkdirSync(path.join(dir, 'build', 'Release'), { recursive: true });
+  fs.copyFileSync(path.join(ROOT, 'build', 'Release', 'daemonize.node'), path.join(dir, 'build', 'Release', 'daemonize.node'));
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+  fs.mkdirSync(path.join(dir, 'src'));
+  return dir;
+}
+
+/** What the copy's bin/daemonize would run: { bundle, rejected } (rejected: V8 refused the cache offered). */
+function choice(dir) {
+  const result = spawnSync(process.execPath, ['-e', `const b = require(${JSON.stringify(path.join(dir, 'bin', 'daemonize'))}).loadBundle();
+console.log(JSON.stringify(b === null ? { bundle: false } : { bundle: true, rejected: b.script.cachedDataRejected === true }));`],
+  { encoding: 'utf8' });
+  assert.equal(result.status, 0, result.stderr);
+  return JSON.parse(result.stdout);
+}
+
+/** Node's module log of one `--version`: which files the CLI was loaded from. */
+function modulesLoaded(dir) {
+  const result = spawnSync(path.join(dir, 'bin', 'daemonize'), ['--version'], { encoding: 'utf8', env: { ...process.env, NODE_DEBUG: 'module' } });
+  assert.equal(result.status, 0, result.stderr);
+  assert.equal(result.stdout.trim(), JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version);
+  return result.stderr;
+}
+
+/** The copy's CLI starts a real daemon, which is then killed. */
+async function startsADaemon(dir) {
+  const pidfile = path.join(scratch.dir(), 'bundle.pid');
+  const [program, arg] = scratch.sleeper();
+  const result = spawnSync(path.join(dir, 'bin', 'daemonize'), ['--pidfile', pidfile, '--', program, arg], { encoding: 'utf8', timeout: 20000 });
+  assert.equal(result.status, 0, result.stderr);
+  assert.equal(result.stderr, '');
+  const pid = scratch.track(readPidfile(pidfile));
+  assert.equal(proc.stat(pid).comm, 'sleep');
+  process.kill(pid, 'SIGKILL');
+  await waitFor(() => !proc.isAlive(pid), `daemon ${pid} to die`);
+}
+
+const CACHE = path.join('dist', 'cli-bundle.cache');
+
+/** The cache's first line, which names the bundle it was made for. */
+function idLength(dir) {
+  return fs.readFileSync(path.join(dir, 'dist', 'cli-bundle.js'), 'utf8').indexOf('\n') + 1;
+}
+
+describe('bin/daemonize: the bundle and its code cache, or dist/cli.js', () => {
+  it('a fresh build runs the bundle, with a cache V8 takes: none of dist/ or commander is loaded module by module', async () => {
+    const dir = tree();
+    assert.deepEqual(choice(dir), { bundle: true, rejected: false });
+    assert.doesNotMatch(modulesLoaded(dir), /dist\/cli\.js|commander/);
+    await startsADaemon(dir);
+  });
+
+  it('after tsc has written dist/ again (dist/cli.js newer than the bundle), it runs dist/cli.js', async () => {
+    const dir = tree();
+    const later = new Date(Date.now() + 60000);
+    fs.utimesSync(path.join(dir, 'dist', 'cli.js'), later, later);
+    assert.deepEqual(choice(dir), { bundle: false });
+    assert.match(modulesLoaded(dir), /dist\/cli\.js/);
+    await startsADaemon(dir);
+  });
+
+  it('without a bundle it runs dist/cli.js', () => {
+    const dir = tree();
+    fs.rmSync(path.join(dir, 'dist', 'cli-bundle.js'));
+    assert.deepEqual(choice(dir), { bundle: false });
+    assert.match(modulesLoaded(dir), /dist\/cli\.js/);
+  });
+
+  it('a cache made for another bundle is never offered; a missing one means compiling', () => {
+    const dir = tree();
+    const cache = fs.readFileSync(path.join(dir, CACHE));
+    // Same length, another build id: V8 itself would check only the length.
+    const other = Buffer.from(cache);
+    other[idLength(dir) - 2] = other[idLength(dir) - 2] === 0x30 ? 0x31 : 0x30;
+    fs.writeFileSync(path.join(dir, CACHE), other);
+    assert.deepEqual(choice(dir), { bundle: true, rejected: false }, 'compiled without a cache, nothing to reject');
+    fs.rmSync(path.join(dir, CACHE));
+    assert.deepEqual(choice(dir), { bundle: true, rejected: false });
+    modulesLoaded(dir);
+  });
+
+  it('a cache V8 cannot use (garbage, or cut short) is rejected and the CLI still starts a daemon', async () => {
+    const dir = tree();
+    const cache = fs.readFileSync(path.join(dir, CACHE));
+    const id = cache.subarray(0, idLength(dir));
+    fs.writeFileSync(path.join(dir, CACHE), Buffer.concat([id, Buffer.alloc(4096, 0xa5)]));
+    assert.deepEqual(choice(dir), { bundle: true, rejected: true });
+    await startsADaemon(dir);
+    fs.writeFileSync(path.join(dir, CACHE), cache.subarray(0, id.length + 2000));
+    assert.deepEqual(choice(dir), { bundle: true, rejected: true });
+    await startsADaemon(dir);
+  });
+});
