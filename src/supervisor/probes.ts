@@ -81,11 +81,6 @@ export class Probes {
     this.watchdogMs = settings.watchdog === undefined ? null : Math.round(settings.watchdog * 1000);
   }
 
-  /** True when there is anything to probe. */
-  get any(): boolean {
-    return this.settings.health !== undefined || this.settings.maxMemory !== undefined || this.settings.watchdog !== undefined;
-  }
-
   /** After every step of the machine: probes run while the service runs, afresh for each start. */
   observe(context: Readonly<Context>): void {
     const start = context.state === 'running' && context.child !== null ? context.childStarted ?? -1 : null;
