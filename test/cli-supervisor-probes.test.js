@@ -107,6 +107,17 @@ describe('the health checks under attack', () => {
     assert.doesNotMatch(d.logText(), /SIGKILL/, 'no wait for --stop-timeout: the check was killed at once');
   });
 
+  it('keeps only the end of a flood of output: the last 10 lines, 4 KiB at most, in one log line', async () => {
+    const dir = scratch.dir();
+    const d = supervise(['--health-cmd', 'yes line | head -c 5000000; seq 1 20; exit 1', '--health-interval', '0.1', '--health-retries', '1'],
+      scratch.sleeper(), dir);
+    const first = scratch.track(d.status().child);
+    await nextChild(d, first, 'the restart');
+    const line = d.logLines().find((l) => l.includes('failed 1 health check in a row'));
+    assert.ok(line.length < 4096 + 300, `${line.length} characters`);
+    assert.ok(line.endsWith(`output "${Array.from({ length: 10 }, (_, i) => i + 11).join('\\n')}"`), line);
+  });
+
   it('leaks no descriptor over many checks', async () => {
     const dir = scratch.dir();
     const checks = path.join(dir, 'checks');
