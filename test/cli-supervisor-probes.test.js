@@ -60,6 +60,10 @@ describe('--health-cmd', () => {
     assert.match(d.logText(), /failed 2 health checks in a row: restarting it; the last timed out after 0\.5 s \(killed\), output "stuck"/);
     // Never two checks at once: each hung one is killed before the next starts.
     assert.ok(sleeping(`1003.${token}`).length <= 1);
+    // Stopped, the supervisor kills a running check's whole group: nothing of the checks is left.
+    process.kill(d.supervisor, 'SIGTERM');
+    await waitFor(() => !proc.isAlive(d.supervisor), 'the supervisor to stop');
+    await waitFor(() => proc.findByToken(token).length === 0, 'every process of the checks to be gone');
   });
 
   it('runs as the program\'s user, in its directory and environment, and leaves a passing program alone', async () => {
@@ -116,6 +120,9 @@ describe('the health checks under attack', () => {
     const line = d.logLines().find((l) => l.includes('failed 1 health check in a row'));
     assert.ok(line.length < 4096 + 300, `${line.length} characters`);
     assert.ok(line.endsWith(`output "${Array.from({ length: 10 }, (_, i) => i + 11).join('\\n')}"`), line);
+    // A check's pipeline (yes, head) goes with a stopped supervisor, not left to PID 1.
+    process.kill(d.supervisor, 'SIGTERM');
+    await waitFor(() => !proc.isAlive(d.supervisor), 'the supervisor to stop');
   });
 
   it('leaks no descriptor over many checks', async () => {
@@ -137,7 +144,9 @@ describe('--max-memory', () => {
     const dir = scratch.dir();
     const starts = path.join(dir, 'starts');
     // sh stays as the parent: the limit is on the whole tree.
-    const d = supervise(['--max-memory', '48M'], ['sh', '-c', `python3 ${path.join(ROOT, 'test/fixtures/sv-leak.py')} ${starts}; exit 0`], dir);
+    // The token puts every leaking grandchild within the cleanup's reach, whatever becomes of its parent.
+    const d = supervise(['--max-memory', '48M'],
+      ['sh', '-c', `python3 ${path.join(ROOT, 'test/fixtures/sv-leak.py')} ${starts} ${scratch.token()}; exit 0`], dir);
     const first = scratch.track(d.status().child);
     const second = await nextChild(d, first, 'the restart for memory');
     const log = d.logText();
@@ -148,6 +157,10 @@ describe('--max-memory', () => {
     const pythons = fs.readFileSync(starts, 'utf8').trim().split('\n').map(Number);
     assert.equal(proc.isAlive(pythons[0]), false, 'the leaking grandchild is gone with its parent');
     assert.equal(second.failures, 0);
+    // Stopped, the supervisor takes the whole tree with it.
+    process.kill(d.supervisor, 'SIGTERM');
+    await waitFor(() => !proc.isAlive(d.supervisor), 'the supervisor to stop');
+    for (const pid of fs.readFileSync(starts, 'utf8').trim().split('\n').map(Number)) assert.equal(proc.isAlive(pid), false, `python ${pid}`);
   });
 });
 
