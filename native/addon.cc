@@ -20,6 +20,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("poll", Napi::Function::New(env, Poll, "poll"));
   exports.Set("setCloseOnExec", Napi::Function::New(env, SetCloseOnExec, "setCloseOnExec"));
   exports.Set("notify", Napi::Function::New(env, Notify, "notify"));
+  exports.Set("notifySocket", Napi::Function::New(env, NotifySocket, "notifySocket"));
+  exports.Set("receiveNotify", Napi::Function::New(env, ReceiveNotify, "receiveNotify"));
+  exports.Set("listenSocket", Napi::Function::New(env, ListenSocket, "listenSocket"));
   return exports;
 }
 

@@ -17,5 +17,8 @@ Napi::Value SetSubreaper(const Napi::CallbackInfo& info);  // process.cc
 Napi::Value Poll(const Napi::CallbackInfo& info);            // library.cc
 Napi::Value SetCloseOnExec(const Napi::CallbackInfo& info);  // library.cc
 Napi::Value Notify(const Napi::CallbackInfo& info);          // library.cc
+Napi::Value NotifySocket(const Napi::CallbackInfo& info);    // notify.cc
+Napi::Value ReceiveNotify(const Napi::CallbackInfo& info);   // notify.cc
+Napi::Value ListenSocket(const Napi::CallbackInfo& info);    // sockets.cc
 
 }  // namespace daemonize

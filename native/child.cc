@@ -92,6 +92,41 @@ void ResetSignalDispositions() {
 
 namespace {
 
+// Puts the held sockets at 3, 4, ... Each is first copied above every target, so moving one never
+// overwrites another that still sits where a later one must go. (Never in exec mode: only a supervisor's
+// children get held sockets, so nothing here needs undoing.)
+bool MoveListenFds(const std::vector<int>& fds) {
+  int count = static_cast<int>(fds.size());
+  if (count == 0) return true;
+  if (count > 64) {
+    errno = EMFILE;
+    return false;
+  }
+  int copies[64];
+  for (int i = 0; i < count; i++) {
+    copies[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3 + count);
+    if (copies[i] < 0) return false;
+  }
+  for (int i = 0; i < count; i++) {
+    if (dup2(copies[i], 3 + i) < 0) return false;
+    close(copies[i]);
+  }
+  return true;
+}
+
+// Writes the decimal pid into the slot (no snprintf: not async-signal-safe).
+void WritePid(char* slot, pid_t pid) {
+  char digits[24];
+  int n = 0;
+  unsigned long value = static_cast<unsigned long>(pid);
+  do {
+    digits[n++] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value > 0 && n < 20);
+  for (int i = 0; i < n; i++) slot[i] = digits[n - 1 - i];
+  slot[n] = '\0';
+}
+
 // Puts plan.stdio on 0, 1, 2. The sources are first copied above 2, so a source that already sits on
 // 0-2 (a caller started with closed stdio) is not overwritten before it is used.
 // The copies are closed again either way, so exec mode leaves none behind when execve fails.
@@ -227,12 +262,17 @@ void ApplyPlanAndExec(const Plan& plan, Failure* failure) {
     *failure = {kStepStdio, errno};
     return;
   }
+  if (!MoveListenFds(plan.listen_fds)) {
+    *failure = {kStepListenFds, errno};
+    return;
+  }
   // No descriptor of the caller leaks into the program except the ones the plan keeps (the pidfile lock).
   // Marked rather than closed: exec mode (no fork) can then undo it when execve fails.
   if (!MarkInheritedCloseOnExec(plan.keep_fds, plan.use_close_range)) {
     *failure = {kStepCloseFds, errno};
     return;
   }
+  for (char* slot : plan.pid_slots) WritePid(slot, getpid());
   // The launcher blocked every signal around fork; the program starts with an empty mask.
   sigset_t empty;
   sigemptyset(&empty);

@@ -27,6 +27,7 @@ enum Step : int32_t {
   kStepCoreLimit = 13,
   kStepKeepIds = 14,    // the dropped ids could be taken back: the drop did not hold (reported as EPERM)
   kStepExecWait = 15,   // no exec and no report within kExecDeadlineMs: the child was killed (ETIMEDOUT)
+  kStepListenFds = 16,  // placing the held sockets (--listen) at 3..
 };
 
 // How long a launcher waits for its child to exec or report a failure. Every step before exec is a
@@ -74,6 +75,11 @@ struct Plan {
   // so tests can prove the fallback used when a seccomp filter refuses close_range.
   bool use_close_range = true;
   bool in_place = false;  // exec mode: no fork, this process (all of Node's threads) becomes the program
+  // Held sockets (--listen): placed at 3, 4, ... in this order.
+  std::vector<int> listen_fds;
+  // Where the child writes its own pid (only it knows it): the digits' room of env entries such as
+  // "LISTEN_PID=" and "WATCHDOG_PID=", made before the fork.
+  std::vector<char*> pid_slots;
 };
 
 struct Failure {

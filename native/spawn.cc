@@ -44,6 +44,7 @@ const char* StepSyscall(int32_t step) {
     // Not system calls, but steps src/launch.ts names in its messages.
     case kStepKeepIds: return "privilege-drop";
     case kStepExecWait: return "exec-wait";
+    case kStepListenFds: return "dup2";
     default: return "spawn";
   }
 }
@@ -85,8 +86,23 @@ const char* ReadPlan(Napi::Object options, Plan* plan) {
     return "spawn: plan.argv must be a non-empty array of strings or Buffers";
   }
   if (!ReadStrings(options.Get("env"), &plan->env_storage)) return "spawn: plan.env must be an array of strings or Buffers";
+  Napi::Value listen = options.Get("listenFds");
+  if (!listen.IsUndefined() && !ReadInts(listen, &plan->listen_fds)) return "spawn: plan.listenFds must be numbers";
+  // Variables whose value is the child's own pid (LISTEN_PID with held sockets, WATCHDOG_PID...): room for
+  // any pid (at most 20 digits), filled in by the child; the entry's NUL ends it early.
+  std::vector<std::string> pid_names;
+  if (!plan->listen_fds.empty()) pid_names.push_back("LISTEN_PID");
+  Napi::Value pid_variables = options.Get("pidVariables");
+  if (!pid_variables.IsUndefined() && !ReadStrings(pid_variables, &pid_names)) {
+    return "spawn: plan.pidVariables must be an array of strings";
+  }
+  size_t first_pid_entry = plan->env_storage.size();
+  for (const std::string& name : pid_names) plan->env_storage.push_back(name + "=" + std::string(21, '\0'));
   plan->argv = PointersTo(&plan->argv_storage);
   plan->envp = PointersTo(&plan->env_storage);
+  for (size_t i = 0; i < pid_names.size(); i++) {
+    plan->pid_slots.push_back(plan->envp[first_pid_entry + i] + pid_names[i].size() + 1);
+  }
 
   Napi::Value cwd = options.Get("cwd");
   if (!cwd.IsUndefined() && !cwd.IsNull()) {
@@ -108,6 +124,11 @@ const char* ReadPlan(Napi::Object options, Plan* plan) {
   Napi::Value keep = options.Get("keepFds");
   if (!keep.IsUndefined() && !ReadInts(keep, &plan->keep_fds)) return "spawn: plan.keepFds must be numbers";
   std::sort(plan->keep_fds.begin(), plan->keep_fds.end());
+  if (!plan->listen_fds.empty()) {
+    // The held sockets end up at 3..; any other kept descriptor could sit where one of them goes.
+    if (!plan->keep_fds.empty()) return "spawn: plan.listenFds and plan.keepFds cannot be combined";
+    for (size_t i = 0; i < plan->listen_fds.size(); i++) plan->keep_fds.push_back(3 + static_cast<int>(i));
+  }
 
   Napi::Value ids = options.Get("ids");
   if (ids.IsObject()) {

@@ -32,6 +32,10 @@ interface CliOptions extends DaemonOptions {
   healthRetries?: string;
   maxMemory?: string;
   watchdog?: string;
+  ready?: string;
+  readyTimeout?: string;
+  stopSignal?: string;
+  listen?: string[];
   running?: boolean;
   status?: boolean;
   stop?: boolean;
@@ -50,7 +54,7 @@ interface CliOptions extends DaemonOptions {
 }
 
 const VERB_FLAGS = ['running', 'status', 'stop', 'restart', 'signal', 'list'] as const;
-const RESPAWN_ONLY = ['acceptable', 'attempts', 'delay', 'limit', 'errlog', 'childPidfile',
+const RESPAWN_ONLY = ['acceptable', 'attempts', 'delay', 'limit', 'errlog', 'childPidfile', 'ready', 'readyTimeout', 'stopSignal', 'listen',
   'healthCmd', 'healthInterval', 'healthTimeout', 'healthRetries', 'maxMemory', 'watchdog'] as const;
 /** Options given more than once that add up, in profiles and on the command line. */
 const REPEATABLE = ['env', 'envFile'];
@@ -96,6 +100,10 @@ export function buildCommand(): Command {
     .option('--health-retries <n>', 'with --health-cmd: failures in a row that restart the program (default: 3)')
     .option('--max-memory <size>', 'with -r: restart the program when its whole process tree uses more (512M, 2G)')
     .option('--watchdog <seconds>', 'with -r: abort (SIGABRT) and restart a program silent this long (WATCHDOG=1)')
+    .option('--stop-signal <signal>', 'with -r: the signal that asks the program to stop (default: TERM; nginx: QUIT)')
+    .option('--ready <mode>', 'with -r: when a child is started: exec (default), notify (READY=1), tcp:HOST:PORT')
+    .option('--ready-timeout <seconds>', 'with -r: seconds a child has to be ready (default: 60)')
+    .option('--listen <[name=]addr>', 'with -r: hold a listening socket (HOST:PORT, [::1]:PORT, :PORT, /path) for every child at fd 3.. (repeatable)', collect)
     .option('--running', 'exit 0 if the daemon is running, 1 if not')
     .option('--status', 'print the daemon\'s state; exit with an LSB status code')
     .option('--stop', 'stop the daemon and everything it started; return once they are gone')
@@ -173,10 +181,12 @@ function passThroughFlags(options: CliOptions): string[] {
   const valued: [keyof CliOptions, string][] = [['umask', '--umask'], ['user', '--user'], ['acceptable', '--acceptable'],
     ['attempts', '--attempts'], ['delay', '--delay'], ['limit', '--limit'], ['stopTimeout', '--stop-timeout'],
     ['healthCmd', '--health-cmd'], ['healthInterval', '--health-interval'], ['healthTimeout', '--health-timeout'],
-    ['healthRetries', '--health-retries'], ['maxMemory', '--max-memory'], ['watchdog', '--watchdog']];
+    ['healthRetries', '--health-retries'], ['maxMemory', '--max-memory'], ['watchdog', '--watchdog'],
+    ['ready', '--ready'], ['readyTimeout', '--ready-timeout'], ['stopSignal', '--stop-signal']];
   for (const [key, flag] of valued) if (options[key] !== undefined) flags.push(flag, String(options[key]));
   for (const file of options.envFile ?? []) flags.push('--env-file', resolve(file));
   for (const entry of options.env ?? []) flags.push('--env', entry);
+  for (const entry of options.listen ?? []) flags.push('--listen', entry);
   if (options.core) flags.push('--core');
   if (options.nocore) flags.push('--nocore');
   if (options.chroot !== undefined) flags.push('--chroot', resolve(options.chroot));

@@ -69,7 +69,9 @@ export function superviseForeground(command: string[], given: Settings, choices:
     runSupervisor(config, (code) => {
       pidfile?.close();
       exit(code);
-    }, pidfile);
+    }, pidfile, (outcome) => {
+      if (!outcome.ok) process.stderr.write(`daemonize: fatal: ${outcome.error.message}\n`);
+    });
     tx.keepPidfile(pidfile);
   });
 }

@@ -49,6 +49,17 @@ Signals to a supervisor (-r):
   HUP         passed to the program; the supervisor reopens its event log
   USR1        start the program again now (not counted as a failure)
   QUIT USR2 ALRM WINCH CONT TSTP TTIN TTOU URG PWR   passed to the program
+  --stop-signal SIG   replaces TERM as what asks the program to stop (nginx wants QUIT)
+
+Readiness and held sockets (-r):
+  --ready notify        a child is started once it sends READY=1 to its NOTIFY_SOCKET (a socket
+                        of its own; only messages from its process tree count)
+  --ready tcp:H:P       ... once H:P accepts a connection (for programs that do not notify)
+  --ready-timeout S     a first child not ready in S seconds (default 60) fails the start: exit 4
+  --listen [NAME=]ADDR  bound once by the supervisor, held for its whole life, and passed to every
+                        child at fd 3.. with LISTEN_FDS, LISTEN_FDNAMES and LISTEN_PID (its own pid);
+                        --restart then starts the new child before it stops the old: no downtime
+  -f -r under systemd   READY=1 to systemd's NOTIFY_SOCKET once the child is ready (Type=notify)
 
 Watchdog, health and memory (with -r):
   each restarts the program (a new copy, as on USR1), the reason in the event log
@@ -64,7 +75,7 @@ Exit status of a start:
   ${ExitCode.FAILURE}    a step before exec failed (pidfile, chdir, user, log file, fork)
   ${ExitCode.USAGE}    bad options or arguments
   ${ExitCode.ALREADY_RUNNING}    already running: another process holds the pidfile's lock
-  ${ExitCode.NOT_READY}    (library mode) the daemon exited or timed out before it was ready
+  ${ExitCode.NOT_READY}    (library mode, or -r --ready) the program exited or timed out before it was ready
   ${ExitCode.CANNOT_EXECUTE}  the program was found but cannot be executed
   ${ExitCode.NOT_FOUND}  the program was not found
 

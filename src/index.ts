@@ -9,3 +9,4 @@ export type { DaemonHandle, ReloadListener, ShutdownListener } from './library/h
 export { status, running, stop, restart, signal, list } from './control/api';
 export type { Target, StopOptions, RestartOptions, RestartResult, SignalResult, ListOptions, ListEntry, StopResult } from './control/api';
 export type { DaemonStatus, DaemonState } from './control/inspect';
+export { listenFd, serverListenOptions } from './library/listen-fds';

@@ -37,6 +37,18 @@ export interface SpawnPlan {
   rlimitCore?: number;
   /** chroot(2) into this directory before the ids change; `file` and `cwd` are then paths inside it. */
   root?: string;
+  /** Held sockets, placed at 3, 4, ... in the program, which also gets LISTEN_PID=<its own pid>. Not with keepFds. */
+  listenFds?: number[];
+  /** Variables the program gets set to its own pid, written between fork and exec (WATCHDOG_PID). */
+  pidVariables?: string[];
+}
+
+/** One datagram from a notification socket, with its sender's credentials (from the kernel). */
+export interface NotifyMessage {
+  message: string;
+  pid: number;
+  uid: number;
+  truncated: boolean;
 }
 
 export interface Account {
@@ -78,6 +90,12 @@ interface Addon {
   setCloseOnExec(fd: number, on: boolean): void;
   /** One AF_UNIX datagram; a path starting with '@' is in the abstract namespace. */
   notify(socketPath: string, message: string): void;
+  /** A non-blocking, close-on-exec datagram socket bound at the path ('@': abstract), with SO_PASSCRED. */
+  notifySocket(path: string): number;
+  /** The next datagram on it, or null when none is waiting. */
+  receiveNotify(fd: number): NotifyMessage | null;
+  /** A close-on-exec listening socket: TCP on a numeric address, or a Unix stream socket at a path. */
+  listenSocket(address: { host: string; port: number } | { path: string }, backlog: number): number;
 }
 
 /** A system error as the addon throws it. */

@@ -7,12 +7,12 @@ const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const http = require('node:http');
-const net = require('node:net');
 const path = require('node:path');
 const { describe, it, after } = require('node:test');
 
 const proc = require('./helpers/proc');
 const { Scratch, runCli, readPidfile, waitFor } = require('./helpers/harness');
+const { freePort } = require('./helpers/net');
 const { supervise: superviseWith } = require('./helpers/supervised');
 
 const FIXTURES = path.join(__dirname, 'fixtures');
@@ -35,17 +35,6 @@ function descendants(root) {
 
 function which(program) {
   return spawnSync('sh', ['-c', `command -v ${program}`], { encoding: 'utf8' }).stdout.trim() || null;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function get(port) {

@@ -191,6 +191,18 @@ describe('the memory limit', () => {
   });
 });
 
+describe('the memory limit during an overlapping restart', () => {
+  it('leaves replaced children, still finishing their requests, out of the new one\'s tree', () => {
+    const t = probes({ maxMemory: 1024 ** 3 });
+    t.p.observe({ ...running(300, 5), retiring: [{ pid: 100, until: 99999 }] });
+    t.world.advance(MEMORY_SAMPLE_MS);
+    assert.deepEqual(t.world.skipped.at(-1), [100]);
+    t.p.observe({ ...running(300, 5), retiring: [] });
+    t.world.advance(MEMORY_SAMPLE_MS);
+    assert.deepEqual(t.world.skipped.at(-1), []);
+  });
+});
+
 describe('the watchdog', () => {
   it('fires when no WATCHDOG=1 comes within the interval; each one re-arms it', () => {
     const t = probes({ watchdog: 2 });
@@ -199,7 +211,7 @@ describe('the watchdog', () => {
     assert.deepEqual(t.events, [], 'not before the service runs');
     t.p.observe(running());
     t.world.advance(1500);
-    t.p.notified(new Map([['WATCHDOG', '1']]));
+    t.p.notified({ WATCHDOG: '1' });
     t.world.advance(1999);
     assert.deepEqual(t.events, []);
     t.world.advance(1);
@@ -209,17 +221,17 @@ describe('the watchdog', () => {
   it('takes WATCHDOG_USEC= as a new interval, and WATCHDOG=trigger as a failure now', () => {
     const t = probes({ watchdog: 2 });
     t.p.observe(running());
-    t.p.notified(new Map([['WATCHDOG_USEC', '30000000']]));
+    t.p.notified({ WATCHDOG_USEC: '30000000' });
     t.world.advance(29999);
     assert.deepEqual(t.events, []);
-    t.p.notified(new Map([['WATCHDOG', 'trigger']]));
+    t.p.notified({ WATCHDOG: 'trigger' });
     assert.deepEqual(t.events, [{ type: 'watchdog', reason: 'asked for its watchdog to fire (WATCHDOG=trigger)' }]);
   });
 
   it('ignores watchdog messages without --watchdog, and stops when the service stops', () => {
     const none = probes({});
     none.p.observe(running());
-    none.p.notified(new Map([['WATCHDOG', 'trigger']]));
+    none.p.notified({ WATCHDOG: 'trigger' });
     assert.deepEqual(none.events, []);
     assert.equal(none.world.timers.length, 0, 'no timer at all without an option');
     const t = probes({ watchdog: 1 });

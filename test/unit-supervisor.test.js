@@ -90,7 +90,10 @@ const E = {
   ready: { type: 'ready' },
   watchdog: { type: 'watchdog', reason: 'sent no WATCHDOG=1 for 10 s' },
   unhealthy: { type: 'unhealthy', reason: 'failed 3 health checks in a row', detail: 'last output: "503"' },
+  notify: { type: 'notify', pid: 100, fields: { STATUS: 'serving', WATCHDOG: '1' } },
 };
+/** --ready notify|tcp: a child is running only once it says so. */
+const WAIT = { ...SETTINGS, readiness: 'wait', readyTimeout: 20 };
 
 function run(context, event) {
   const result = step(context, event, NOW, SETTINGS);
@@ -171,6 +174,17 @@ const CELLS = {
     },
     watchdog: () => inert(C.starting, E.watchdog),
     unhealthy: () => inert(C.starting, E.unhealthy),
+    notify: () => {
+      inert(C.starting, E.notify);
+      inert({ ...C.starting, child: 100 }, E.notify);
+      // EXTEND_TIMEOUT_USEC moves a waiting child's ready deadline later, never earlier.
+      const waiting = { ...C.starting, child: 100, deadline: NOW + 5000 };
+      const extend = (usec) => run(waiting, { type: 'notify', pid: 100, fields: { EXTEND_TIMEOUT_USEC: usec } });
+      assert.equal(extend('30000000').next.deadline, NOW + 30000);
+      assert.equal(extend('30000000').lines[0], 'app (pid 100) asked for 30.0 s more to be ready');
+      inert(waiting, { type: 'notify', pid: 100, fields: { EXTEND_TIMEOUT_USEC: '1000' } });
+      inert(waiting, { type: 'notify', pid: 100, fields: { EXTEND_TIMEOUT_USEC: 'soon' } });
+    },
   },
 
   running: {
@@ -240,6 +254,7 @@ const CELLS = {
       assert.deepEqual(r.actions.at(-1), { do: 'follow', pid: 813 });
     },
     ready: () => inert(C.running, E.ready),
+    notify: () => inert(C.running, E.notify),
     watchdog: () => {
       const r = run(C.running, E.watchdog);
       assert.equal(r.next.state, 'draining');
@@ -321,6 +336,7 @@ const CELLS = {
     ready: () => inert(C.draining, E.ready),
     watchdog: () => inert(C.drainingOld, E.watchdog),
     unhealthy: () => inert(C.drainingOld, E.unhealthy),
+    notify: () => inert(C.drainingOld, E.notify),
   },
 
   paused: {
@@ -351,6 +367,7 @@ const CELLS = {
     ready: () => inert(C.paused, E.ready),
     watchdog: () => inert(C.paused, E.watchdog),
     unhealthy: () => inert(C.paused, E.unhealthy),
+    notify: () => inert(C.paused, E.notify),
   },
 
   stopping: {
@@ -387,6 +404,7 @@ const CELLS = {
     ready: () => inert(C.stopping, E.ready),
     watchdog: () => inert(C.stopping, E.watchdog),
     unhealthy: () => inert(C.stopping, E.unhealthy),
+    notify: () => inert(C.stopping, E.notify),
   },
 
   finished: {
@@ -403,6 +421,7 @@ const CELLS = {
     ready: () => inert(C.finished, E.ready),
     watchdog: () => inert(C.finished, E.watchdog),
     unhealthy: () => inert(C.finished, E.unhealthy),
+    notify: () => inert(C.finished, E.notify),
   },
 };
 
@@ -651,7 +670,7 @@ describe('SupervisorDriver', () => {
     assert.equal(d.state.state, 'running');
     assert.equal(d.state.child, daemon);
     assert.deepEqual(d.statusRecord(), {
-      state: 'running', child: daemon, followed: true, childStarted: NOW, restarts: 0, failures: 0, pausedUntil: null, stopTimeout: 5,
+      state: 'running', child: daemon, followed: true, childStarted: NOW, restarts: 0, failures: 0, pausedUntil: null, stopTimeout: 5, readyTimeout: 0, overlaps: 0, overlapFailure: null, lastDowntime: null,
     });
     assert.match(world.lines.at(-1), new RegExp(`forked away as pid ${daemon}; following it`));
     world.advance(60000);
@@ -692,7 +711,7 @@ describe('SupervisorDriver', () => {
       reap(world, d, {});
     }
     assert.deepEqual(d.statusRecord(), {
-      state: 'paused', child: null, followed: false, childStarted: null, restarts: 2, failures: 3, pausedUntil: NOW + 30000, stopTimeout: 5,
+      state: 'paused', child: null, followed: false, childStarted: null, restarts: 2, failures: 3, pausedUntil: NOW + 30000, stopTimeout: 5, readyTimeout: 0, overlaps: 0, overlapFailure: null, lastDowntime: null,
     });
     assert.equal(world.statuses.at(-1).state, 'paused');
     assert.deepEqual(world.timers.map((t) => t.ms), [30000], 'one deadline: the pause');
@@ -753,5 +772,216 @@ describe('SupervisorDriver', () => {
     assert.equal(world.spawned.length, 1);
     world.advance(1);
     assert.equal(world.spawned.length, 2);
+  });
+});
+
+// ---- readiness (--ready notify|tcp:...): the cells of `starting` with a child not ready yet ----
+
+describe('readiness in the state table', () => {
+  const waiting = ctx({ state: 'starting', first: true, child: 300, childStarted: NOW - 2000, deadline: NOW + 18000 });
+  const go = (context, event) => {
+    const result = step(context, event, NOW, WAIT);
+    return { next: result.context, actions: result.actions, lines: result.actions.filter((a) => a.do === 'log').map((a) => a.line) };
+  };
+
+  it('keeps a spawned child starting, with --ready-timeout as the deadline, and no ready yet', () => {
+    const r = go(C.firstStart, E.spawned);
+    assert.equal(r.next.state, 'starting');
+    assert.equal(r.next.child, 300);
+    assert.equal(r.next.deadline, NOW + 20000);
+    assert.equal(r.next.first, true, 'the launcher still waits');
+    assert.deepEqual(r.lines, ['started app (pid 300); waiting up to 20 s for it to be ready']);
+    assert.ok(!r.actions.some((a) => a.do === 'ready'));
+  });
+
+  it('says ready once, to the launcher for the first child, and drops the deadline', () => {
+    const r = go(waiting, E.ready);
+    assert.equal(r.next.state, 'running');
+    assert.equal(r.next.deadline, null);
+    assert.equal(r.next.first, false);
+    assert.deepEqual(r.actions.at(-1), { do: 'ready', pid: 300, first: true });
+    assert.equal(r.lines[0], 'app (pid 300) is ready after 2.0 s');
+    const later = go({ ...waiting, first: false }, E.ready);
+    assert.deepEqual(later.actions.at(-1), { do: 'ready', pid: 300, first: false });
+  });
+
+  it('a first child that exits before ready: stop what it left, then end with exit 4 and the reason', () => {
+    const r = go(waiting, E.exit(300, 3));
+    assert.equal(r.next.state, 'stopping');
+    assert.equal(r.next.child, null);
+    assert.equal(r.next.notReady, 'app (pid 300) exited with status 3 after 2.0 s before it was ready');
+    const end = go(r.next, E.empty);
+    assert.equal(end.next.state, 'finished');
+    assert.equal(end.actions[0].code, 4);
+    assert.equal(end.actions[0].error.exitCode, 4);
+    assert.equal(end.actions[0].error.message, r.next.notReady);
+  });
+
+  it('a first child not ready in time is stopped with the stop signal, and the start fails (exit 4)', () => {
+    const r = step(waiting, E.deadline, NOW, { ...WAIT, stopSignal: 'SIGQUIT' });
+    assert.equal(r.context.state, 'stopping');
+    assert.equal(r.context.notReady, 'app (pid 300) was not ready within 20 s');
+    assert.deepEqual(r.actions.filter((a) => a.do === 'signal'), [{ do: 'signal', pid: 300, group: true, signal: 'SIGQUIT' }]);
+  });
+
+  it('a later child not ready in time is a failed start: drained, then the policy decides', () => {
+    const r = go({ ...waiting, first: false }, E.deadline);
+    assert.equal(r.next.state, 'draining');
+    assert.equal(r.next.counts.inRow, 1);
+    assert.match(r.lines[0], /was not ready within 20 s; restarting \(failure 1 of 3\)/);
+  });
+
+  it('--stop-signal replaces SIGTERM for a stop and a restart', () => {
+    const settings = { ...SETTINGS, stopSignal: 'SIGQUIT' };
+    const stop = step(C.running, E.stop, NOW, settings).actions.filter((a) => a.do === 'signal');
+    assert.deepEqual(stop, [{ do: 'signal', pid: 100, group: true, signal: 'SIGQUIT' }]);
+    const restart = step(C.running, E.restart, NOW, settings).actions.filter((a) => a.do === 'signal');
+    assert.deepEqual(restart, [{ do: 'signal', pid: 100, group: true, signal: 'SIGQUIT' }]);
+  });
+});
+
+describe('notification messages', () => {
+  const { parseNotify } = require('../dist/supervisor/notify-channel');
+  const { parseReadyMode } = require('../dist/supervisor/readiness');
+  const { parseListen } = require('../dist/supervisor/held-sockets');
+  it('listenFd and serverListenOptions take the sockets only when LISTEN_PID is this process', () => {
+    const { listenFd, serverListenOptions } = require('../dist/library/listen-fds');
+    const env = { LISTEN_PID: String(process.pid), LISTEN_FDS: '2', LISTEN_FDNAMES: 'http:admin' };
+    assert.equal(listenFd(undefined, env), 3);
+    assert.equal(listenFd('admin', env), 4);
+    assert.equal(listenFd('other', env), null);
+    assert.equal(listenFd(undefined, { ...env, LISTEN_PID: String(process.pid + 1) }), null, 'a parent\'s sockets are not ours');
+    assert.deepEqual(serverListenOptions(8080), { port: 8080 }, 'not supervised: the fallback');
+    assert.deepEqual(serverListenOptions('/run/app.sock'), { path: '/run/app.sock' });
+  });
+
+  it('parses sd_notify lines, the last value winning', () => {
+    assert.deepEqual(parseNotify('READY=1\nSTATUS=a=b\nnonsense\nSTATUS=c\n'), { READY: '1', STATUS: 'c' });
+  });
+  it('parses --ready and --listen', () => {
+    assert.deepEqual(parseReadyMode('tcp:[::1]:8080'), { kind: 'tcp', host: '::1', port: 8080 });
+    assert.deepEqual(parseReadyMode('tcp::81'), { kind: 'tcp', host: '127.0.0.1', port: 81 });
+    assert.throws(() => parseReadyMode('tcp:host'), /bad --ready/);
+    assert.deepEqual(parseListen('web=127.0.0.1:80'), { name: 'web', host: '127.0.0.1', port: 80 });
+    assert.deepEqual(parseListen(':80'), { name: 'listen', host: '0.0.0.0', port: 80 });
+    assert.deepEqual(parseListen('[::1]:80'), { name: 'listen', host: '::1', port: 80 });
+    assert.deepEqual(parseListen('/run/app.sock'), { name: 'listen', path: '/run/app.sock' });
+    assert.throws(() => parseListen('example.com:80'), /bad --listen/);
+    assert.throws(() => parseListen('1.2.3.4:70000'), /bad --listen/);
+  });
+});
+
+// ---- overlapping restarts (--listen): the old child serves until the new one is ready ----
+
+describe('overlapping restarts in the state table', () => {
+  const OVERLAP = { ...WAIT, overlap: true };
+  const go = (context, event, now = NOW) => {
+    const result = step(context, event, now, OVERLAP);
+    return { next: result.context, actions: result.actions, signals: result.actions.filter((a) => a.do === 'signal').map((a) => `${a.group ? -a.pid : a.pid}:${a.signal}`) };
+  };
+
+  it('USR1 starts the new child beside the old one, signals nobody; the old one stops once the new one is ready', () => {
+    const begin = go(C.running, E.restart);
+    assert.equal(begin.next.state, 'starting');
+    assert.deepEqual(begin.next.old, { pid: 100, started: C.running.childStarted });
+    assert.equal(begin.next.overlaps, 1);
+    assert.deepEqual(begin.signals, []);
+    assert.deepEqual(begin.actions.map((a) => a.do), ['log', 'spawn']);
+    const spawned = go(begin.next, E.spawned);
+    assert.equal(spawned.next.state, 'starting');
+    assert.equal(spawned.next.child, 300);
+    const ready = go(spawned.next, E.ready);
+    assert.equal(ready.next.state, 'running');
+    assert.equal(ready.next.child, 300);
+    assert.equal(ready.next.old, null);
+    assert.deepEqual(ready.signals, ['-100:SIGTERM']);
+    assert.deepEqual(ready.next.retiring, [{ pid: 100, until: NOW + 5000 }]);
+    assert.equal(ready.next.deadline, NOW + 5000, 'SIGKILL for the old one after --stop-timeout');
+    // The old one finishes its requests and exits: forgotten, no deadline left; the service is untouched.
+    const gone = go(ready.next, E.exit(100, 0));
+    assert.deepEqual(gone.next.retiring, []);
+    assert.equal(gone.next.deadline, null);
+    assert.equal(gone.next.child, 300);
+    assert.equal(gone.next.state, 'running');
+  });
+
+  it('a failing health check or the memory limit overlaps too: the new copy starts beside the unhealthy one', () => {
+    const begin = go(C.running, E.unhealthy);
+    assert.equal(begin.next.state, 'starting');
+    assert.deepEqual(begin.next.old, { pid: 100, started: C.running.childStarted });
+    assert.deepEqual(begin.signals, []);
+    assert.deepEqual(begin.actions, [
+      { do: 'log', line: 'app (pid 100) failed 3 health checks in a row; last output: "503": starting a new app beside pid 100, which serves until it is ready' },
+      { do: 'spawn' }]);
+    // A followed daemon is not ours to overlap: the plain graceful restart.
+    assert.equal(go(C.followed, E.unhealthy).next.state, 'draining');
+  });
+
+  it('an old child past --stop-timeout gets SIGKILL', () => {
+    const context = ctx({ state: 'running', child: 300, childStarted: NOW, retiring: [{ pid: 100, until: NOW }], deadline: NOW });
+    const r = go(context, E.deadline);
+    assert.deepEqual(r.signals, ['-100:SIGKILL']);
+    assert.deepEqual(r.next.retiring, []);
+    assert.equal(r.next.deadline, null);
+  });
+
+  it('a new child that exits or times out before ready: the old one serves on, and the failure is recorded', () => {
+    const starting = ctx({ state: 'starting', child: 300, childStarted: NOW - 1000, deadline: NOW + 19000, old: { pid: 100, started: NOW - 60000 }, overlaps: 4 });
+    const died = go(starting, E.exit(300, 3));
+    assert.equal(died.next.state, 'running');
+    assert.equal(died.next.child, 100);
+    assert.equal(died.next.childStarted, NOW - 60000);
+    assert.deepEqual(died.next.overlapFailure, { attempt: 4, message: 'app (pid 300) exited with status 3 after 1.0 s before it was ready' });
+    assert.deepEqual(died.signals, [], 'the old child is not touched');
+    const late = go(starting, E.deadline);
+    assert.equal(late.next.child, 100);
+    assert.deepEqual(late.signals, ['-300:SIGKILL']);
+    assert.match(late.next.overlapFailure.message, /was not ready within 20 s/);
+  });
+
+  it('the old child dying while the new one starts is logged and forgotten; USR1 meanwhile is ignored; TERM stops both', () => {
+    const starting = ctx({ state: 'starting', child: 300, childStarted: NOW, deadline: NOW + 20000, old: { pid: 100, started: NOW - 60000 }, overlaps: 1 });
+    const oldGone = go(starting, E.exit(100, null));
+    assert.equal(oldGone.next.old, null);
+    assert.equal(oldGone.next.state, 'starting');
+    assert.equal(oldGone.next.deadline, NOW + 20000, 'the ready deadline stays');
+    const again = go(starting, E.restart);
+    assert.deepEqual(again.next, starting);
+    const stop = go(starting, E.stop);
+    assert.equal(stop.next.state, 'stopping');
+    assert.deepEqual(stop.signals.sort(), ['-100:SIGTERM', '-300:SIGTERM']);
+  });
+
+  it('without held sockets a restart drains first, as before, and the ready line says how long nothing served', () => {
+    const drain = step(C.running, E.restart, NOW, WAIT).context;
+    assert.equal(drain.state, 'draining');
+    assert.equal(drain.downSince, NOW);
+    const starting = step(drain, E.exit(100, 0), NOW + 100, WAIT).context;
+    const spawned = step(step(starting, E.empty, NOW + 200, WAIT).context, E.spawned, NOW + 300, WAIT).context;
+    const ready = step(spawned, E.ready, NOW + 1500, WAIT);
+    assert.equal(ready.context.state, 'running');
+    assert.equal(ready.context.lastDowntime, 1.5);
+    assert.equal(ready.context.downSince, null);
+    assert.match(ready.actions[0].line, /is ready after 1\.2 s; the service was down 1\.5 s \(no --listen\)$/);
+  });
+});
+
+describe('the driver and readiness', () => {
+  it('tells the launcher a child is ready only once the status record names it (a launcher that returns finds it)', () => {
+    for (const readiness of ['exec', 'wait']) {
+      const world = fakeWorld();
+      const order = [];
+      const status = world.status.bind(world);
+      world.status = (record) => { order.push(`status ${record.state} ${record.child}`); status(record); };
+      world.ready = (pid, first) => order.push(`ready ${pid} ${first}`);
+      const driver = new SupervisorDriver(world, { ...SETTINGS, readiness });
+      const child = driver.start();
+      if (readiness === 'wait') {
+        assert.deepEqual(order, ['status starting 100'], 'nothing said before READY=1');
+        driver.post({ type: 'ready' });
+      }
+      assert.equal(child, 100);
+      assert.deepEqual(order.slice(-2), ['status running 100', 'ready 100 true']);
+    }
   });
 });

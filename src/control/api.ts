@@ -37,6 +37,8 @@ export interface RestartResult {
   pid: number | null;
   /** The supervisor's new child, or null for a daemon without a supervisor. */
   child: number | null;
+  /** Under a supervisor without held sockets (--listen): how long no child served, in seconds. */
+  downtime?: number | null;
 }
 
 export interface SignalResult {
@@ -149,17 +151,25 @@ export async function signal(target: Target, signalName: string | number): Promi
  */
 async function awaitNewChild(found: Inspection, before: number | null, seconds: number): Promise<number> {
   const startsBefore = found.record?.restarts ?? null;
+  const overlapsBefore = found.record?.overlaps ?? 0;
   let child: number | null = null;
   let failed: string | null = null;
+  let notReady: string | null = null;
   const settled = await pollUntil(() => {
     const now = inspect(found.pidfile);
     child = now.child;
+    const overlapFailure = now.record?.overlapFailure ?? null;
     if (now.identity.daemon !== found.identity.daemon) failed = 'its supervisor has ended';
+    // With held sockets the old child serves on when the new one fails before it is ready.
+    else if (overlapFailure !== null && overlapFailure.attempt > overlapsBefore) notReady = overlapFailure.message;
     else if (now.state === 'paused' && startsBefore !== null && (now.record?.restarts ?? 0) > startsBefore) {
       failed = `its new child ended at once: ${describeInspection(now).replace(`${now.name}: `, '')}`;
     }
-    return failed !== null || (now.state === 'running' && child !== null && child !== before);
+    return failed !== null || notReady !== null || (now.state === 'running' && child !== null && child !== before);
   }, seconds * 1000, 25);
+  if (notReady !== null) {
+    throw new DaemonizeError(`unable to restart ${found.name}: ${notReady}; pid ${before} goes on serving`, ExitCode.NOT_READY, 'ENOTREADY');
+  }
   if (failed !== null) throw new DaemonizeError(`unable to restart ${found.name}: ${failed}`, ExitCode.FAILURE, 'ENOTRUNNING');
   if (!settled || child === null) {
     throw new DaemonizeError(`unable to restart ${found.name}: no new child after ${seconds} s`, ExitCode.FAILURE, 'ETIMEDOUT');
@@ -180,8 +190,10 @@ export async function restart(target: Target, options?: RestartOptions): Promise
   if (daemon !== null && found.supervised) {
     const before = found.child;
     send(daemon, 'SIGUSR1', what);
-    const child = await awaitNewChild(found, before, stopTimeoutFor(found, timeout) + SUPERVISOR_MARGIN_SECONDS);
-    return { name: found.name, pidfile: found.pidfile, pid: daemon, child };
+    const child = await awaitNewChild(found, before,
+      stopTimeoutFor(found, timeout) + (found.record?.readyTimeout ?? 0) + SUPERVISOR_MARGIN_SECONDS);
+    const downtime = inspect(found.pidfile).record?.lastDowntime ?? null;
+    return { name: found.name, pidfile: found.pidfile, pid: daemon, child, downtime };
   }
   if (options?.start === undefined) {
     const why = daemon === null ? 'it is not running' : 'it has no supervisor';

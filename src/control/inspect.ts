@@ -25,6 +25,12 @@ export interface SupervisorRecord {
   stopTimeout: number | null;
   log: string | null;
   lastExit: unknown;
+  /** --ready-timeout (0 or null: ready at exec). */
+  readyTimeout: number | null;
+  /** Overlapping restarts (--listen) begun, and the last one whose new child never got ready. */
+  overlaps: number | null;
+  overlapFailure: { attempt: number; message: string } | null;
+  lastDowntime: number | null;
 }
 
 export interface Inspection {
@@ -54,6 +60,12 @@ function numberOrNull(value: unknown): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
 
+function overlapFailure(value: unknown): { attempt: number; message: string } | null {
+  const v = value as { attempt?: unknown; message?: unknown } | null;
+  return typeof v === 'object' && v !== null && typeof v.attempt === 'number' && typeof v.message === 'string'
+    ? { attempt: v.attempt, message: v.message } : null;
+}
+
 /** The record beside `pidfile`, if it is whole and names `supervisor`; else null. */
 export function readRecord(pidfile: string, supervisor: number): SupervisorRecord | null {
   const raw = readStatus(statusFileFor(pidfile)) as unknown;
@@ -72,6 +84,10 @@ export function readRecord(pidfile: string, supervisor: number): SupervisorRecor
     stopTimeout: numberOrNull(r.stopTimeout),
     log: typeof r.log === 'string' ? r.log : null,
     lastExit: r.lastExit ?? null,
+    readyTimeout: numberOrNull(r.readyTimeout),
+    overlaps: numberOrNull(r.overlaps),
+    overlapFailure: overlapFailure(r.overlapFailure),
+    lastDowntime: numberOrNull(r.lastDowntime),
   };
 }
 

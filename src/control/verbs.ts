@@ -38,9 +38,12 @@ export async function runPidfileVerb(verb: Exclude<Verb, 'list'>, pidfile: strin
     case 'signal':
       await api.signal(target, api.parseSignal(options.signal as string));
       return ExitCode.OK;
-    case 'restart':
-      await api.restart(target, { timeout: options.stopTimeout, start: options.start });
+    case 'restart': {
+      const restarted = await api.restart(target, { timeout: options.stopTimeout, start: options.start });
+      // Without held sockets nothing served between the old child's stop and the new one's readiness.
+      if (restarted.downtime != null) print(`${restarted.name}: restarted; the service was down ${restarted.downtime.toFixed(1)} s (--listen avoids that)`);
       return ExitCode.OK;
+    }
   }
 }
 

@@ -9,6 +9,8 @@ import { closeSync, readSync, writeSync } from 'node:fs';
 import type { SpawnPlan } from '../native';
 import type { TargetUser } from '../user';
 import type { ProbeSettings } from './probe-options';
+import type { ListenAddress } from './held-sockets';
+import type { ReadyMode } from './readiness';
 import type { RestartPolicySettings } from './restart-policy';
 
 export interface SupervisorConfig {
@@ -27,6 +29,12 @@ export interface SupervisorConfig {
   childPidfile?: string;
   /** --health-cmd, --max-memory, --watchdog. */
   probes?: ProbeSettings;
+  /** When a child counts as started (--ready), and for how long it may take (--ready-timeout, seconds). */
+  ready?: ReadyMode;
+  readyTimeout?: number;
+  stopSignal?: NodeJS.Signals;
+  /** --listen: sockets the supervisor binds once and hands to every child at 3.. */
+  listen?: ListenAddress[];
   pidfile?: string;
   /** The pidfile's locked descriptor, when the supervisor inherited it from its launcher. */
   lockFd?: number;

@@ -31,7 +31,9 @@ export interface SupervisorWorld {
   /** The state changed: write the status record. */
   status(record: SupervisorStatus): void;
   /** Ends the supervisor: called once, after everything it started is gone. */
-  finish(exitCode: number): void;
+  finish(exitCode: number, error?: unknown): void;
+  /** The service is ready (--ready); `first`: the first child, whose launcher waits to hear. */
+  ready?(pid: number, first: boolean): void;
   /** After every step: the probes (probes.ts) start, keep or stop watching the service. */
   stepped?(context: Readonly<Context>): void;
 }
@@ -47,6 +49,13 @@ export interface SupervisorStatus {
   failures: number;
   pausedUntil: number | null;
   stopTimeout: number;
+  /** Seconds a new child has to be ready (--ready-timeout; 0 with --ready exec): --restart waits that long too. */
+  readyTimeout: number;
+  /** Overlapping restarts (--listen) begun, and the last that failed: --restart tells its caller why. */
+  overlaps: number;
+  overlapFailure: { attempt: number; message: string } | null;
+  /** How long the last restart without held sockets left no child serving, in seconds. */
+  lastDowntime: number | null;
 }
 
 /** Node timers hold at most this (24.8 days); longer deadlines are reached in several hops. */
@@ -66,13 +75,21 @@ export class SupervisorDriver {
   private followed: { pid: number; identity: string | null; confirmed: boolean } | null = null;
   private lastStatus = '';
   private failure: { error: unknown } | null = null;
+  /** True while start() runs: a failure then is thrown to its caller, not passed to world.finish. */
+  private starting = false;
+  private readyNews: { pid: number; first: boolean }[] = [];
 
   constructor(private readonly world: SupervisorWorld, private readonly settings: MachineSettings) {}
 
   /** Starts the first child and returns its pid; throws what kept it from starting (nothing is retried). */
   start(): number {
-    this.run(BEGIN);
-    this.drain();
+    this.starting = true;
+    try {
+      this.run(BEGIN);
+      this.drain();
+    } finally {
+      this.starting = false;
+    }
     if (this.failure !== null) throw this.failure.error;
     return this.context.child as number;
   }
@@ -124,6 +141,8 @@ export class SupervisorDriver {
     return {
       state: c.state, child: c.child, followed: c.child !== null && !c.direct, childStarted: c.childStarted,
       restarts: c.restarts, failures: c.counts.inRow, pausedUntil: c.pausedUntil, stopTimeout: this.settings.stopTimeout,
+      readyTimeout: this.settings.readiness === 'wait' ? this.settings.readyTimeout ?? 60 : 0,
+      overlaps: c.overlaps, overlapFailure: c.overlapFailure, lastDowntime: c.lastDowntime,
     };
   }
 
@@ -140,6 +159,7 @@ export class SupervisorDriver {
         this.armDeadline(before);
         this.tendSensors();
         this.publish();
+        for (const news of this.readyNews.splice(0)) this.world.ready?.(news.pid, news.first);
         this.world.stepped?.(this.context);
       }
     } finally {
@@ -170,6 +190,10 @@ export class SupervisorDriver {
         case 'follow':
           this.followed = { pid: action.pid, identity: this.world.identify(action.pid), confirmed: false };
           break;
+        case 'ready':
+          // Told after the status record is written (publish): a launcher that returns on it finds the record.
+          this.readyNews.push(action);
+          break;
         case 'log':
           this.world.log(action.line);
           break;
@@ -178,8 +202,11 @@ export class SupervisorDriver {
           break;
         case 'finish':
           this.stopTimers();
-          if (action.error !== undefined) {
+          if (action.error !== undefined && this.starting) {
             this.failure = { error: action.error };
+          } else if (action.error !== undefined) {
+            this.world.log('stopped: never ready');
+            this.world.finish(action.code, action.error);
           } else {
             this.world.log(action.code === 0 ? 'stopped' : 'gave up');
             this.world.finish(action.code);

@@ -16,6 +16,8 @@ import { verbose } from '../verbose';
 import { sendConfig, type StartReport, type SupervisorConfig } from './config';
 import type { ProbeSettings } from './probe-options';
 import type { RestartPolicySettings } from './restart-policy';
+import type { ListenAddress } from './held-sockets';
+import type { ReadyMode } from './readiness';
 import { statusFileFor } from './status-file';
 
 export interface SupervisionSettings {
@@ -27,6 +29,11 @@ export interface SupervisionSettings {
   childPidfile?: string;
   /** --health-cmd, --max-memory, --watchdog (probe-options.ts). */
   probes?: ProbeSettings;
+  /** --ready, --ready-timeout, --stop-signal, --listen (absent: exec, 60 s, SIGTERM, none). */
+  ready?: ReadyMode;
+  readyTimeout?: number;
+  stopSignal?: NodeJS.Signals;
+  listen?: ListenAddress[];
 }
 
 const SUPERVISOR_MAIN = join(__dirname, 'main.js');
@@ -56,6 +63,10 @@ export function supervisorConfig(command: string[], settings: Settings, supervis
     stopTimeout: supervision.stopTimeout,
     childPidfile: supervision.childPidfile,
     probes: supervision.probes,
+    ready: supervision.ready,
+    readyTimeout: supervision.readyTimeout,
+    stopSignal: supervision.stopSignal,
+    listen: supervision.listen,
     pidfile: settings.pidfile,
     statusFile: settings.pidfile === undefined ? undefined : statusFileFor(settings.pidfile),
     errlog: supervision.errlog,

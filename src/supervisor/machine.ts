@@ -4,15 +4,19 @@
 // what USR1 does while a dead child's process tree drains finds the cell TABLE.draining.restart.
 //
 // States
-//   starting  a spawn was asked for; its result (spawned / spawn-failed) is the next event.
-//             (Room for readiness: a child that must say READY=1 waits here, with a ready deadline.)
+//   starting  a spawn was asked for; its result (spawned / spawn-failed) is the next event. With
+//             --ready notify|tcp: the child stays here until it is ready (`ready`). Deadline: --ready-timeout.
+//             With --listen a restart starts the new child here while the old one (`old`) keeps serving.
 //   running   the service is alive: our direct child, or a process it forked away that we follow.
+//             Deadline (with --listen only): SIGKILL to a replaced child still finishing its requests.
 //   draining  the service was told to go (restart) or went (crash); we wait until nothing it started
 //             is left (`empty`), then do what `after` says. Deadline: SIGKILL whatever is left.
 //   paused    a crash loop's pause; nothing runs. Deadline: the pause's end.
 //   stopping  TERM or INT: the service and everything it left are stopped; `empty` ends the supervisor.
 //             Deadline: SIGKILL whatever is left.
 //   finished  the end; every event is answered with nothing (a stray spawn is killed).
+import { DaemonizeError } from '../errors';
+import { ExitCode } from '../exit-codes';
 import { describeDuration, describeExit } from './exit-description';
 import { decideRestart, NO_FAILURES, type RestartCounts, type RestartDecision, type RestartPolicySettings } from './restart-policy';
 
@@ -54,11 +58,13 @@ export type MachineEvent =
   /** The watchdog (probes.ts): no WATCHDOG=1 in time; the service is aborted (SIGABRT, for a core) and replaced. */
   | { type: 'watchdog'; reason: string }
   /** A health check or the memory limit (probes.ts): the service is replaced gracefully, for `reason`. */
-  | { type: 'unhealthy'; reason: string; detail?: string };
+  | { type: 'unhealthy'; reason: string; detail?: string }
+  /** A notification (sd_notify) from the service's process tree, parsed: READY, STATUS, WATCHDOG... */
+  | { type: 'notify'; pid: number; fields: Readonly<Record<string, string>> };
 
 export type EventType = MachineEvent['type'];
 export const EVENT_TYPES: readonly EventType[] = [
-  'spawned', 'spawn-failed', 'exit', 'empty', 'deadline', 'stop', 'hup', 'restart', 'forward', 'pidfile', 'ready', 'watchdog', 'unhealthy',
+  'spawned', 'spawn-failed', 'exit', 'empty', 'deadline', 'stop', 'hup', 'restart', 'forward', 'pidfile', 'ready', 'watchdog', 'unhealthy', 'notify',
 ];
 
 export type Action =
@@ -74,6 +80,8 @@ export type Action =
   | { do: 'follow'; pid: number }
   | { do: 'log'; line: string }
   | { do: 'reopen-log' }
+  /** The service is ready (at once with --ready exec); `first`: the launcher is still waiting to hear. */
+  | { do: 'ready'; pid: number; first: boolean }
   /** The end: exit status, and for a first start that failed, the error to throw to the launcher. */
   | { do: 'finish'; code: number; error?: unknown };
 
@@ -86,6 +94,14 @@ export interface MachineSettings {
   policy: RestartPolicySettings;
   /** Seconds between SIGTERM and SIGKILL. */
   stopTimeout: number;
+  /** 'wait': a child is running only once it says so (--ready notify|tcp:...); default 'exec'. */
+  readiness?: 'exec' | 'wait';
+  /** Seconds a child has to become ready (default 60). */
+  readyTimeout?: number;
+  /** Held sockets (--listen): a restart starts the new child beside the old one, which stops once it is ready. */
+  overlap?: boolean;
+  /** What asks the service to stop (--stop-signal); default SIGTERM. */
+  stopSignal?: NodeJS.Signals;
 }
 
 export interface Context {
@@ -108,6 +124,18 @@ export interface Context {
   killed: boolean;
   /** No child has started yet: a spawn failure is the launcher's to report, not to retry. */
   first: boolean;
+  /** Why the first child never became ready: the supervisor stops, then reports it (exit 4). */
+  notReady: string | null;
+  /** An overlapping restart: the child being replaced, still serving while the new one gets ready. */
+  old: { pid: number; started: number | null } | null;
+  /** Replaced children told to stop, finishing their requests; SIGKILLed at `until`. */
+  retiring: { pid: number; until: number }[];
+  /** Overlapping restarts begun, and the last one that failed (the new child never ready), for --restart. */
+  overlaps: number;
+  overlapFailure: { attempt: number; message: string } | null;
+  /** A restart without held sockets: when the old child was told to go; and how long the last one left no child serving (s). */
+  downSince: number | null;
+  lastDowntime: number | null;
 }
 
 export interface Step {
@@ -121,7 +149,8 @@ export type Handler<E extends MachineEvent = MachineEvent> =
 export function initialContext(): Context {
   return {
     state: 'starting', child: null, direct: true, childStarted: null, restarts: 0, counts: NO_FAILURES,
-    pausedUntil: null, deadline: null, after: null, killed: false, first: true,
+    pausedUntil: null, deadline: null, after: null, killed: false, first: true, notReady: null,
+    old: null, retiring: [], overlaps: 0, overlapFailure: null, downSince: null, lastDowntime: null,
   };
 }
 
@@ -158,13 +187,15 @@ const reopenAndForward: Handler = (context) =>
 
 const reopenOnly: Handler = (context) => ({ context, actions: [{ do: 'reopen-log' }] });
 
+const stopSignal = (settings: MachineSettings): NodeJS.Signals => settings.stopSignal ?? 'SIGTERM';
+
 function enterStarting(context: Readonly<Context>): Step {
   return { context: { ...context, state: 'starting', deadline: null, after: null, killed: false, pausedUntil: null }, actions: [{ do: 'spawn' }] };
 }
 
 /** Waits for the service (if alive) and everything else we started to be gone; TERM goes out now. */
-function enterDraining(context: Readonly<Context>, after: After, now: number, settings: MachineSettings, signal: NodeJS.Signals = 'SIGTERM'): Step {
-  const term: Action[] = context.child !== null ? toService(context, signal, signal === 'SIGTERM') : [{ do: 'signal-all', signal: 'SIGTERM' }];
+function enterDraining(context: Readonly<Context>, after: After, now: number, settings: MachineSettings, signal: NodeJS.Signals = stopSignal(settings)): Step {
+  const term: Action[] = context.child !== null ? toService(context, signal, signal === stopSignal(settings)) : [{ do: 'signal-all', signal: 'SIGTERM' }];
   return {
     context: { ...context, state: 'draining', after, killed: false, deadline: now + settings.stopTimeout * 1000, pausedUntil: null },
     actions: [...term, { do: 'check-empty' }],
@@ -174,9 +205,11 @@ function enterDraining(context: Readonly<Context>, after: After, now: number, se
 function enterStopping(context: Readonly<Context>, now: number, settings: MachineSettings): Step {
   // Already SIGKILLed (stopped while draining past its deadline): keep killing, no new grace period.
   const deadline = now + (context.killed ? KILL_AGAIN_MS : settings.stopTimeout * 1000);
-  const term: Action[] = context.child !== null ? toService(context, 'SIGTERM', true) : [{ do: 'signal-all', signal: 'SIGTERM' }];
+  const term: Action[] = context.child !== null ? toService(context, stopSignal(settings), true) : [{ do: 'signal-all', signal: 'SIGTERM' }];
+  term.push(...[...(context.old !== null ? [context.old.pid] : []), ...context.retiring.map((r) => r.pid)]
+    .map((pid): Action => ({ do: 'signal', pid, group: true, signal: stopSignal(settings) })));
   return {
-    context: { ...context, state: 'stopping', after: null, deadline, pausedUntil: null },
+    context: { ...context, state: 'stopping', old: null, retiring: [], after: null, deadline, pausedUntil: null },
     actions: [...(context.state === 'draining' ? [] : term), { do: 'check-empty' }],
   };
 }
@@ -278,6 +311,116 @@ const killLeft: Handler = (context, _event, now, settings) => {
 
 const signalName = (event: { signal: NodeJS.Signals }): string => event.signal;
 
+// ---- readiness (--ready notify|tcp:...) ----
+
+/** A child started and must say it is ready: it stays `starting`, with --ready-timeout as the deadline. */
+function waitForReady(context: Readonly<Context>, pid: number, restarts: number, now: number, settings: MachineSettings): Step {
+  const seconds = settings.readyTimeout ?? 60;
+  return {
+    context: { ...context, state: 'starting', child: pid, direct: true, childStarted: now, restarts, deadline: now + seconds * 1000 },
+    actions: [log(`started ${settings.label} (pid ${pid}); waiting up to ${seconds} s for it to be ready`)],
+  };
+}
+
+/** The first child will never be ready: stop what it started, then end with exit 4 and `reason`. */
+function neverReady(context: Readonly<Context>, reason: string, now: number, settings: MachineSettings, childGone: boolean): Step {
+  const gone = childGone ? { ...context, child: null, childStarted: null } : context;
+  const step = enterStopping({ ...gone, notReady: reason }, now, settings);
+  return { context: step.context, actions: [log(reason), ...step.actions] };
+}
+
+/** An exit while starting: a replaced child, the new child of an overlapping restart, the first, or a later one. */
+function startingExit(context: Readonly<Context>, event: ExitEvent, now: number, settings: MachineSettings): Step {
+  if (event.pid !== context.child) return replacedExited(context, event, now, settings);
+  const ran = context.childStarted === null ? 0 : (now - context.childStarted) / 1000;
+  const reason = `${exitWords(settings.label, event, ran)} before it was ready`;
+  if (context.old !== null) return overlapFailed(context, reason, []);
+  if (context.first) return neverReady(context, reason, now, settings, true);
+  return serviceEnded(context, event, now, settings);
+}
+
+/** --ready-timeout passed: the first child is stopped (exit 4); a later one counts as a failed start. */
+function readyTimedOut(context: Readonly<Context>, now: number, settings: MachineSettings): Step {
+  const reason = `${settings.label} (pid ${context.child}) was not ready within ${settings.readyTimeout ?? 60} s`;
+  if (context.first) return neverReady(context, reason, now, settings, false);
+  const { decision, counts } = decideRestart(settings.policy, context.counts, 0);
+  const step = enterDraining({ ...context, counts }, { kind: 'decision', decision }, now, settings);
+  return { context: step.context, actions: [log(`${reason}; ${decisionText(decision, settings)}`), ...step.actions] };
+}
+
+/** A restart on request without held sockets is over: how long nothing served. */
+function upAgain(context: Readonly<Context>, now: number): Partial<Context> {
+  return context.downSince === null ? {} : { downSince: null, lastDowntime: (now - context.downSince) / 1000 };
+}
+
+function downtimeWords(context: Readonly<Context>, now: number): string {
+  return context.downSince === null ? '' : `; the service was down ${describeDuration((now - context.downSince) / 1000)} (no --listen)`;
+}
+
+// ---- overlapping restarts (--listen): the old child serves until the new one is ready ----
+
+function retiringDeadline(retiring: readonly { until: number }[]): number | null {
+  return retiring.length === 0 ? null : Math.min(...retiring.map((r) => r.until));
+}
+
+/** SIGUSR1 with held sockets: start the new child now, beside the old one. */
+function beginOverlap(context: Readonly<Context>, settings: MachineSettings, why = 'SIGUSR1 received'): Step {
+  return {
+    context: { ...context, state: 'starting', old: { pid: context.child as number, started: context.childStarted }, child: null,
+      childStarted: null, deadline: null, overlaps: context.overlaps + 1, lastDowntime: null },
+    actions: [log(`${why}: starting a new ${settings.label} beside pid ${context.child}, which serves until it is ready`), { do: 'spawn' }],
+  };
+}
+
+/** The new child is ready: the old one is told to stop, and has --stop-timeout to finish its requests. */
+function replaced(context: Readonly<Context>, now: number, settings: MachineSettings): Step {
+  const old = context.old as { pid: number };
+  const retiring = [...context.retiring, { pid: old.pid, until: now + settings.stopTimeout * 1000 }];
+  const ran = context.childStarted === null ? 0 : (now - context.childStarted) / 1000;
+  return {
+    context: { ...context, state: 'running', old: null, retiring, deadline: retiringDeadline(retiring), first: false },
+    actions: [log(`${settings.label} (pid ${context.child}) is ready after ${describeDuration(ran)}: stopping pid ${old.pid} with ${stopSignal(settings)}`),
+      { do: 'signal', pid: old.pid, group: true, signal: stopSignal(settings) }, { do: 'ready', pid: context.child as number, first: false }],
+  };
+}
+
+/** The new child failed before it was ready: the old one goes on serving, and --restart hears why. */
+function overlapFailed(context: Readonly<Context>, reason: string, kill: Action[]): Step {
+  const old = context.old as { pid: number; started: number | null };
+  return {
+    context: { ...context, state: 'running', child: old.pid, childStarted: old.started, direct: true, old: null,
+      deadline: retiringDeadline(context.retiring), overlapFailure: { attempt: context.overlaps, message: reason } },
+    actions: [log(`${reason}; pid ${old.pid} goes on serving`), ...kill],
+  };
+}
+
+/** A replaced child (serving, or finishing its requests) ended. */
+function replacedExited(context: Readonly<Context>, event: ExitEvent, now: number, settings: MachineSettings): Step {
+  const retiring = context.retiring.filter((r) => r.pid !== event.pid);
+  const wasOld = context.old?.pid === event.pid;
+  if (!wasOld && retiring.length === context.retiring.length) return { context, actions: [] };
+  const started = wasOld ? context.old?.started ?? null : null;
+  const ran = started === null ? null : (now - started) / 1000;
+  const how = event.known ? describeExit(event.code, event.signal) : 'ended';
+  return {
+    context: { ...context, retiring, old: wasOld ? null : context.old,
+      deadline: context.state === 'running' ? retiringDeadline(retiring) : context.deadline },
+    actions: [log(`replaced ${settings.label} (pid ${event.pid}) ${how}${ran === null ? '' : ` after ${describeDuration(ran)}`}${wasOld ? ' while its successor was starting' : ''}`)],
+  };
+}
+
+/** Replaced children past --stop-timeout: SIGKILL to their process groups. */
+const killRetiring: Handler = (context, _event, now, settings) => {
+  const late = context.retiring.filter((r) => r.until <= now);
+  if (late.length === 0) return { context, actions: [] };
+  const retiring = context.retiring.filter((r) => r.until > now);
+  return {
+    context: { ...context, retiring, deadline: retiringDeadline(retiring) },
+    actions: late.flatMap((r): Action[] => [log(`replaced ${settings.label} (pid ${r.pid}) still running after ${settings.stopTimeout} s: sending SIGKILL`),
+      { do: 'signal', pid: r.pid, group: true, signal: 'SIGKILL' }]),
+  };
+};
+
 // ---- the probes' cells (probes.ts posts `watchdog` and `unhealthy` only while the service runs) ----
 
 /**
@@ -286,9 +429,14 @@ const signalName = (event: { signal: NodeJS.Signals }): string => event.signal;
  * goes in the log.
  */
 const replaceUnhealthy: Handler<{ type: 'unhealthy'; reason: string; detail?: string }> = (context, event, now, settings) => {
-  const step = enterDraining(context, { kind: 'restart', why: `restarting (${event.reason})` }, now, settings);
+  const what = `${settings.label} (pid ${context.child}) ${event.reason}`;
   const detail = event.detail === undefined ? '' : `; ${event.detail}`;
-  return { context: step.context, actions: [log(`${settings.label} (pid ${context.child}) ${event.reason}: restarting it${detail}`), ...step.actions] };
+  // With held sockets, as USR1: the new copy starts beside it, which serves until that one is ready.
+  if (settings.overlap && context.direct && context.child !== null) {
+    return beginOverlap(context, settings, `${what}${detail}`);
+  }
+  const step = enterDraining(context, { kind: 'restart', why: `restarting (${event.reason})` }, now, settings);
+  return { context: step.context, actions: [log(`${what}: restarting it${detail}`), ...step.actions] };
 };
 
 // ---- the table ----
@@ -297,49 +445,71 @@ type Row = { [E in EventType]: Handler<Extract<MachineEvent, { type: E }>> };
 
 export const TABLE: { [S in StateName]: Row } = {
   starting: {
-    spawned: (context, event, now, settings) => ({
-      // With readiness 'exec' (the only one yet) a child that exec'd is running.
-      context: { ...context, state: 'running', child: event.pid, direct: true, childStarted: now, first: false,
-        restarts: context.first ? context.restarts : context.restarts + 1, deadline: null },
-      actions: [log(`started ${settings.label} (pid ${event.pid})`)],
-    }),
+    spawned: (context, event, now, settings) => {
+      const restarts = context.first ? context.restarts : context.restarts + 1;
+      if (settings.readiness === 'wait') return waitForReady(context, event.pid, restarts, now, settings);
+      // With readiness 'exec' a child that exec'd is running.
+      return {
+        context: { ...context, state: 'running', child: event.pid, direct: true, childStarted: now, first: false, restarts, deadline: null, ...upAgain(context, now) },
+        actions: [log(`started ${settings.label} (pid ${event.pid})${downtimeWords(context, now)}`), { do: 'ready', pid: event.pid, first: context.first }],
+      };
+    },
     'spawn-failed': (context, event, now, settings) => {
       if (context.first) return finish(context, 1, event.error);
       const { decision, counts } = decideRestart(settings.policy, context.counts, 0, true);
       const step = apply({ ...context, counts }, decision, now);
       return { context: step.context, actions: [log(`unable to start ${settings.label}: ${event.message}; ${decisionText(decision, settings)}`), ...step.actions] };
     },
-    exit: serviceEnded,
+    exit: startingExit,
     empty: nothing,
-    deadline: nothing,
+    deadline: (context, _event, now, settings) => (context.child === null ? { context, actions: [] }
+      : context.old !== null ? overlapFailed(context, `${settings.label} (pid ${context.child}) was not ready within ${settings.readyTimeout ?? 60} s`,
+        [{ do: 'signal', pid: context.child, group: true, signal: 'SIGKILL' }])
+      : readyTimedOut(context, now, settings)),
     stop: (context, event, now, settings) => {
       if (context.child === null) return finish(context, 0);
       const step = enterStopping(context, now, settings);
       return { context: step.context, actions: [log(`${signalName(event)} received: stopping ${settings.label} (pid ${context.child})`), ...step.actions] };
     },
     hup: reopenAndForward,
-    restart: (context, _event, now, settings) => (context.child !== null
-      ? enterDraining(context, { kind: 'restart', why: 'restarting on request' }, now, settings) : { context, actions: [] }),
+    restart: (context, _event, now, settings) => (context.old !== null
+      ? { context, actions: [log(`SIGUSR1 ignored: ${settings.label} (pid ${context.child}) is already replacing pid ${context.old.pid}`)] }
+      : context.child !== null
+        ? enterDraining(context, { kind: 'restart', why: 'restarting on request' }, now, settings) : { context, actions: [] }),
     forward,
     pidfile: nothing,
-    ready: (context) => (context.child !== null ? { context: { ...context, state: 'running', deadline: null }, actions: [] } : { context, actions: [] }),
+    ready: (context, _event, now, settings) => (context.child === null ? { context, actions: [] } : context.old !== null ? replaced(context, now, settings) : {
+      context: { ...context, state: 'running', deadline: retiringDeadline(context.retiring), first: false, ...upAgain(context, now) },
+      actions: [log(`${settings.label} (pid ${context.child}) is ready after ${describeDuration(context.childStarted === null ? 0 : (now - context.childStarted) / 1000)}${downtimeWords(context, now)}`),
+        { do: 'ready', pid: context.child, first: context.first }],
+    }),
     watchdog: nothing,
     unhealthy: nothing,
+    // EXTEND_TIMEOUT_USEC=: a child still starting asks for more time (a long migration), as systemd allows.
+    notify: (context, event, now, settings) => {
+      const usec = Number(event.fields.EXTEND_TIMEOUT_USEC);
+      if (context.child === null || context.deadline === null || !Number.isFinite(usec) || usec <= 0) return { context, actions: [] };
+      const until = now + Math.min(usec / 1000, 2 ** 31 - 1);
+      if (until <= context.deadline) return { context, actions: [] };
+      return { context: { ...context, deadline: until }, actions: [log(`${settings.label} (pid ${context.child}) asked for ${describeDuration(usec / 1e6)} more to be ready`)] };
+    },
   },
 
   running: {
     spawned: killStray,
     'spawn-failed': nothing,
-    exit: serviceEnded,
+    exit: (context, event, now, settings) => (context.retiring.some((r) => r.pid === event.pid)
+      ? replacedExited(context, event, now, settings) : serviceEnded(context, event, now, settings)),
     empty: nothing,
-    deadline: nothing,
+    deadline: killRetiring,
     stop: (context, event, now, settings) => {
       const step = enterStopping(context, now, settings);
       return { context: step.context, actions: [log(`${signalName(event)} received: stopping ${settings.label} (pid ${context.child})`), ...step.actions] };
     },
     hup: reopenAndForward,
     restart: (context, _event, now, settings) => {
-      const step = enterDraining(context, { kind: 'restart', why: 'restarting on request' }, now, settings);
+      if (settings.overlap && context.direct && context.child !== null) return beginOverlap(context, settings);
+      const step = enterDraining({ ...context, downSince: now }, { kind: 'restart', why: 'restarting on request' }, now, settings);
       return { context: step.context, actions: [log(`SIGUSR1 received: restarting ${settings.label} (pid ${context.child})`), ...step.actions] };
     },
     forward,
@@ -353,6 +523,7 @@ export const TABLE: { [S in StateName]: Row } = {
       return { context: step.context, actions: [log(`${settings.label} (pid ${context.child}) ${event.reason}: sending SIGABRT`), ...step.actions] };
     },
     unhealthy: replaceUnhealthy,
+    notify: nothing,
   },
 
   draining: {
@@ -380,6 +551,7 @@ export const TABLE: { [S in StateName]: Row } = {
     ready: nothing,
     watchdog: nothing,
     unhealthy: nothing,
+    notify: nothing,
   },
 
   paused: {
@@ -405,13 +577,16 @@ export const TABLE: { [S in StateName]: Row } = {
     ready: nothing,
     watchdog: nothing,
     unhealthy: nothing,
+    notify: nothing,
   },
 
   stopping: {
     spawned: killStray,
     'spawn-failed': nothing,
     exit: (context, event, now, settings) => serviceGone(context, event, now, settings, 'stopping'),
-    empty: (context) => (context.child === null ? finish(context, 0) : { context, actions: [] }),
+    empty: (context) => (context.child !== null ? { context, actions: [] }
+      : context.notReady !== null ? finish(context, ExitCode.NOT_READY, new DaemonizeError(context.notReady, ExitCode.NOT_READY))
+      : finish(context, 0)),
     deadline: killLeft,
     stop: nothing,
     // A program being stopped is not asked to reload; the log still rotates.
@@ -422,6 +597,7 @@ export const TABLE: { [S in StateName]: Row } = {
     ready: nothing,
     watchdog: nothing,
     unhealthy: nothing,
+    notify: nothing,
   },
 
   finished: {
@@ -438,6 +614,7 @@ export const TABLE: { [S in StateName]: Row } = {
     ready: nothing,
     watchdog: nothing,
     unhealthy: nothing,
+    notify: nothing,
   },
 };
 

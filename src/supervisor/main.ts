@@ -20,8 +20,11 @@ function main(): void {
   try {
     const config = receiveConfig(configFd);
     process.title = `daemonize: supervising ${config.label}`;
-    const { firstChild } = runSupervisor({ ...config, reportFd }, (code) => process.exit(code));
-    report(reportFd, { ok: true, child: firstChild } satisfies StartReport);
+    // The launcher hears once the first child is ready (at its exec, with --ready exec), or why it never was.
+    runSupervisor({ ...config, reportFd }, (code) => process.exit(code), undefined, (outcome) => {
+      report(reportFd, (outcome.ok ? { ok: true, child: outcome.child }
+        : { ok: false, exitCode: outcome.error.exitCode, message: outcome.error.message }) satisfies StartReport);
+    });
   } catch (error) {
     const failure = error instanceof DaemonizeError ? error : unable('start the supervisor', error);
     report(reportFd, { ok: false, exitCode: failure.exitCode, message: failure.message } satisfies StartReport);

@@ -19,6 +19,15 @@ export const OUTPUT_LINES = 10;
 /** After a check exits, how long its output may take to reach EOF (a grandchild may hold the pipe). */
 export const OUTPUT_GRACE_MS = 200;
 
+/**
+ * What a child gets for --watchdog: WATCHDOG_USEC, and WATCHDOG_PID set to its own pid between fork and
+ * exec (sd_watchdog_enabled() and the library ignore a watchdog meant for another process).
+ */
+export function watchdogEnvironment(settings: ProbeSettings): { env: string[]; pidVariables: string[] } {
+  if (settings.watchdog === undefined) return { env: [], pidVariables: [] };
+  return { env: [`WATCHDOG_USEC=${Math.round(settings.watchdog * 1e6)}`], pidVariables: ['WATCHDOG_PID'] };
+}
+
 export interface ProbeWorld {
   now(): number;
   setTimer(callback: () => void, ms: number): unknown;
@@ -73,6 +82,8 @@ export class Probes {
   private overLimit = 0;
   private watchdogTimer: unknown = null;
   private watchdogMs: number | null;
+  /** Replaced children finishing their requests (--listen): not the program's memory any more. */
+  private retiring: number[] = [];
   /** Set once an event went out for this start: nothing more is posted until the next one. */
   private posted = false;
 
@@ -84,6 +95,7 @@ export class Probes {
   /** After every step of the machine: probes run while the service runs, afresh for each start. */
   observe(context: Readonly<Context>): void {
     const start = context.state === 'running' && context.child !== null ? context.childStarted ?? -1 : null;
+    this.retiring = context.retiring.map((r) => r.pid);
     if (start === this.watching) return;
     this.stop();
     if (start === null) return;
@@ -141,13 +153,13 @@ export class Probes {
    * A message from the program's tree (sd_notify): WATCHDOG=1 feeds the watchdog, WATCHDOG=trigger fires it,
    * WATCHDOG_USEC=N changes its interval (as under systemd).
    */
-  notified(fields: ReadonlyMap<string, string>): void {
+  notified(fields: Readonly<Record<string, string>>): void {
     if (this.watching === null || this.settings.watchdog === undefined) return;
-    const usec = fields.get('WATCHDOG_USEC');
+    const usec = fields.WATCHDOG_USEC;
     if (usec !== undefined && /^\d+$/.test(usec) && Number(usec) > 0) {
       this.watchdogMs = Math.min(Math.max(Math.round(Number(usec) / 1000), 1), 2 ** 31 - 1);
     }
-    const watchdog = fields.get('WATCHDOG');
+    const watchdog = fields.WATCHDOG;
     if (watchdog === 'trigger') {
       this.fire({ type: 'watchdog', reason: 'asked for its watchdog to fire (WATCHDOG=trigger)' });
     } else if (watchdog === '1' || usec !== undefined) {
@@ -228,7 +240,8 @@ export class Probes {
     this.memoryTimer = null;
     if (this.watching === null) return;
     const limit = this.settings.maxMemory as number;
-    const { bytes, processes } = this.world.treeMemory(this.checkGroups());
+    // Each replaced child leads its own process group, as every child the supervisor starts does.
+    const { bytes, processes } = this.world.treeMemory([...this.checkGroups(), ...this.retiring]);
     this.overLimit = bytes > limit ? this.overLimit + 1 : 0;
     if (this.overLimit >= MEMORY_SAMPLES) {
       const many = processes === 1 ? '1 process' : `${processes} processes`;

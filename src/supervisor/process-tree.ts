@@ -111,7 +111,17 @@ export function ownChildren(): number[] {
 
 /** Whether `pid` is alive and this process is among its ancestors (its parent, its parent's parent...). */
 export function isOwnDescendant(pid: number): boolean {
-  const self = procView().self;
+  return descends(pid, procView().self);
+}
+
+/** Whether `pid` is `root` or a live process descended from it (a notification's sender in the child's tree). */
+export function inTreeOf(pid: number, root: number): boolean {
+  if (pid === root) return identify(pid) !== null;
+  const procRoot = toProc(root);
+  return procRoot !== null && descends(pid, procRoot);
+}
+
+function descends(pid: number, self: number): boolean {
   const start = toProc(pid);
   const first = start === null ? null : readEntry(start);
   if (first === null || isDead(first)) return false;

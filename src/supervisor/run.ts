@@ -1,12 +1,14 @@
 // Runs the supervisor for real: native child spawns, SIGCHLD reaping, signal handlers, timers, /proc,
 // the status file and the event log, wired into the driver (driver.ts) as its World. Used in the
 // foreground (`-f -r`) and by the daemonized supervisor.
-import { closeSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 
 import { DaemonizeError, describe } from '../errors';
 import { ExitCode } from '../exit-codes';
 import { explainSpawnFailure } from '../launch';
 import { FOREGROUND_ENV } from '../library/foreground';
+import { notifier } from '../library/notify';
+import { startWatchdog } from '../library/watchdog';
 import { native } from '../native';
 import { Pidfile, readPid } from '../pidfile';
 import { signalQuietly } from '../process-table';
@@ -15,10 +17,13 @@ import { closeStdio, openStdio, type OnRefused } from '../stdio';
 import type { SupervisorConfig } from './config';
 import { SupervisorDriver, type SupervisorStatus } from './driver';
 import { EventLog } from './event-log';
+import { bindAll, type HeldSockets } from './held-sockets';
+import { NotifyChannel } from './notify-channel';
+import { probeTcp, TCP_PROBE_MS } from './readiness';
 import { FORWARDED_SIGNALS } from './machine';
-import { endedElsewhere, identify, isOwnDescendant, ownChildren, ownDescendants } from './process-tree';
 import { realProbeWorld } from './probe-world';
-import { Probes } from './probes';
+import { Probes, watchdogEnvironment } from './probes';
+import { endedElsewhere, identify, inTreeOf, isOwnDescendant, ownChildren, ownDescendants } from './process-tree';
 import { removeStatus, writeStatus } from './status-file';
 
 /**
@@ -27,7 +32,17 @@ import { removeStatus, writeStatus } from './status-file';
  * fork away from it, so it gets DAEMONIZE_FOREGROUND=1 (as under -f).
  * `onRefused`: a log file refused as untrusted gives that stream /dev/null (see openStdio).
  */
-function spawnChild(config: SupervisorConfig, onRefused?: OnRefused): number {
+/** Variables the supervisor sets for each child itself; the caller's own (systemd's) must not leak through. */
+const OWN_VARIABLES = ['NOTIFY_SOCKET', 'LISTEN_FDS', 'LISTEN_FDNAMES', 'LISTEN_PID', 'WATCHDOG_USEC', 'WATCHDOG_PID'];
+
+/** What a child gets besides the plan: variables, held sockets, variables set to its own pid. */
+interface ChildExtras {
+  env: string[];
+  listenFds: number[];
+  pidVariables: string[];
+}
+
+function spawnChild(config: SupervisorConfig, extra: ChildExtras, onRefused?: OnRefused): number {
   const stdio = openStdio(config.stdout, config.stderr, config.owner, onRefused);
   try {
     const fds = stdio.fds;
@@ -36,8 +51,13 @@ function spawnChild(config: SupervisorConfig, onRefused?: OnRefused): number {
       if (config.stdout === undefined) fds[1] = 1;
       if (config.stderr === undefined) fds[2] = 2;
     }
-    const env = [...config.plan.env.filter((entry) => !entry.startsWith(`${FOREGROUND_ENV}=`)), `${FOREGROUND_ENV}=1`];
-    return native.spawn({ ...config.plan, env, mode: 'child', stdio: fds, keepFds: [], dieWithParent: true });
+    const own = [FOREGROUND_ENV, ...OWN_VARIABLES];
+    const env = [...config.plan.env.filter((entry) => !own.includes(entry.slice(0, entry.indexOf('=')))), `${FOREGROUND_ENV}=1`, ...extra.env];
+    return native.spawn({
+      ...config.plan, env, mode: 'child', stdio: fds, keepFds: [], dieWithParent: true,
+      ...(extra.listenFds.length > 0 ? { listenFds: extra.listenFds } : {}),
+      ...(extra.pidVariables.length > 0 ? { pidVariables: extra.pidVariables } : {}),
+    });
   } catch (error) {
     throw explainSpawnFailure(error, { cwd: config.plan.cwd ?? '/', user: config.owner }, config.label);
   } finally {
@@ -77,6 +97,58 @@ function namedChild(config: SupervisorConfig): number | null {
   return pid !== null && isOwnDescendant(pid) ? pid : null;
 }
 
+/** What the program wrote to its stderr file from byte `from` on (the last 2 KiB of it), or ''. */
+function stderrSince(path: string | undefined, from: number): string {
+  if (path === undefined) return '';
+  try {
+    const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    try {
+      const size = fstatSync(fd).size;
+      const start = Math.max(from, size - 2048);
+      if (size <= start) return '';
+      const bytes = Buffer.alloc(size - start);
+      readSync(fd, bytes, 0, bytes.length, start);
+      // With no --errlog the event log shares the file: its own lines are not the program's words.
+      const own = ` daemonize[${process.pid}]: `;
+      return bytes.toString('utf8').split('\n').filter((line) => !line.includes(own)).join('\n').trim();
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return '';
+  }
+}
+
+function sizeOf(path: string | undefined): number {
+  try {
+    return path === undefined ? 0 : statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** How often at most a stranger's notifications are logged: a flood of them must not fill the disk. */
+const IGNORED_LOG_MS = 10000;
+
+function ignoredNotifications(label: string, write: (line: string) => void): (pid: number, message: string) => void {
+  let last = 0;
+  let quiet = 0;
+  return (pid, message) => {
+    const now = Date.now();
+    if (now - last < IGNORED_LOG_MS) {
+      quiet++;
+      return;
+    }
+    const more = quiet > 0 ? ` (and ${quiet} more not logged)` : '';
+    write(`ignored a notification from pid ${pid}, not ${label}'s: ${JSON.stringify(message.slice(0, 80))}${more}`);
+    last = now;
+    quiet = 0;
+  };
+}
+
+/** Whether the first child got ready (the launcher's answer), or why not. Called once. */
+export type FirstOutcome = { ok: true; child: number } | { ok: false; error: DaemonizeError };
+
 export interface RunningSupervisor {
   driver: SupervisorDriver;
   firstChild: number;
@@ -87,7 +159,7 @@ export interface RunningSupervisor {
  * supervisor's exit code once the program and everything it started are gone and the files are removed.
  */
 export function runSupervisor(config: SupervisorConfig, onFinish: (code: number) => void,
-  pidfile?: Pidfile): RunningSupervisor {
+  pidfile?: Pidfile, onOutcome?: (outcome: FirstOutcome) => void): RunningSupervisor {
   // Before any child runs: from now on every file is opened in the directory it is in now (see safe-open).
   pinDirectories([config.stdout, config.stderr, config.errlog, config.statusFile]);
   const log = new EventLog(config.errlog, config.owner);
@@ -102,11 +174,36 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
   // a program that forks away stays our descendant, so it can be followed and stopped.
   native.setSubreaper(true);
 
+  // Bound before any child runs, as the supervisor (root keeps root: only the child runs as --user).
+  const held: HeldSockets = bindAll(config.listen ?? []);
+  let channel: NotifyChannel;
+  try {
+    channel = new NotifyChannel();
+  } catch (error) {
+    held.close();
+    throw new DaemonizeError(`unable to create the notification socket: ${describe(error)}`);
+  }
+  const stderrStart = sizeOf(config.stderr);
+  let outcome = onOutcome;
+  const tell = (result: FirstOutcome): void => {
+    const once = outcome;
+    outcome = undefined;
+    once?.(result);
+  };
+  // Under systemd (-f -r with NOTIFY_SOCKET): the supervisor is the service systemd sees.
+  const systemd = config.reportFd === undefined ? notifier(process.env, (line) => log.write(line)) : null;
+  // ...and under its WatchdogSec=, the supervisor's own event loop pings it, as a library app does.
+  if (systemd !== null) startWatchdog(process.env, process.pid, systemd);
+  let probe: NodeJS.Timeout | null = null;
+
   const handlers = new Map<NodeJS.Signals, () => void>();
   // Signal listeners do not keep Node's event loop alive; this handle does, until the supervisor ends.
   const keepAlive = setInterval(() => undefined, 2 ** 31 - 1);
   const letGo = (): void => {
     clearInterval(keepAlive);
+    if (probe !== null) clearInterval(probe);
+    channel.close();
+    held.close();
     for (const [signal, handler] of handlers) process.removeListener(signal, handler);
   };
   // Health checks, the memory limit and the watchdog post into the driver; none runs without its option.
@@ -115,7 +212,15 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
     spawnChild: () => {
       const onRefused = firstSpawn ? undefined : refusedLog;
       firstSpawn = false;
-      return spawnChild(config, onRefused);
+      const watchdog = watchdogEnvironment(config.probes ?? {});
+      return spawnChild(config, {
+        env: [`NOTIFY_SOCKET=${channel.address}`, ...held.env, ...watchdog.env], listenFds: held.fds, pidVariables: watchdog.pidVariables,
+      }, onRefused);
+    },
+    ready: (pid, first) => {
+      if (first) tell({ ok: true, child: pid });
+      const restarts = driver.state.restarts;
+      systemd?.(`READY=1\nSTATUS=${config.label} (pid ${pid}) ready; ${restarts} restart${restarts === 1 ? '' : 's'}`);
     },
     kill: signalQuietly,
     descendants: ownDescendants,
@@ -139,14 +244,45 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
       }
     },
     stepped: (context) => probes.observe(context),
-    finish: (code) => {
+    finish: (code, error) => {
       probes.stop();
       letGo();
+      if (outcome !== undefined) {
+        const why = error instanceof DaemonizeError ? error.message : `${config.label} was stopped before it was ready`;
+        const said = stderrSince(config.stderr, stderrStart);
+        tell({ ok: false, error: new DaemonizeError(`${why}${said ? `; its stderr:\n${said}` : ''}`, ExitCode.NOT_READY) });
+      }
       if (config.statusFile !== undefined) removeStatus(config.statusFile);
       ownPidfile?.remove();
       onFinish(code);
     },
-  }, { label: config.label, policy: config.policy, stopTimeout: config.stopTimeout });
+  }, {
+    label: config.label, policy: config.policy, stopTimeout: config.stopTimeout,
+    readiness: (config.ready?.kind ?? 'exec') === 'exec' ? 'exec' : 'wait', readyTimeout: config.readyTimeout, stopSignal: config.stopSignal,
+    overlap: held.fds.length > 0,
+  });
+
+  // Notifications count only from the service's own process tree (the kernel vouches for the sender's pid).
+  channel.listen((pid) => driver.state.child !== null && inTreeOf(pid, driver.state.child), (pid, fields) => {
+    driver.post({ type: 'notify', pid, fields });
+    probes.notified(fields);
+    if (fields.READY === '1') driver.post({ type: 'ready' });
+  }, ignoredNotifications(config.label, (line) => log.write(line)));
+
+  // --ready tcp:HOST:PORT: while a child is starting, try to connect, one attempt at a time.
+  const ready = config.ready;
+  if (ready?.kind === 'tcp') {
+    let trying = false;
+    probe = setInterval(() => {
+      const { state, child } = driver.state;
+      if (trying || state !== 'starting' || child === null) return;
+      trying = true;
+      probeTcp(ready.host, ready.port, (accepted) => {
+        trying = false;
+        if (accepted && driver.state.state === 'starting' && driver.state.child === child) driver.post({ type: 'ready' });
+      });
+    }, TCP_PROBE_MS);
+  }
 
   const reap = (): void => {
     for (let ended = native.waitpid(-1, false); ended !== null; ended = native.waitpid(-1, false)) {
@@ -165,6 +301,7 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
     firstChild = driver.start();
   } catch (error) {
     probes.stop();
+    outcome = undefined;
     letGo();
     if (config.statusFile !== undefined) removeStatus(config.statusFile);
     throw error instanceof DaemonizeError ? error : new DaemonizeError(String(error), ExitCode.FAILURE);

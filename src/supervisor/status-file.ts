@@ -35,6 +35,13 @@ export interface StatusRecord {
   stopTimeout: number;
   /** The supervisor's event log, or null when it logs to its own stderr. */
   log: string | null;
+  /** Seconds a new child has to be ready (--ready-timeout; 0 with --ready exec). */
+  readyTimeout?: number;
+  /** Overlapping restarts (--listen) begun; the last that failed, with why (the old child kept serving). */
+  overlaps?: number;
+  overlapFailure?: { attempt: number; message: string } | null;
+  /** How long the last restart without held sockets left no child serving, in seconds. */
+  lastDowntime?: number | null;
 }
 
 export function statusFileFor(pidfile: string): string {

@@ -1,11 +1,14 @@
 // --respawn's policy options as a user writes them, checked, with their defaults. Every duration is bounded
 // by what a Node timer can hold (2^31-1 ms, 24.8 days): beyond it a timer fires after 1 ms, so a larger
 // --stop-timeout would kill at once and a larger --delay would restart a crash loop without pause.
+import { constants } from 'node:os';
 import { resolve } from 'node:path';
 
 import { DaemonizeError } from '../errors';
 import { ExitCode } from '../exit-codes';
 import type { SupervisionSettings } from './launch-supervisor';
+import { parseListen } from './held-sockets';
+import { DEFAULT_READY_TIMEOUT, parseReadyMode } from './readiness';
 import { DEFAULT_RESTART_POLICY } from './restart-policy';
 
 export const DEFAULT_STOP_TIMEOUT = 10;
@@ -22,6 +25,23 @@ export interface SupervisionOptions {
   stopTimeout?: string | number;
   errlog?: string;
   childPidfile?: string;
+  ready?: string;
+  readyTimeout?: string | number;
+  stopSignal?: string;
+  listen?: string[];
+}
+
+/** --stop-signal: a name (TERM, SIGQUIT) or a number. */
+export function parseStopSignal(text: string | undefined): NodeJS.Signals {
+  if (text === undefined) return 'SIGTERM';
+  const upper = text.toUpperCase();
+  const name = /^\d+$/.test(text)
+    ? Object.entries(constants.signals).find(([, n]) => n === Number(text))?.[0]
+    : upper.startsWith('SIG') ? upper : `SIG${upper}`;
+  if (name === undefined || !(name in constants.signals) || name === 'SIGKILL' || name === 'SIGSTOP') {
+    throw new DaemonizeError(`bad --stop-signal ${JSON.stringify(text)}: expected a signal name or number (not KILL or STOP)`, ExitCode.USAGE);
+  }
+  return name as NodeJS.Signals;
 }
 
 function number(option: string, value: string | number | undefined, fallback: number, integer: boolean, min: number): number {
@@ -51,5 +71,9 @@ export function settleSupervision(options: SupervisionOptions, baseDir: string):
     stopTimeout: number('--stop-timeout', options.stopTimeout, DEFAULT_STOP_TIMEOUT, false, 0),
     errlog: options.errlog === undefined ? undefined : resolve(baseDir, options.errlog),
     childPidfile: options.childPidfile === undefined ? undefined : resolve(baseDir, options.childPidfile),
+    ready: parseReadyMode(options.ready),
+    readyTimeout: number('--ready-timeout', options.readyTimeout, DEFAULT_READY_TIMEOUT, false, 0),
+    stopSignal: parseStopSignal(options.stopSignal),
+    listen: (options.listen ?? []).map(parseListen),
   };
 }

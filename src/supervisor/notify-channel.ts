@@ -1,0 +1,69 @@
+// Every supervised child gets a NOTIFY_SOCKET of its own: a Unix datagram socket in the abstract
+// namespace under a random name, so there is no file to plant a link at, to clean up after a SIGKILL, or
+// to make reachable for a child running as another user. Anyone may send to it; a message counts only when
+// the kernel's credentials say it came from the service's own process tree.
+import { randomBytes } from 'node:crypto';
+import { closeSync } from 'node:fs';
+
+import { native } from '../native';
+
+/** The variables of one sd_notify(3) message ("READY=1\nSTATUS=serving"), last one wins. */
+export function parseNotify(message: string): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const line of message.split('\n')) {
+    const at = line.indexOf('=');
+    if (at > 0) fields[line.slice(0, at)] = line.slice(at + 1);
+  }
+  return fields;
+}
+
+/** How often the socket is read: Node cannot watch a datagram descriptor, so it is polled. */
+export const NOTIFY_POLL_MS = 100;
+
+export class NotifyChannel {
+  readonly address: string;
+  private readonly fd: number;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor() {
+    let fd = -1;
+    let address = '';
+    // A taken name (EADDRINUSE) is a collision of 128 random bits, or someone squatting: draw again.
+    for (let attempt = 0; fd < 0; attempt++) {
+      address = `@daemonize/${process.pid}/${randomBytes(16).toString('hex')}`;
+      try {
+        fd = native.notifySocket(address);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 3) throw error;
+      }
+    }
+    this.fd = fd;
+    this.address = address;
+  }
+
+  /**
+   * Delivers each message whose sender `accept` takes (the service's tree) to `deliver`, every
+   * NOTIFY_POLL_MS, until close().
+   */
+  listen(accept: (pid: number) => boolean, deliver: (pid: number, fields: Record<string, string>) => void,
+    ignored: (pid: number, message: string) => void): void {
+    const read = (): void => {
+      for (let m = native.receiveNotify(this.fd); m !== null; m = native.receiveNotify(this.fd)) {
+        if (m.truncated || !accept(m.pid)) ignored(m.pid, m.message);
+        else deliver(m.pid, parseNotify(m.message));
+      }
+    };
+    this.timer = setInterval(read, NOTIFY_POLL_MS);
+    this.timer.unref();
+  }
+
+  close(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    try {
+      closeSync(this.fd);
+    } catch {
+      // already closed
+    }
+  }
+}

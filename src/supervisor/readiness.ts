@@ -1,0 +1,49 @@
+// --ready MODE: when a supervised child counts as started. 'exec': once it exec'd (the default);
+// 'notify': once it sends READY=1 to its NOTIFY_SOCKET; 'tcp:HOST:PORT': once that port accepts a
+// connection, for programs that do not notify (nginx, gunicorn...).
+import { connect } from 'node:net';
+
+import { DaemonizeError } from '../errors';
+import { ExitCode } from '../exit-codes';
+
+export type ReadyMode = { kind: 'exec' } | { kind: 'notify' } | { kind: 'tcp'; host: string; port: number };
+
+export const DEFAULT_READY_TIMEOUT = 60;
+
+/** How often a tcp: readiness check tries to connect while the child is starting. */
+export const TCP_PROBE_MS = 100;
+
+/** Splits "HOST:PORT", "[::1]:PORT" or ":PORT" (any address); null when it is not one. */
+export function parseHostPort(text: string, anyHost: string): { host: string; port: number } | null {
+  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text);
+  if (match === null) return null;
+  const port = Number(match[3]);
+  if (port > 65535) return null;
+  const host = match[1] ?? (match[2] === '' ? anyHost : match[2] === 'localhost' ? '127.0.0.1' : match[2]);
+  return { host, port };
+}
+
+export function parseReadyMode(text: string | undefined): ReadyMode {
+  if (text === undefined || text === 'exec') return { kind: 'exec' };
+  if (text === 'notify') return { kind: 'notify' };
+  const address = text.startsWith('tcp:') ? parseHostPort(text.slice(4), '127.0.0.1') : null;
+  if (address === null || address.port === 0) {
+    throw new DaemonizeError(`bad --ready ${JSON.stringify(text)}: expected exec, notify or tcp:HOST:PORT`, ExitCode.USAGE);
+  }
+  return { kind: 'tcp', ...address };
+}
+
+/** Tries one connection; `done(true)` once it was accepted (then closed at once). */
+export function probeTcp(host: string, port: number, done: (accepted: boolean) => void): void {
+  const socket = connect({ host, port });
+  let settled = false;
+  const end = (accepted: boolean): void => {
+    if (settled) return;
+    settled = true;
+    socket.destroy();
+    done(accepted);
+  };
+  socket.setTimeout(1000, () => end(false));
+  socket.once('connect', () => end(true));
+  socket.once('error', () => end(false));
+}
