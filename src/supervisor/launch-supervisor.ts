@@ -16,6 +16,7 @@ import type { SyslogStreams } from '../syslog';
 import { verbose } from '../verbose';
 import { sendConfig, type StartReport, type SupervisorConfig } from './config';
 import type { PtyMode } from './pty';
+import type { ProbeSettings } from './probe-options';
 import type { RestartPolicySettings } from './restart-policy';
 import type { ListenAddress } from './held-sockets';
 import type { ReadyMode } from './readiness';
@@ -28,6 +29,8 @@ export interface SupervisionSettings {
   errlog?: string;
   /** --child-pidfile: the pid of the process a self-daemonizing program forks away as. */
   childPidfile?: string;
+  /** --health-cmd, --max-memory, --watchdog (probe-options.ts). */
+  probes?: ProbeSettings;
   /** --ready, --ready-timeout, --stop-signal, --listen (absent: exec, 60 s, SIGTERM, none). */
   ready?: ReadyMode;
   readyTimeout?: number;
@@ -65,6 +68,7 @@ export function supervisorConfig(command: string[], settings: Settings, supervis
     policy: supervision.policy,
     stopTimeout: supervision.stopTimeout,
     childPidfile: supervision.childPidfile,
+    probes: supervision.probes,
     ready: supervision.ready,
     readyTimeout: supervision.readyTimeout,
     stopSignal: supervision.stopSignal,

@@ -8,6 +8,7 @@ import { ExitCode } from '../exit-codes';
 import { explainSpawnFailure } from '../launch';
 import { FOREGROUND_ENV } from '../library/foreground';
 import { notifier } from '../library/notify';
+import { startWatchdog } from '../library/watchdog';
 import { native } from '../native';
 import { Pidfile, readPid } from '../pidfile';
 import { signalQuietly } from '../process-table';
@@ -23,6 +24,8 @@ import { probeTcp, TCP_PROBE_MS } from './readiness';
 import { FORWARDED_SIGNALS } from './machine';
 import { drainOutput, openSyslogOutput } from './output-relay';
 import { openPty, takeOutput } from './pty';
+import { realProbeWorld } from './probe-world';
+import { Probes, watchdogEnvironment } from './probes';
 import { endedElsewhere, identify, inTreeOf, isOwnDescendant, ownChildren, ownDescendants } from './process-tree';
 import { removeStatus, writeStatus } from './status-file';
 import { SyslogEventLog } from './syslog-event-log';
@@ -34,9 +37,16 @@ import { SyslogEventLog } from './syslog-event-log';
  * `onRefused`: a log file refused as untrusted gives that stream /dev/null (see openStdio).
  */
 /** Variables the supervisor sets for each child itself; the caller's own (systemd's) must not leak through. */
-const OWN_VARIABLES = ['NOTIFY_SOCKET', 'LISTEN_FDS', 'LISTEN_FDNAMES', 'LISTEN_PID'];
+const OWN_VARIABLES = ['NOTIFY_SOCKET', 'LISTEN_FDS', 'LISTEN_FDNAMES', 'LISTEN_PID', 'WATCHDOG_USEC', 'WATCHDOG_PID'];
 
-function spawnChild(config: SupervisorConfig, extra: { env: string[]; listenFds: number[] }, syslog: SyslogSender, onRefused?: OnRefused): number {
+/** What a child gets besides the plan: variables, held sockets, variables set to its own pid. */
+interface ChildExtras {
+  env: string[];
+  listenFds: number[];
+  pidVariables: string[];
+}
+
+function spawnChild(config: SupervisorConfig, extra: ChildExtras, syslog: SyslogSender, onRefused?: OnRefused): number {
   const stdio = openStdio(config.stdout, config.stderr, config.owner, onRefused);
   let output;
   let terminal;
@@ -58,6 +68,7 @@ function spawnChild(config: SupervisorConfig, extra: { env: string[]; listenFds:
     const pid = native.spawn({
       ...config.plan, env, mode: 'child', stdio: fds, keepFds: [], dieWithParent: true, controllingTty: terminal !== undefined,
       ...(extra.listenFds.length > 0 ? { listenFds: extra.listenFds } : {}),
+      ...(extra.pidVariables.length > 0 ? { pidVariables: extra.pidVariables } : {}),
     });
     output.started(pid);
     terminal?.started();
@@ -200,6 +211,8 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
   };
   // Under systemd (-f -r with NOTIFY_SOCKET): the supervisor is the service systemd sees.
   const systemd = config.reportFd === undefined ? notifier(process.env, (line) => log.write(line)) : null;
+  // ...and under its WatchdogSec=, the supervisor's own event loop pings it, as a library app does.
+  if (systemd !== null) startWatchdog(process.env, process.pid, systemd);
   let probe: NodeJS.Timeout | null = null;
 
   const handlers = new Map<NodeJS.Signals, () => void>();
@@ -212,11 +225,16 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
     held.close();
     for (const [signal, handler] of handlers) process.removeListener(signal, handler);
   };
+  // Health checks, the memory limit and the watchdog post into the driver; none runs without its option.
+  const probes = new Probes(config.probes ?? {}, realProbeWorld(config, log), (event) => driver.post(event));
   const driver: SupervisorDriver = new SupervisorDriver({
     spawnChild: () => {
       const onRefused = firstSpawn ? undefined : refusedLog;
       firstSpawn = false;
-      return spawnChild(config, { env: [`NOTIFY_SOCKET=${channel.address}`, ...held.env], listenFds: held.fds }, syslog, onRefused);
+      const watchdog = watchdogEnvironment(config.probes ?? {});
+      return spawnChild(config, {
+        env: [`NOTIFY_SOCKET=${channel.address}`, ...held.env, ...watchdog.env], listenFds: held.fds, pidVariables: watchdog.pidVariables,
+      }, syslog, onRefused);
     },
     ready: (pid, first) => {
       if (first) tell({ ok: true, child: pid });
@@ -225,7 +243,8 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
     },
     kill: signalQuietly,
     descendants: ownDescendants,
-    heirs: ownChildren,
+    // A health check is the supervisor's child too, never the program's heir.
+    heirs: () => ownChildren().filter((pid) => !probes.checkGroups().includes(pid)),
     namedChild: () => namedChild(config),
     identify,
     endedElsewhere,
@@ -243,8 +262,10 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
         native.dup2(fd, 2);
       }
     },
+    stepped: (context) => probes.observe(context),
     finish: (code, error) => {
       drainOutput();
+      probes.stop();
       letGo();
       if (outcome !== undefined) {
         const why = error instanceof DaemonizeError ? error.message : `${config.label} was stopped before it was ready`;
@@ -264,6 +285,7 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
   // Notifications count only from the service's own process tree (the kernel vouches for the sender's pid).
   channel.listen((pid) => driver.state.child !== null && inTreeOf(pid, driver.state.child), (pid, fields) => {
     driver.post({ type: 'notify', pid, fields });
+    probes.notified(fields);
     if (fields.READY === '1') driver.post({ type: 'ready' });
   }, ignoredNotifications(config.label, (line) => log.write(line)));
 
@@ -284,7 +306,7 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
 
   const reap = (): void => {
     for (let ended = native.waitpid(-1, false); ended !== null; ended = native.waitpid(-1, false)) {
-      driver.reaped(ended.pid, ended.code, ended.signal);
+      if (!probes.reaped(ended.pid, ended.code, ended.signal)) driver.reaped(ended.pid, ended.code, ended.signal);
     }
     driver.reapedAll();
   };
@@ -298,6 +320,7 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
   try {
     firstChild = driver.start();
   } catch (error) {
+    probes.stop();
     outcome = undefined;
     letGo();
     if (config.statusFile !== undefined) removeStatus(config.statusFile);
