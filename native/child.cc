@@ -272,7 +272,7 @@ void ApplyPlanAndExec(const Plan& plan, Failure* failure) {
     *failure = {kStepCloseFds, errno};
     return;
   }
-  if (plan.listen_pid_slot != nullptr) WritePid(plan.listen_pid_slot, getpid());
+  for (char* slot : plan.pid_slots) WritePid(slot, getpid());
   // The launcher blocked every signal around fork; the program starts with an empty mask.
   sigset_t empty;
   sigemptyset(&empty);

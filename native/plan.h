@@ -76,10 +76,11 @@ struct Plan {
   // so tests can prove the fallback used when a seccomp filter refuses close_range.
   bool use_close_range = true;
   bool in_place = false;  // exec mode: no fork, this process (all of Node's threads) becomes the program
-  // Held sockets (--listen): placed at 3, 4, ... in this order, and LISTEN_PID written into the slot,
-  // the digits' room of an env entry "LISTEN_PID=" made before the fork (only the child knows its pid).
+  // Held sockets (--listen): placed at 3, 4, ... in this order.
   std::vector<int> listen_fds;
-  char* listen_pid_slot = nullptr;
+  // Where the child writes its own pid (only it knows it): the digits' room of env entries such as
+  // "LISTEN_PID=" and "WATCHDOG_PID=", made before the fork.
+  std::vector<char*> pid_slots;
   // --pty (child mode): a new session instead of a new group, with stdio[0], a pty slave, as its terminal.
   bool controlling_tty = false;
 };

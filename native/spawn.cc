@@ -90,11 +90,21 @@ const char* ReadPlan(Napi::Object options, Plan* plan) {
   if (!ReadStrings(options.Get("env"), &plan->env_storage)) return "spawn: plan.env must be an array of strings or Buffers";
   Napi::Value listen = options.Get("listenFds");
   if (!listen.IsUndefined() && !ReadInts(listen, &plan->listen_fds)) return "spawn: plan.listenFds must be numbers";
-  // Room for any pid (at most 20 digits), filled in by the child; the entry's NUL ends it early.
-  if (!plan->listen_fds.empty()) plan->env_storage.push_back("LISTEN_PID=" + std::string(21, '\0'));
+  // Variables whose value is the child's own pid (LISTEN_PID with held sockets, WATCHDOG_PID...): room for
+  // any pid (at most 20 digits), filled in by the child; the entry's NUL ends it early.
+  std::vector<std::string> pid_names;
+  if (!plan->listen_fds.empty()) pid_names.push_back("LISTEN_PID");
+  Napi::Value pid_variables = options.Get("pidVariables");
+  if (!pid_variables.IsUndefined() && !ReadStrings(pid_variables, &pid_names)) {
+    return "spawn: plan.pidVariables must be an array of strings";
+  }
+  size_t first_pid_entry = plan->env_storage.size();
+  for (const std::string& name : pid_names) plan->env_storage.push_back(name + "=" + std::string(21, '\0'));
   plan->argv = PointersTo(&plan->argv_storage);
   plan->envp = PointersTo(&plan->env_storage);
-  if (!plan->listen_fds.empty()) plan->listen_pid_slot = plan->envp[plan->env_storage.size() - 1] + 11;
+  for (size_t i = 0; i < pid_names.size(); i++) {
+    plan->pid_slots.push_back(plan->envp[first_pid_entry + i] + pid_names[i].size() + 1);
+  }
 
   Napi::Value cwd = options.Get("cwd");
   if (!cwd.IsUndefined() && !cwd.IsNull()) {

@@ -28,6 +28,12 @@ interface CliOptions extends DaemonOptions {
   childPidfile?: string;
   onExit?: string;
   stopTimeout?: string;
+  healthCmd?: string;
+  healthInterval?: string;
+  healthTimeout?: string;
+  healthRetries?: string;
+  maxMemory?: string;
+  watchdog?: string;
   ready?: string;
   readyTimeout?: string;
   stopSignal?: string;
@@ -55,7 +61,8 @@ interface CliOptions extends DaemonOptions {
 }
 
 const VERB_FLAGS = ['running', 'status', 'stop', 'restart', 'signal', 'list', 'logs'] as const;
-const RESPAWN_ONLY = ['acceptable', 'attempts', 'delay', 'limit', 'errlog', 'childPidfile', 'onExit', 'ready', 'readyTimeout', 'stopSignal', 'listen', 'pty'] as const;
+const RESPAWN_ONLY = ['acceptable', 'attempts', 'delay', 'limit', 'errlog', 'childPidfile', 'onExit', 'ready', 'readyTimeout', 'stopSignal', 'listen',
+  'healthCmd', 'healthInterval', 'healthTimeout', 'healthRetries', 'maxMemory', 'watchdog', 'pty'] as const;
 /** Options given more than once that add up, in profiles and on the command line. */
 const REPEATABLE = ['env', 'envFile'];
 
@@ -96,6 +103,12 @@ export function buildCommand(): Command {
     .option('--child-pidfile <file>', 'with -r: the pidfile a program that forks itself away writes; follow that pid')
     .option('--on-exit <command>', 'with -r: run `sh -c command` after each end of the program (DAEMONIZE_* variables)')
     .option('--stop-timeout <seconds>', 'seconds from SIGTERM to SIGKILL when stopping (default: 10)')
+    .option('--health-cmd <command>', 'with -r: a check run with sh -c, as the program\'s user; failing ones restart it')
+    .option('--health-interval <seconds>', 'with --health-cmd: seconds between checks, from readiness (default: 10)')
+    .option('--health-timeout <seconds>', 'with --health-cmd: a check still running then is killed and failed (default: 5)')
+    .option('--health-retries <n>', 'with --health-cmd: failures in a row that restart the program (default: 3)')
+    .option('--max-memory <size>', 'with -r: restart the program when its whole process tree uses more (512M, 2G)')
+    .option('--watchdog <seconds>', 'with -r: abort (SIGABRT) and restart a program silent this long (WATCHDOG=1)')
     .option('--stop-signal <signal>', 'with -r: the signal that asks the program to stop (default: TERM; nginx: QUIT)')
     .option('--ready <mode>', 'with -r: when a child is started: exec (default), notify (READY=1), tcp:HOST:PORT')
     .option('--ready-timeout <seconds>', 'with -r: seconds a child has to be ready (default: 60)')
@@ -209,6 +222,8 @@ function passThroughFlags(options: CliOptions): string[] {
   const flags: string[] = [];
   const valued: [keyof CliOptions, string][] = [['umask', '--umask'], ['user', '--user'], ['acceptable', '--acceptable'],
     ['attempts', '--attempts'], ['delay', '--delay'], ['limit', '--limit'], ['stopTimeout', '--stop-timeout'], ['onExit', '--on-exit'],
+    ['healthCmd', '--health-cmd'], ['healthInterval', '--health-interval'], ['healthTimeout', '--health-timeout'],
+    ['healthRetries', '--health-retries'], ['maxMemory', '--max-memory'], ['watchdog', '--watchdog'],
     ['ready', '--ready'], ['readyTimeout', '--ready-timeout'], ['stopSignal', '--stop-signal']];
   for (const [key, flag] of valued) if (options[key] !== undefined) flags.push(flag, String(options[key]));
   for (const file of options.envFile ?? []) flags.push('--env-file', resolve(file));
@@ -269,8 +284,9 @@ function start(options: CliOptions, settings: Settings, words: string[], syslog?
   }
   if (options.respawn) {
     const { settleSupervision } = require('./supervisor/supervision-options') as typeof import('./supervisor/supervision-options');
+    const { settleProbes } = require('./supervisor/probe-options') as typeof import('./supervisor/probe-options');
     const supervision = { ...settleSupervision({ ...options, errlog: syslog?.errlog ? undefined : options.errlog }, process.cwd()),
-      syslog, pty: ptyMode(options, syslog) };
+      syslog, pty: ptyMode(options, syslog), probes: settleProbes(options) };
     if (options.foreground) {
       const { superviseForeground } = require('./foreground') as typeof import('./foreground');
       superviseForeground(words, settings, choices, supervision, (code) => process.exit(code));

@@ -72,6 +72,15 @@ Readiness and held sockets (-r):
                         --restart then starts the new child before it stops the old: no downtime
   -f -r under systemd   READY=1 to systemd's NOTIFY_SOCKET once the child is ready (Type=notify)
 
+Watchdog, health and memory (with -r):
+  each restarts the program (a new copy, as on USR1), the reason in the event log
+  --health-cmd CMD     sh -c CMD as the program's user once it has started, every --health-interval
+                       (10 s), killed with its group after --health-timeout (5 s); --health-retries (3)
+                       failures in a row restart it, its last output in the log
+  --max-memory SIZE    the program's whole process tree over SIZE (512M, 2G) for 3 samples (1 a second)
+  --watchdog SECONDS   WATCHDOG_USEC for the program; no WATCHDOG=1 that long: SIGABRT, SIGKILL after
+                       --stop-timeout, restart (a Node app using the library pings on its own)
+
 Why it died (-r):
   Each end of the program is one event-log line: how (exit status, signal, core dumped), after
   how long, who (--stop, --restart, a probe, the kernel's OOM killer), what next; then its last

@@ -41,6 +41,8 @@ export interface SpawnPlan {
   controllingTty?: boolean;
   /** Held sockets, placed at 3, 4, ... in the program, which also gets LISTEN_PID=<its own pid>. Not with keepFds. */
   listenFds?: number[];
+  /** Variables the program gets set to its own pid, written between fork and exec (WATCHDOG_PID). */
+  pidVariables?: string[];
 }
 
 /** One datagram from a notification socket, with its sender's credentials (from the kernel). */

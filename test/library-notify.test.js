@@ -10,40 +10,13 @@ const { describe, it, after } = require('node:test');
 const proc = require('./helpers/proc');
 const { ROOT, Scratch, readPidfile, waitFor } = require('./helpers/harness');
 const { runApp, startApp } = require('./fixtures/lib-run');
+const { notifyReceiver } = require('./helpers/notify-receiver');
 const { native } = require('../dist/native');
 
 const scratch = new Scratch();
 after(() => scratch.cleanup());
 
-const RECEIVER = `
-import json, socket, sys
-address = sys.argv[1]
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind('\\0' + address[1:] if address.startswith('@') else address)
-print('bound', flush=True)
-while True:
-    print(json.dumps(s.recv(65536).decode()), flush=True)
-`;
-
-/** A datagram receiver bound to `address`; `messages` fills as datagrams arrive. */
-async function receiver(address) {
-  const token = scratch.token();
-  const child = spawn('python3', ['-c', RECEIVER, address, token], { stdio: ['ignore', 'pipe', 'inherit'] });
-  scratch.track(child.pid);
-  const state = { lines: [], messages: [] };
-  let buffer = '';
-  child.stdout.on('data', (chunk) => {
-    buffer += chunk;
-    for (let at = buffer.indexOf('\n'); at >= 0; at = buffer.indexOf('\n')) {
-      const line = buffer.slice(0, at);
-      buffer = buffer.slice(at + 1);
-      if (line === 'bound') state.bound = true;
-      else state.messages.push(JSON.parse(line));
-    }
-  });
-  await waitFor(() => state.bound, `a receiver at ${address}`);
-  return state;
-}
+const receiver = (address) => notifyReceiver(scratch, address);
 
 function abstractAddress() {
   return `@daemonize-test-${scratch.token()}`;

@@ -91,6 +91,7 @@ const E = {
   pidfile: (pid) => ({ type: 'pidfile', pid }),
   ready: { type: 'ready' },
   watchdog: { type: 'watchdog', reason: 'sent no WATCHDOG=1 for 10 s' },
+  unhealthy: { type: 'unhealthy', reason: 'failed 3 health checks in a row', detail: 'last output: "503"' },
   notify: { type: 'notify', pid: 100, fields: { STATUS: 'serving', WATCHDOG: '1' } },
 };
 /** --ready notify|tcp: a child is running only once it says so. */
@@ -180,6 +181,7 @@ const CELLS = {
       assert.equal(run({ ...C.starting, child: 100 }, E.ready).next.state, 'running');
     },
     watchdog: () => inert(C.starting, E.watchdog),
+    unhealthy: () => inert(C.starting, E.unhealthy),
     notify: () => {
       inert(C.starting, E.notify);
       inert({ ...C.starting, child: 100 }, E.notify);
@@ -267,6 +269,21 @@ const CELLS = {
       assert.equal(r.next.state, 'draining');
       assert.deepEqual(r.signals, ['100:SIGABRT']);
     },
+    unhealthy: () => {
+      // The same graceful restart as USR1 (TERM to the group, the kill deadline), with the reason logged once.
+      const r = run(C.running, E.unhealthy);
+      assert.equal(r.next.state, 'draining');
+      assert.equal(r.next.child, 100, 'the old child is tracked until it is gone');
+      assert.equal(r.next.deadline, NOW + 5000);
+      assert.deepEqual(r.next.after, { kind: 'restart', why: 'restarting' });
+      assert.equal(r.next.cause, 'restarted: failed 3 health checks in a row', 'the end\'s sentence says which probe');
+      assert.deepEqual(r.signals, ['-100:SIGTERM']);
+      assert.deepEqual(r.lines, ['app (pid 100) failed 3 health checks in a row: restarting it; last output: "503"']);
+      assert.deepEqual(r.next.counts, C.running.counts, 'not counted as a crash');
+      assert.ok(!r.does.includes('spawn'));
+      // A followed daemon gets TERM itself (it manages its own workers), as on USR1.
+      assert.deepEqual(run(C.followed, E.unhealthy).signals, ['812:SIGTERM']);
+    },
   },
 
   draining: {
@@ -328,6 +345,7 @@ const CELLS = {
     pidfile: () => inert(C.draining, E.pidfile(5)),
     ready: () => inert(C.draining, E.ready),
     watchdog: () => inert(C.drainingOld, E.watchdog),
+    unhealthy: () => inert(C.drainingOld, E.unhealthy),
     notify: () => inert(C.drainingOld, E.notify),
   },
 
@@ -358,6 +376,7 @@ const CELLS = {
     pidfile: () => inert(C.paused, E.pidfile(5)),
     ready: () => inert(C.paused, E.ready),
     watchdog: () => inert(C.paused, E.watchdog),
+    unhealthy: () => inert(C.paused, E.unhealthy),
     notify: () => inert(C.paused, E.notify),
   },
 
@@ -394,6 +413,7 @@ const CELLS = {
     pidfile: () => inert(C.stopping, E.pidfile(5)),
     ready: () => inert(C.stopping, E.ready),
     watchdog: () => inert(C.stopping, E.watchdog),
+    unhealthy: () => inert(C.stopping, E.unhealthy),
     notify: () => inert(C.stopping, E.notify),
   },
 
@@ -410,6 +430,7 @@ const CELLS = {
     pidfile: () => inert(C.finished, E.pidfile(5)),
     ready: () => inert(C.finished, E.ready),
     watchdog: () => inert(C.finished, E.watchdog),
+    unhealthy: () => inert(C.finished, E.unhealthy),
     notify: () => inert(C.finished, E.notify),
   },
 };
@@ -432,7 +453,7 @@ describe('the state table, cell by cell', () => {
   }
   it('arms no deadline in a state that owns none (running, finished)', () => {
     const samples = [E.spawned, E.spawnFailed, E.exit(100), E.exit(100, 0, { heirs: [812] }), E.empty, E.deadline, E.stop,
-      E.hup, E.restart, E.forward, E.pidfile(813), E.ready, E.watchdog];
+      E.hup, E.restart, E.forward, E.pidfile(813), E.ready, E.watchdog, E.unhealthy];
     for (const context of Object.values(C)) {
       for (const event of samples) {
         const { context: next } = step(context, event, NOW, SETTINGS);
@@ -898,6 +919,18 @@ describe('overlapping restarts in the state table', () => {
     assert.equal(gone.next.deadline, null);
     assert.equal(gone.next.child, 300);
     assert.equal(gone.next.state, 'running');
+  });
+
+  it('a failing health check or the memory limit overlaps too: the new copy starts beside the unhealthy one', () => {
+    const begin = go(C.running, E.unhealthy);
+    assert.equal(begin.next.state, 'starting');
+    assert.deepEqual(begin.next.old, { pid: 100, started: C.running.childStarted });
+    assert.deepEqual(begin.signals, []);
+    assert.deepEqual(begin.actions, [
+      { do: 'log', line: 'app (pid 100) failed 3 health checks in a row; last output: "503": starting a new app beside pid 100, which serves until it is ready' },
+      { do: 'spawn' }]);
+    // A followed daemon is not ours to overlap: the plain graceful restart.
+    assert.equal(go(C.followed, E.unhealthy).next.state, 'draining');
   });
 
   it('an old child past --stop-timeout gets SIGKILL', () => {

@@ -6,6 +6,7 @@ import type { Pidfile } from '../pidfile';
 import { DaemonHandle, installSignalHandlers } from './handle';
 import type { LogFiles } from './log-files';
 import { notifier } from './notify';
+import { startWatchdog } from './watchdog';
 
 /** One line on stderr in the project's shape; a stderr that is gone is no reason to fail. */
 export function warn(line: string): void {
@@ -36,5 +37,7 @@ export function startHandle(parts: HandleParts): DaemonHandle {
   // A normal exit, process.exit(), an uncaught exception or a shutdown: the pidfile goes, if still ours.
   process.on('exit', () => parts.pidfile?.remove());
   installSignalHandlers(handle);
+  // Under --watchdog or systemd's WatchdogSec=: WATCHDOG=1 from the event loop, at half the interval.
+  startWatchdog(process.env, process.pid, notify);
   return handle;
 }

@@ -9,6 +9,7 @@ import { closeSync, readSync, writeSync } from 'node:fs';
 import type { SpawnPlan } from '../native';
 import type { SyslogStreams } from '../syslog';
 import type { TargetUser } from '../user';
+import type { ProbeSettings } from './probe-options';
 import type { ListenAddress } from './held-sockets';
 import type { ReadyMode } from './readiness';
 import type { PtyMode } from './pty';
@@ -30,6 +31,8 @@ export interface SupervisorConfig {
   onExit?: string;
   /** --child-pidfile: where a program that forks itself away writes the pid of the process to follow. */
   childPidfile?: string;
+  /** --health-cmd, --max-memory, --watchdog. */
+  probes?: ProbeSettings;
   /** When a child counts as started (--ready), and for how long it may take (--ready-timeout, seconds). */
   ready?: ReadyMode;
   readyTimeout?: number;

@@ -36,10 +36,12 @@ export interface SupervisorWorld {
   reopenLog(): void;
   /** The state changed: write the status record. */
   status(record: SupervisorStatus): void;
-  /** Ends the supervisor: called once, after everything it started is gone; `error`: why the first child never became ready. */
+  /** Ends the supervisor: called once, after everything it started is gone. */
   finish(exitCode: number, error?: unknown): void;
   /** The service is ready (--ready); `first`: the first child, whose launcher waits to hear. */
   ready?(pid: number, first: boolean): void;
+  /** After every step: the probes (probes.ts) start, keep or stop watching the service. */
+  stepped?(context: Readonly<Context>): void;
 }
 
 /** The part of the status record the machine knows (run.ts adds the supervisor's pid, start and log). */
@@ -164,6 +166,7 @@ export class SupervisorDriver {
         this.tendSensors();
         this.publish();
         for (const news of this.readyNews.splice(0)) this.world.ready?.(news.pid, news.first);
+        this.world.stepped?.(this.context);
       }
     } finally {
       this.busy = false;

@@ -16,6 +16,7 @@ import type { SyslogStreams } from '../syslog';
 import { verbose } from '../verbose';
 import { sendConfig, type StartReport, type SupervisorConfig } from './config';
 import type { PtyMode } from './pty';
+import type { ProbeSettings } from './probe-options';
 import type { RestartPolicySettings } from './restart-policy';
 import type { ListenAddress } from './held-sockets';
 import type { ReadyMode } from './readiness';
@@ -30,6 +31,8 @@ export interface SupervisionSettings {
   childPidfile?: string;
   /** --on-exit: a shell command run after each end of the program. */
   onExit?: string;
+  /** --health-cmd, --max-memory, --watchdog (probe-options.ts). */
+  probes?: ProbeSettings;
   /** --ready, --ready-timeout, --stop-signal, --listen (absent: exec, 60 s, SIGTERM, none). */
   ready?: ReadyMode;
   readyTimeout?: number;
@@ -68,6 +71,7 @@ export function supervisorConfig(command: string[], settings: Settings, supervis
     stopTimeout: supervision.stopTimeout,
     childPidfile: supervision.childPidfile,
     onExit: supervision.onExit,
+    probes: supervision.probes,
     ready: supervision.ready,
     readyTimeout: supervision.readyTimeout,
     stopSignal: supervision.stopSignal,

@@ -56,14 +56,16 @@ export type MachineEvent =
   | { type: 'pidfile'; pid: number }
   /** Room for readiness (READY=1, a port that accepts): the child is ready. */
   | { type: 'ready' }
-  /** Room for the watchdog and health checks: the service must be replaced, for `reason`. */
+  /** The watchdog (probes.ts): no WATCHDOG=1 in time; the service is aborted (SIGABRT, for a core) and replaced. */
   | { type: 'watchdog'; reason: string }
+  /** A health check or the memory limit (probes.ts): the service is replaced gracefully, for `reason`. */
+  | { type: 'unhealthy'; reason: string; detail?: string }
   /** A notification (sd_notify) from the service's process tree, parsed: READY, STATUS, WATCHDOG... */
   | { type: 'notify'; pid: number; fields: Readonly<Record<string, string>> };
 
 export type EventType = MachineEvent['type'];
 export const EVENT_TYPES: readonly EventType[] = [
-  'spawned', 'spawn-failed', 'exit', 'empty', 'deadline', 'stop', 'hup', 'restart', 'forward', 'pidfile', 'ready', 'watchdog', 'notify',
+  'spawned', 'spawn-failed', 'exit', 'empty', 'deadline', 'stop', 'hup', 'restart', 'forward', 'pidfile', 'ready', 'watchdog', 'unhealthy', 'notify',
 ];
 
 export type Action =
@@ -387,11 +389,11 @@ function retiringDeadline(retiring: readonly { until: number }[]): number | null
 }
 
 /** SIGUSR1 with held sockets: start the new child now, beside the old one. */
-function beginOverlap(context: Readonly<Context>, settings: MachineSettings): Step {
+function beginOverlap(context: Readonly<Context>, settings: MachineSettings, why = 'SIGUSR1 received'): Step {
   return {
     context: { ...context, state: 'starting', old: { pid: context.child as number, started: context.childStarted }, child: null,
       childStarted: null, deadline: null, overlaps: context.overlaps + 1, lastDowntime: null },
-    actions: [log(`SIGUSR1 received: starting a new ${settings.label} beside pid ${context.child}, which serves until it is ready`), { do: 'spawn' }],
+    actions: [log(`${why}: starting a new ${settings.label} beside pid ${context.child}, which serves until it is ready`), { do: 'spawn' }],
   };
 }
 
@@ -446,6 +448,24 @@ const killRetiring: Handler = (context, _event, now, settings) => {
   };
 };
 
+// ---- the probes' cells (probes.ts posts `watchdog` and `unhealthy` only while the service runs) ----
+
+/**
+ * A failing health check or a tree over --max-memory: the same graceful restart as USR1 (the stop signal,
+ * --stop-timeout, SIGKILL), not counted as a crash. The reason (with the check's output or the figure)
+ * goes in the log.
+ */
+const replaceUnhealthy: Handler<{ type: 'unhealthy'; reason: string; detail?: string }> = (context, event, now, settings) => {
+  const what = `${settings.label} (pid ${context.child}) ${event.reason}`;
+  const detail = event.detail === undefined ? '' : `; ${event.detail}`;
+  // With held sockets, as USR1: the new copy starts beside it, which serves until that one is ready.
+  if (settings.overlap && context.direct && context.child !== null) {
+    return beginOverlap(context, settings, `${what}${detail}`);
+  }
+  const step = enterDraining(context, { kind: 'restart', why: 'restarting' }, now, settings, stopSignal(settings), `restarted: ${event.reason}`);
+  return { context: step.context, actions: [log(`${what}: restarting it${detail}`), ...step.actions] };
+};
+
 // ---- the table ----
 
 type Row = { [E in EventType]: Handler<Extract<MachineEvent, { type: E }>> };
@@ -493,6 +513,7 @@ export const TABLE: { [S in StateName]: Row } = {
         { do: 'ready', pid: context.child, first: context.first }],
     }),
     watchdog: nothing,
+    unhealthy: nothing,
     // EXTEND_TIMEOUT_USEC=: a child still starting asks for more time (a long migration), as systemd allows.
     notify: (context, event, now, settings) => {
       const usec = Number(event.fields.EXTEND_TIMEOUT_USEC);
@@ -530,6 +551,7 @@ export const TABLE: { [S in StateName]: Row } = {
       const step = enterDraining(context, { kind: 'restart', why: 'restarting' }, now, settings, 'SIGABRT', `restarted: ${event.reason}`);
       return { context: step.context, actions: [log(`${settings.label} (pid ${context.child}) ${event.reason}: sending SIGABRT`), ...step.actions] };
     },
+    unhealthy: replaceUnhealthy,
     notify: nothing,
   },
 
@@ -557,6 +579,7 @@ export const TABLE: { [S in StateName]: Row } = {
     pidfile: nothing,
     ready: nothing,
     watchdog: nothing,
+    unhealthy: nothing,
     notify: nothing,
   },
 
@@ -582,6 +605,7 @@ export const TABLE: { [S in StateName]: Row } = {
     pidfile: nothing,
     ready: nothing,
     watchdog: nothing,
+    unhealthy: nothing,
     notify: nothing,
   },
 
@@ -601,6 +625,7 @@ export const TABLE: { [S in StateName]: Row } = {
     pidfile: nothing,
     ready: nothing,
     watchdog: nothing,
+    unhealthy: nothing,
     notify: nothing,
   },
 
@@ -617,6 +642,7 @@ export const TABLE: { [S in StateName]: Row } = {
     pidfile: nothing,
     ready: nothing,
     watchdog: nothing,
+    unhealthy: nothing,
     notify: nothing,
   },
 };

@@ -8,7 +8,7 @@
 // through each process's NSpid line, so everything here takes and returns the pids waitpid and kill use.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
-import { readEntry, type ProcessEntry } from '../process-table';
+import { readEntry, residentBytes, type ProcessEntry } from '../process-table';
 
 interface ProcView {
   /** This process, as /proc numbers it. */
@@ -153,4 +153,24 @@ export function endedElsewhere(pid: number, identity: string | null): boolean {
   if (identity !== null && String(entry.startTicks) !== identity) return true;
   if (isDead(entry)) return entry.ppid !== procView().self;
   return false;
+}
+
+/**
+ * The resident memory (the sum of VmRSS) of every live descendant of this process outside the process
+ * groups `skipGroups` (our pids), and how many processes that is. Shared pages count once per process, as
+ * `ps` and `top` show them.
+ */
+export function descendantMemory(skipGroups: readonly number[]): { bytes: number; processes: number } {
+  // Groups are led by their pid: as /proc numbers them, their leader's number.
+  const skip = new Set(skipGroups.map(toProc).filter((group): group is number => group !== null));
+  let bytes = 0;
+  let processes = 0;
+  for (const entry of scanDescendants()) {
+    if (isDead(entry) || skip.has(entry.pgrp)) continue;
+    const resident = residentBytes(entry.pid);
+    if (resident === null) continue; // gone while we looked
+    bytes += resident;
+    processes += 1;
+  }
+  return { bytes, processes };
 }

@@ -9,6 +9,7 @@ import { ExitCode } from '../exit-codes';
 import { explainSpawnFailure } from '../launch';
 import { FOREGROUND_ENV } from '../library/foreground';
 import { notifier } from '../library/notify';
+import { startWatchdog } from '../library/watchdog';
 import { native } from '../native';
 import { Pidfile, readPid } from '../pidfile';
 import { signalQuietly } from '../process-table';
@@ -26,6 +27,8 @@ import { probeTcp, TCP_PROBE_MS } from './readiness';
 import { FORWARDED_SIGNALS } from './machine';
 import { drainOutput, openSyslogOutput } from './output-relay';
 import { openPty, takeOutput } from './pty';
+import { realProbeWorld } from './probe-world';
+import { Probes, watchdogEnvironment } from './probes';
 import { endedElsewhere, identify, inTreeOf, isOwnDescendant, ownChildren, ownDescendants } from './process-tree';
 import { removeStatus, writeStatus } from './status-file';
 import { SyslogEventLog } from './syslog-event-log';
@@ -37,10 +40,16 @@ import { SyslogEventLog } from './syslog-event-log';
  * `onRefused`: a log file refused as untrusted gives that stream /dev/null (see openStdio).
  */
 /** Variables the supervisor sets for each child itself; the caller's own (systemd's) must not leak through. */
-const OWN_VARIABLES = ['NOTIFY_SOCKET', 'LISTEN_FDS', 'LISTEN_FDNAMES', 'LISTEN_PID'];
+const OWN_VARIABLES = ['NOTIFY_SOCKET', 'LISTEN_FDS', 'LISTEN_FDNAMES', 'LISTEN_PID', 'WATCHDOG_USEC', 'WATCHDOG_PID'];
 
-function spawnChild(config: SupervisorConfig, forensics: Forensics, extra: { env: string[]; listenFds: number[] }, syslog: SyslogSender,
-  onRefused?: OnRefused): number {
+/** What a child gets besides the plan: variables, held sockets, variables set to its own pid. */
+interface ChildExtras {
+  env: string[];
+  listenFds: number[];
+  pidVariables: string[];
+}
+
+function spawnChild(config: SupervisorConfig, forensics: Forensics, extra: ChildExtras, syslog: SyslogSender, onRefused?: OnRefused): number {
   const stdio = openStdio(config.stdout, config.stderr, config.owner, onRefused);
   let output;
   let terminal;
@@ -64,6 +73,7 @@ function spawnChild(config: SupervisorConfig, forensics: Forensics, extra: { env
     const pid = native.spawn({
       ...config.plan, env, mode: 'child', stdio: fds, keepFds: [], dieWithParent: true, controllingTty: terminal !== undefined,
       ...(extra.listenFds.length > 0 ? { listenFds: extra.listenFds } : {}),
+      ...(extra.pidVariables.length > 0 ? { pidVariables: extra.pidVariables } : {}),
     });
     output.started(pid);
     terminal?.started();
@@ -226,6 +236,8 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
   };
   // Under systemd (-f -r with NOTIFY_SOCKET): the supervisor is the service systemd sees.
   const systemd = config.reportFd === undefined ? notifier(process.env, (line) => log.write(line)) : null;
+  // ...and under its WatchdogSec=, the supervisor's own event loop pings it, as a library app does.
+  if (systemd !== null) startWatchdog(process.env, process.pid, systemd);
   let probe: NodeJS.Timeout | null = null;
 
   const handlers = new Map<NodeJS.Signals, () => void>();
@@ -238,11 +250,16 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
     held.close();
     for (const [signal, handler] of handlers) process.removeListener(signal, handler);
   };
+  // Health checks, the memory limit and the watchdog post into the driver; none runs without its option.
+  const probes = new Probes(config.probes ?? {}, realProbeWorld(config, log), (event) => driver.post(event));
   const driver: SupervisorDriver = new SupervisorDriver({
     spawnChild: () => {
       const onRefused = firstSpawn ? undefined : refusedLog;
       firstSpawn = false;
-      return spawnChild(config, forensics, { env: [`NOTIFY_SOCKET=${channel.address}`, ...held.env], listenFds: held.fds }, syslog, onRefused);
+      const watchdog = watchdogEnvironment(config.probes ?? {});
+      return spawnChild(config, forensics, {
+        env: [`NOTIFY_SOCKET=${channel.address}`, ...held.env, ...watchdog.env], listenFds: held.fds, pidVariables: watchdog.pidVariables,
+      }, syslog, onRefused);
     },
     ready: (pid, first) => {
       if (first) tell({ ok: true, child: pid });
@@ -250,8 +267,9 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
       systemd?.(`READY=1\nSTATUS=${config.label} (pid ${pid}) ready; ${restarts} restart${restarts === 1 ? '' : 's'}`);
     },
     kill: signalQuietly,
+    // A running --on-exit hook is no part of the service; a health check is the supervisor's child too, never the program's heir.
     descendants: () => ownDescendants().filter(notHook),
-    heirs: () => ownChildren().filter(notHook),
+    heirs: () => ownChildren().filter((pid) => notHook(pid) && !probes.checkGroups().includes(pid)),
     namedChild: () => namedChild(config),
     identify,
     endedElsewhere,
@@ -277,10 +295,12 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
         native.dup2(fd, 2);
       }
     },
+    stepped: (context) => probes.observe(context),
     finish: (code, error) => {
       // The program's last lines reach the syslog now; the supervisor lets go of its signals and sockets
       // only after the last --on-exit hook (below), which it must still reap.
       drainOutput();
+      probes.stop();
       // A launcher still waiting hears at once why the first child never got ready (not after a hook).
       if (outcome !== undefined) {
         const why = error instanceof DaemonizeError ? error.message : `${config.label} was stopped before it was ready`;
@@ -306,6 +326,7 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
   // Notifications count only from the service's own process tree (the kernel vouches for the sender's pid).
   channel.listen((pid) => driver.state.child !== null && inTreeOf(pid, driver.state.child), (pid, fields) => {
     driver.post({ type: 'notify', pid, fields });
+    probes.notified(fields);
     if (fields.READY === '1') driver.post({ type: 'ready' });
   }, ignoredNotifications(config.label, (line) => log.write(line)));
 
@@ -327,7 +348,7 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
   const reap = (): void => {
     for (let ended = native.waitpid(-1, false); ended !== null; ended = native.waitpid(-1, false)) {
       if (hook?.reaped(ended.pid, ended.code, ended.signal)) continue;
-      driver.reaped(ended.pid, ended.code, ended.signal, ended.core);
+      if (!probes.reaped(ended.pid, ended.code, ended.signal)) driver.reaped(ended.pid, ended.code, ended.signal, ended.core);
     }
     driver.reapedAll();
   };
@@ -341,6 +362,7 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
   try {
     firstChild = driver.start();
   } catch (error) {
+    probes.stop();
     outcome = undefined;
     letGo();
     if (config.statusFile !== undefined) removeStatus(config.statusFile);
