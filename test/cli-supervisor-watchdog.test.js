@@ -50,7 +50,7 @@ describe('--watchdog', () => {
     assert.equal(proc.isAlive(first), false);
     const log = d.logText();
     assert.match(log, new RegExp(`node \\(pid ${first}\\) sent no WATCHDOG=1 for 1 s: sending SIGABRT`));
-    assert.match(log, new RegExp(`node \\(pid ${first}\\) killed by signal 6 \\(SIGABRT\\) after [\\d.]+ s; restarting \\(sent no WATCHDOG=1 for 1 s\\)`));
+    assert.match(log, new RegExp(`node \\(pid ${first}\\) killed by signal 6 \\(SIGABRT\\) after [\\d.]+ s: restarted: sent no WATCHDOG=1 for 1 s; restarting`));
     assert.equal(proc.environ(second.child).WATCHDOG_PID, String(second.child));
     // Before the block, nothing fired: the only watchdog line is this one.
     assert.equal(log.match(/sent no WATCHDOG=1/g).length, 2, log);
