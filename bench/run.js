@@ -18,6 +18,7 @@ const SECTIONS = [
   require('./supervisor'),
   require('./behaviour'),
   require('./pm2'),
+  require('./supervisor/restart-downtime'),
 ];
 
 const DEFAULT_MARKDOWN = path.join(lib.ROOT, 'docs', 'BENCHMARKS.md');

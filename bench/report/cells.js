@@ -33,6 +33,8 @@ const SUMMARY = [
     cell: (row) => `${lib.fmtValue(row.median, row.unit)}${typeof row.rssMiB === 'number' ? ` (${row.rssMiB.toFixed(1)} MiB)` : ''}`,
   },
   { line: 'cpu-idle', label: 'supervisor CPU, idle program', absent: NO_SUPERVISOR },
+  { line: 'restart-failed', label: 'restarts of a live HTTP server: requests failed (request loop on 127.0.0.1)', absent: NO_SUPERVISOR },
+  { line: 'restart-serving', label: 'restart: command issued -> new child serving (median)', absent: NO_SUPERVISOR },
   { line: 'cpu-crash', label: 'supervisor CPU, program in a crash loop', absent: { ...NO_SUPERVISOR, pm2: 'not measured' } },
 ];
 
