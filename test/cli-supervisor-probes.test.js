@@ -19,15 +19,6 @@ const supervise = (args, command, dir) => superviseWith(scratch, args, command, 
 /** Live `sleep ARG` processes (not the shells whose command lines merely mention ARG). */
 const sleeping = (arg) => proc.findByToken(arg).filter((pid) => proc.cmdline(pid)[0] === 'sleep');
 
-/** The running child once it is not `old` (a restart happened), tracked for cleanup. */
-async function nextChild(d, old, what = 'a new child') {
-  const status = await waitFor(() => {
-    const s = d.readStatus();
-    return s && s.state === 'running' && s.child !== null && s.child !== old && proc.isAlive(s.child) && s;
-  }, what, 20000);
-  scratch.track(status.child);
-  return status;
-}
 
 describe('--health-cmd', () => {
   it('restarts the program after --health-retries failures in a row, with the reason and the output logged', async () => {
@@ -37,7 +28,7 @@ describe('--health-cmd', () => {
       '--health-interval', '0.2', '--health-retries', '2'], scratch.sleeper(), dir);
     const first = scratch.track(d.status().child);
     await waitFor(() => /health check failed \(1 of 2\): exited with status 3, output "GET \/health: 503\\ndb down"/.test(d.logText()), 'the first failure');
-    const second = await nextChild(d, first);
+    const second = await d.nextChild(first);
     assert.equal(proc.isAlive(first), false, 'the old program is gone');
     assert.match(d.logText(), new RegExp(`sleep \\(pid ${first}\\) failed 2 health checks in a row: restarting it; ` +
       'the last exited with status 3, output "GET /health: 503\\\\ndb down"'));
@@ -56,7 +47,7 @@ describe('--health-cmd', () => {
     const [background] = await waitFor(() => sleeping(`1003.${token}`).length === 1 && sleeping(`1002.${token}`), 'the stuck check');
     await waitFor(() => d.logText().includes('health check failed (1 of 2): timed out after 0.5 s (killed), output "stuck"'), 'the timeout');
     await waitFor(() => !proc.isAlive(background), 'the check\'s group to be killed');
-    await nextChild(d, first);
+    await d.nextChild(first);
     assert.match(d.logText(), /failed 2 health checks in a row: restarting it; the last timed out after 0\.5 s \(killed\), output "stuck"/);
     // Never two checks at once: each hung one is killed before the next starts.
     assert.ok(sleeping(`1003.${token}`).length <= 1);
@@ -91,7 +82,7 @@ describe('--health-cmd', () => {
       ['sh', '-c', `sleep 1; exit 0`], dir);
     const first = scratch.track(d.status().child);
     await waitFor(() => sleeping(`1004.${token}`).length === 1, 'a check running');
-    await nextChild(d, first);
+    await d.nextChild(first);
     assert.doesNotMatch(d.logText(), /forked away/);
   });
 });
@@ -116,7 +107,7 @@ describe('the health checks under attack', () => {
     const d = supervise(['--health-cmd', 'yes line | head -c 5000000; seq 1 20; exit 1', '--health-interval', '0.1', '--health-retries', '1'],
       scratch.sleeper(), dir);
     const first = scratch.track(d.status().child);
-    await nextChild(d, first, 'the restart');
+    await d.nextChild(first, 'the restart');
     const line = d.logLines().find((l) => l.includes('failed 1 health check in a row'));
     assert.ok(line.length < 4096 + 300, `${line.length} characters`);
     assert.ok(line.endsWith(`output "${Array.from({ length: 10 }, (_, i) => i + 11).join('\\n')}"`), line);
@@ -148,7 +139,7 @@ describe('--max-memory', () => {
     const d = supervise(['--max-memory', '48M'],
       ['sh', '-c', `python3 ${path.join(ROOT, 'test/fixtures/sv-leak.py')} ${starts} ${scratch.token()}; exit 0`], dir);
     const first = scratch.track(d.status().child);
-    const second = await nextChild(d, first, 'the restart for memory');
+    const second = await d.nextChild(first, 'the restart for memory');
     const log = d.logText();
     const figure = /sh \(pid (\d+)\) was over --max-memory 48 MiB for 3 samples in a row: restarting it; its tree used ([\d.]+) MiB of resident memory \((\d+) bytes, 2 processes\)/.exec(log);
     assert.ok(figure, log);

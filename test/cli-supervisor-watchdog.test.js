@@ -20,15 +20,6 @@ after(() => scratch.cleanup());
 const supervise = (args, command, dir) => superviseWith(scratch, args, command, dir);
 const FIXTURE = path.join(__dirname, 'fixtures', 'lib-watchdog.js');
 
-/** The running child once it is not `old`, tracked for cleanup. */
-async function nextChild(d, old, what) {
-  const status = await waitFor(() => {
-    const s = d.readStatus();
-    return s && s.state === 'running' && s.child !== null && s.child !== old && proc.isAlive(s.child) && s;
-  }, what, 20000);
-  scratch.track(status.child);
-  return status;
-}
 
 describe('--watchdog', () => {
   it('restarts a library app whose event loop is blocked: SIGABRT, then a new copy; pings keep a healthy one alive', async () => {
@@ -46,7 +37,7 @@ describe('--watchdog', () => {
     assert.deepEqual(runs.inherited, []);
     process.kill(first, 'SIGUSR2');
     await waitFor(() => fs.existsSync(path.join(dir, `blocked-${first}`)), 'the block');
-    const second = await nextChild(d, first, 'the watchdog\'s restart');
+    const second = await d.nextChild(first, 'the watchdog\'s restart');
     assert.equal(proc.isAlive(first), false);
     const log = d.logText();
     assert.match(log, new RegExp(`node \\(pid ${first}\\) sent no WATCHDOG=1 for 1 s: sending SIGABRT`));
@@ -61,7 +52,7 @@ describe('--watchdog', () => {
     const token = scratch.token();
     const d = supervise(['--watchdog', '0.5', '--stop-timeout', '1'], ['sh', '-c', `trap '' ABRT; exec sleep 1006.${token}`], dir);
     const first = scratch.track(d.status().child);
-    await nextChild(d, first, 'the restart');
+    await d.nextChild(first, 'the restart');
     assert.match(d.logText(), new RegExp(`sh \\(pid ${first}\\) sent no WATCHDOG=1 for 0.5 s: sending SIGABRT`));
     assert.match(d.logText(), /still running after 1 s: sending SIGKILL/);
   });

@@ -4,7 +4,8 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 
-const { runCli, readPidfile } = require('./harness');
+const { runCli, readPidfile, waitFor } = require('./harness');
+const proc = require('./proc');
 
 /**
  * Starts `command` under a supervisor with pidfile DIR/app.pid; returns its paths, the supervisor's pid
@@ -29,7 +30,16 @@ function supervise(scratch, args, command, dir = scratch.dir()) {
   const logText = (file = log) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '');
   const logLines = () => logText().trim().split('\n').filter(Boolean);
   scratch.track(readStatus()?.child);
-  return { dir, pidfile, supervisor, statusFile, log, status, readStatus, logText, logLines };
+  /** The running child once it is not `old` (a restart happened), tracked for cleanup. */
+  const nextChild = async (old, what = 'a new child') => {
+    const found = await waitFor(() => {
+      const s = readStatus();
+      return s && s.state === 'running' && s.child !== null && s.child !== old && proc.isAlive(s.child) && s;
+    }, what, 20000);
+    scratch.track(found.child);
+    return found;
+  };
+  return { dir, pidfile, supervisor, statusFile, log, status, readStatus, logText, logLines, nextChild };
 }
 
 module.exports = { supervise };
