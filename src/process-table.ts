@@ -50,17 +50,6 @@ export function liveProcesses(accept: (entry: ProcessEntry) => boolean): Process
   return found;
 }
 
-export function groupAlive(pgid: number): boolean {
-  // kill(-pgid, 0) fails with ESRCH once nothing, not even a zombie, is left in the group: the usual case
-  // right after the supervisor reaped its child, answered without reading all of /proc.
-  try {
-    process.kill(-pgid, 0);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
-  }
-  return liveProcesses((entry) => entry.pgrp === pgid).length > 0;
-}
-
 /** When a process started, in ms since the epoch, or null when it is gone. */
 export function startedAt(pid: number): number | null {
   const entry = readEntry(pid);
