@@ -157,7 +157,7 @@ describe('the package as a user installs it (npm pack, npm install <tarball> --o
     }
     for (const file of need) assert.ok(files.has(file), `${file} is in the package`);
     for (const file of files) {
-      assert.doesNotMatch(file, /^(src|test|build|scripts|node_modules|bench)\//, `${file} does not belong in the package`);
+      assert.doesNotMatch(file, /^(src|test|build|scripts|node_modules|bench|tools)\//, `${file} does not belong in the package`);
     }
     assert.ok(!files.has('dist/cli-bundle.cache'), 'the code cache is written at install, for the Node that installs');
   });
