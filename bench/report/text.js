@@ -16,7 +16,7 @@ function renderText(results) {
   const out = [
     `daemonize ${m.daemonize ?? '?'}${m.git ? ` @ ${m.git}` : ''} benchmarks, ${m.date}`,
     `machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB; ${m.platform}, kernel ${m.kernel}; Debian ${m.debian ?? '?'}; `
-      + `Node ${m.node}, npm ${m.npm ?? '?'}`,
+      + `Node ${m.node}, npm ${m.npm ?? '?'}${m.nodeEnv?.length ? ` (${m.nodeEnv.join(', ')})` : ''}`,
     `load average at start: ${m.loadavg.join(' ')}; temp files under ${m.tmpdir}`,
     `peers: ${Object.values(results.peers).map((p) => `${p.name}: ${p.version || 'not installed'}`).join('; ')}`,
     `mode: ${results.settings.quick ? 'quick (smoke test: few pairs, numbers are rough)' : 'full'}; `
