@@ -136,7 +136,9 @@ export function follow(files: Followed[], write: Write): Promise<number> {
     for (const file of files) {
       show(file, readMore(file));
       if (replaced(file)) {
-        // logrotate renamed it: what was written to the old file before the writer reopened is read above.
+        // logrotate renamed it. What the writer put in the old file before it reopened is read now, once
+        // more: it may have come after the read above but before the look that found the new file.
+        show(file, readMore(file));
         if (file.fd !== null) closeSync(file.fd);
         Object.assign(file, openLog(file.path, false));
         show(file, readMore(file));
