@@ -8,6 +8,7 @@ const { describe, it, after } = require('node:test');
 
 const { LaunchTransaction } = require('../dist/core/launch-transaction');
 const { members } = require('../dist/core/process-tree');
+const { descendants } = require('../dist/process-table');
 const { DaemonizeError } = require('../dist/errors');
 const { isLocked } = require('../dist/pidfile');
 const { Scratch } = require('./helpers/harness');
@@ -122,5 +123,26 @@ describe('process tree members', () => {
   it('never a session whose leader lives (its id was recycled), nor an unknown one', () => {
     assert.deepEqual(members({ root: 100, session: 99 }, [...table, entry(99, 1, 99)]).sort(), [100, 101, 102]);
     assert.deepEqual(members({ root: 100, session: null }, table).sort(), [100, 101, 102]);
+  });
+});
+
+describe('descendants (the one walk by ppid)', () => {
+  const entry = (pid, ppid) => ({ pid, ppid, session: 1, pgrp: pid, state: 'S', startTicks: 0, exitStatus: null });
+
+  it('reach every depth whatever the order /proc lists them in, parents before their children', () => {
+    // 13 is listed before its parent 12, and 12 before its parent 11 (pids recycled lower than their parents).
+    const table = [entry(13, 12), entry(12, 11), entry(1, 0), entry(11, 10), entry(10, 1), entry(20, 1), entry(21, 20)];
+    assert.deepEqual(descendants([10], table).map((e) => e.pid), [11, 12, 13]);
+  });
+
+  it('leave the roots out, and take several roots at once without repeating anyone', () => {
+    const table = [entry(10, 1), entry(11, 10), entry(12, 11), entry(20, 1), entry(21, 20)];
+    assert.deepEqual(descendants([10, 11, 20], table).map((e) => e.pid).sort(), [12, 21]);
+    assert.deepEqual(descendants([99], table), []);
+  });
+
+  it('never loop on a table read while pids were recycled (a pid met as its own ancestor)', () => {
+    const table = [entry(10, 11), entry(11, 10)];
+    assert.deepEqual(descendants([10], table).map((e) => e.pid), [11]);
   });
 });
