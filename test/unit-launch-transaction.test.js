@@ -10,7 +10,7 @@ const { LaunchTransaction } = require('../dist/core/launch-transaction');
 const { members } = require('../dist/core/process-tree');
 const { descendants } = require('../dist/process-table');
 const { DaemonizeError } = require('../dist/errors');
-const { isLocked } = require('../dist/pidfile');
+const { lockHolders } = require('./helpers/lock');
 const { Scratch } = require('./helpers/harness');
 
 const scratch = new Scratch();
@@ -75,7 +75,7 @@ describe('LaunchTransaction', () => {
       throw new DaemonizeError('later step');
     }));
     assert.equal(fs.existsSync(failed), false);
-    assert.equal(isLocked(failed), false);
+    assert.deepEqual(lockHolders(failed), []);
 
     const kept = path.join(dir, 'kept.pid');
     const pidfile = LaunchTransaction.run((tx) => {
@@ -83,13 +83,13 @@ describe('LaunchTransaction', () => {
       tx.keepPidfile(held);
       return held;
     });
-    assert.equal(isLocked(kept), true, 'this process still holds the lock');
+    assert.deepEqual(lockHolders(kept), [process.pid], 'this process still holds the lock');
     pidfile.close();
-    assert.equal(isLocked(kept), false);
+    assert.deepEqual(lockHolders(kept), []);
 
     const closed = path.join(dir, 'closed.pid');
     LaunchTransaction.run((tx) => tx.lockPidfile({ pidfile: closed }));
-    assert.equal(isLocked(closed), false, 'not kept: the commit closed our descriptor (a daemon holds its own)');
+    assert.deepEqual(lockHolders(closed), [], 'not kept: the commit closed our descriptor (a daemon holds its own)');
   });
 
   it('files the start created go with a rollback; files that were there stay', () => {
