@@ -75,6 +75,7 @@ function spawnChild(config: SupervisorConfig, forensics: Forensics, extra: Child
       ...(extra.listenFds.length > 0 ? { listenFds: extra.listenFds } : {}),
       ...(extra.pidVariables.length > 0 ? { pidVariables: extra.pidVariables } : {}),
     });
+    forensics.started(pid);
     output.started(pid);
     terminal?.started();
     return pid;
@@ -284,6 +285,7 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
       log.write(words.length > 0 ? `${explained.sentence}; its last words in ${config.stderr}:` : explained.sentence);
       for (const line of words) log.write(`  > ${line}`);
       hook?.fire(end, explained);
+      return words;
     },
     status: statusWriter(config, started, log, () => lastExit),
     reopenLog: () => {
