@@ -220,7 +220,7 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
   native.setSubreaper(true);
 
   // Bound before any child runs, as the supervisor (root keeps root: only the child runs as --user).
-  const held: HeldSockets = bindAll(config.listen ?? []);
+  const held: HeldSockets = bindAll(config.listen ?? [], config.owner);
   let channel: NotifyChannel;
   try {
     channel = new NotifyChannel();
