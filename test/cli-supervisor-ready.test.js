@@ -208,6 +208,36 @@ describe('zero-downtime restarts with held sockets (--listen)', () => {
     assert.equal(second, `${old} 0 ${web.status().lastExit.reason}`);
     assert.equal(runCli(['--pidfile', web.pidfile, '--stop']).status, 0);
   });
+  it('with --user nobody: the held socket reaches the child, which runs as nobody, and restarts still overlap', { skip: process.geteuid() !== 0 && 'needs root' }, async () => {
+    const port = await freePort();
+    const dir = scratch.dir();
+    // Sticky and open to all, like /tmp: root may keep its pidfile here, and nobody may write its facts.
+    fs.chmodSync(dir, 0o1777);
+    const web = startServer(dir, port, ['--user', 'nobody', '--listen', `127.0.0.1:${port}`]);
+    assert.equal(web.result.status, 0, web.result.stderr);
+    const supervisor = readPidfile(web.pidfile);
+    const uids = (pid) => proc.status(pid).Uid.split(/\s+/);
+    assert.deepEqual(uids(supervisor), ['0', '0', '0', '0'], 'the supervisor, which binds, stays root');
+    const served = async (child) => {
+      assert.deepEqual(uids(child), ['65534', '65534', '65534', '65534'], 'the child runs as nobody: real, effective, saved, fs');
+      const fd3 = proc.fds(child)['3'];
+      assert.match(fd3 ?? '', /^socket:/);
+      assert.ok(Object.values(proc.fds(supervisor)).includes(fd3), 'fd 3 is the socket the supervisor holds');
+      assert.equal(facts(dir, child).env.LISTEN_PID, String(child));
+      assert.equal(await get(port), child, 'and serves through it');
+    };
+    const first = web.status().child;
+    await served(first);
+    const loop = requestLoop(port);
+    await restarts(web.pidfile, 3);
+    const counts = await loop.stop();
+    assert.equal(counts.failed, 0, JSON.stringify(counts.errors));
+    const last = web.status().child;
+    assert.notEqual(last, first);
+    await served(last);
+    await waitFor(() => !proc.isAlive(first), 'the first child, replaced, to be gone');
+    assert.equal(runCli(['--pidfile', web.pidfile, '--stop']).status, 0);
+  });
 });
 
 describe('--ready', () => {
