@@ -974,10 +974,12 @@ describe('overlapping restarts in the state table', () => {
     assert.deepEqual(reaped.next.retiring, []);
   });
 
-  it('the old child dying while the new one starts is logged and forgotten; USR1 meanwhile is ignored; TERM stops both', () => {
+  it('the old child dying while the new one starts is told and forgotten; USR1 meanwhile is ignored; TERM stops both, and tells both ends', () => {
     const starting = ctx({ state: 'starting', child: 300, childStarted: NOW, deadline: NOW + 20000, old: { pid: 100, started: NOW - 60000 }, overlaps: 1 });
     const oldGone = go(starting, E.exit(100, null));
     assert.equal(oldGone.next.old, null);
+    assert.deepEqual(oldGone.actions.map((a) => a.do), ['ended']);
+    assert.match(endSentence(oldGone.actions[0].end), /^app \(pid 100\) .* after 1 min 0 s; its successor \(pid 300\) is starting$/, 'nobody here told it to go');
     assert.equal(oldGone.next.state, 'starting');
     assert.equal(oldGone.next.deadline, NOW + 20000, 'the ready deadline stays');
     const again = go(starting, E.restart);
@@ -985,6 +987,16 @@ describe('overlapping restarts in the state table', () => {
     const stop = go(starting, E.stop);
     assert.equal(stop.next.state, 'stopping');
     assert.deepEqual(stop.signals.sort(), ['-100:SIGTERM', '-300:SIGTERM']);
+    // Both ends are told: the old child's as one the stop ended, the new one's as the service's.
+    const oldStopped = go(stop.next, E.exit(100, 0), NOW + 1000);
+    assert.equal(endSentence(oldStopped.actions[0].end), 'app (pid 100) exited with status 0 after 1 min 1 s: stopped by SIGTERM to the supervisor (--stop); stopping');
+    assert.equal(oldStopped.next.child, 300);
+    const killed = go({ ...oldStopped.next, retiring: stop.next.retiring, killed: true }, E.exit(100, null, { signal: 9 }), NOW + 1000);
+    assert.match(endSentence(killed.actions[0].end), /: stopped by SIGTERM to the supervisor \(--stop\), then SIGKILL when --stop-timeout \(5 s\) was up; stopping$/);
+    assert.equal(killed.actions[0].end.killedBySupervisor, true);
+    const newStopped = go(oldStopped.next, E.exit(300, 0), NOW + 1000);
+    assert.equal(newStopped.actions[0].do, 'ended');
+    assert.equal(newStopped.actions[0].end.pid, 300);
   });
 
   it('without held sockets a restart drains first, as before, and the ready line says how long nothing served', () => {

@@ -154,8 +154,9 @@ export interface Retiring {
   cause: string;
   /** What follows its end, for the same sentence ("replaced by pid 300"). */
   next: string;
-  /** When it gets SIGKILL (--stop-timeout after it was told to go); null once it has. */
+  /** When it gets SIGKILL (--stop-timeout after it was told to go); null once it has, or while stopping (the stop's deadline kills all). */
   until: number | null;
+  /** SIGKILL was sent to it (past its --stop-timeout). */
   killed: boolean;
 }
 
@@ -251,8 +252,14 @@ function enterStopping(context: Readonly<Context>, now: number, settings: Machin
   const term: Action[] = context.child !== null ? toService(context, stopSignal(settings), true) : [{ do: 'signal-all', signal: 'SIGTERM' }];
   term.push(...[...(context.old !== null ? [context.old.pid] : []), ...context.retiring.map((r) => r.pid)]
     .map((pid): Action => ({ do: 'signal', pid, group: true, signal: stopSignal(settings) })));
+  // The old child and the replaced ones go too, and each end is told when it is reaped; the stop's own
+  // deadline (SIGKILL to everything left) is theirs now.
+  const retiring: Retiring[] = [
+    ...(context.old !== null ? [{ pid: context.old.pid, started: context.old.started, cause, next: 'stopping', until: null, killed: false }] : []),
+    ...context.retiring.map((r) => ({ ...r, until: null })),
+  ];
   return {
-    context: { ...context, state: 'stopping', old: null, retiring: [], after: null, deadline, pausedUntil: null, cause },
+    context: { ...context, state: 'stopping', old: null, retiring, after: null, deadline, pausedUntil: null, cause },
     actions: [...(context.state === 'draining' ? [] : term), { do: 'check-empty' }],
   };
 }
@@ -474,12 +481,14 @@ function replacedExited(context: Readonly<Context>, event: ExitEvent, now: numbe
   const retiring = context.retiring.filter((r) => r.pid !== event.pid);
   const started = entry?.started ?? old?.started ?? null;
   const successor = context.child === null ? 'its successor' : `its successor (pid ${context.child})`;
+  // Killed with everything left by a stop (or drain) past its deadline, not by its own deadline.
+  const killedLate = entry !== undefined && !entry.killed && context.killed && event.signal === 9;
   const end: ChildEnd = {
     label: settings.label, pid: event.pid, code: event.code, signal: event.signal, core: event.core === true, known: event.known,
     uptime: started === null ? 0 : (now - started) / 1000,
     // The old child that ended on its own, while its successor was starting, was told nothing by us.
-    cause: entry?.cause ?? null,
-    killedBySupervisor: entry?.killed ?? false,
+    cause: entry === undefined ? null : killedLate ? `${entry.cause}, then SIGKILL when --stop-timeout (${settings.stopTimeout} s) was up` : entry.cause,
+    killedBySupervisor: (entry?.killed ?? false) || killedLate,
     next: entry?.next ?? `${successor} is starting`,
     restarts: context.restarts,
   };
@@ -668,7 +677,8 @@ export const TABLE: { [S in StateName]: Row } = {
   stopping: {
     spawned: killStray,
     'spawn-failed': nothing,
-    exit: (context, event, now, settings) => serviceGone(context, event, now, settings, 'stopping'),
+    exit: (context, event, now, settings) => (context.retiring.some((r) => r.pid === event.pid)
+      ? replacedExited(context, event, now, settings) : serviceGone(context, event, now, settings, 'stopping')),
     empty: (context) => (context.child !== null ? { context, actions: [] }
       : context.notReady !== null ? finish(context, ExitCode.NOT_READY, new DaemonizeError(context.notReady, ExitCode.NOT_READY))
       : finish(context, 0)),
