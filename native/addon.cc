@@ -25,6 +25,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("listenSocket", Napi::Function::New(env, ListenSocket, "listenSocket"));
   exports.Set("connectUnix", Napi::Function::New(env, ConnectUnix, "connectUnix"));
   exports.Set("openPty", Napi::Function::New(env, OpenPty, "openPty"));
+  exports.Set("procStats", Napi::Function::New(env, ProcStats, "procStats"));
   return exports;
 }
 

@@ -22,5 +22,6 @@ Napi::Value ReceiveNotify(const Napi::CallbackInfo& info);   // notify.cc
 Napi::Value ListenSocket(const Napi::CallbackInfo& info);    // sockets.cc
 Napi::Value ConnectUnix(const Napi::CallbackInfo& info);     // sockets.cc
 Napi::Value OpenPty(const Napi::CallbackInfo& info);         // pty.cc
+Napi::Value ProcStats(const Napi::CallbackInfo& info);       // proc-table.cc
 
 }  // namespace daemonize

@@ -185,6 +185,9 @@ export class SupervisorDriver {
   }
 
   private run(actions: readonly Action[]): void {
+    // What signal-all found, for a check-empty in the same step: one step acts on one picture of the tree,
+    // and each look is a read of the whole process table.
+    let looked: number[] | null = null;
     for (const action of actions) {
       switch (action.do) {
         case 'spawn':
@@ -199,10 +202,11 @@ export class SupervisorDriver {
           this.world.kill(action.group ? -action.pid : action.pid, action.signal);
           break;
         case 'signal-all':
-          for (const pid of this.world.descendants()) this.world.kill(pid, action.signal);
+          looked = this.world.descendants();
+          for (const pid of looked) this.world.kill(pid, action.signal);
           break;
         case 'check-empty':
-          this.checkEmpty();
+          this.checkEmpty(looked ?? undefined);
           break;
         case 'follow':
           this.followed = { pid: action.pid, identity: this.world.identify(action.pid), confirmed: false };
@@ -243,8 +247,9 @@ export class SupervisorDriver {
     }
   }
 
-  private checkEmpty(): void {
-    if (this.world.descendants().length === 0 && !this.queue.some((event) => event.type === 'empty')) {
+  /** Posts `empty` when nothing is left: `left` is what this step already found, if it looked. */
+  private checkEmpty(left: number[] = this.world.descendants()): void {
+    if (left.length === 0 && !this.queue.some((event) => event.type === 'empty')) {
       this.queue.unshift({ type: 'empty' });
     }
   }
