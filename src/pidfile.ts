@@ -34,9 +34,12 @@ export function checkPidfileTrust(path: string): void {
   if (reason !== null) throw refuse('pidfile', path, reason);
 }
 
-/** The pidfile opened read-only: enough to hold its flock, never enough to change the pid in it. */
-function openForLock(path: string): number {
-  return openOperatorFile(path, { access: 'read', create: 'missing', mode: PIDFILE_MODE, what: 'pidfile' }).fd;
+/**
+ * The pidfile opened read-only: enough to hold its flock, never enough to change the pid in it. `created`:
+ * this call made it, empty and with our mode, so there is nothing in it to empty or tighten.
+ */
+function openForLock(path: string): { fd: number; created: boolean } {
+  return openOperatorFile(path, { access: 'read', create: 'missing', mode: PIDFILE_MODE, what: 'pidfile' });
 }
 
 /** A short-lived write descriptor on the very file `lockFd` holds (same device and inode), for truncating and writing. */
@@ -107,7 +110,7 @@ export class Pidfile {
   static acquire(path: string): Pidfile {
     checkPidfileTrust(path);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const fd = openForLock(path);
+      const { fd, created } = openForLock(path);
       let keep = false;
       try {
         if (!native.tryLock(fd, false)) {
@@ -121,7 +124,7 @@ export class Pidfile {
         // hold a lock nobody else can see, and must start again on the file now at that path.
         if (!isCurrent(fd, path)) continue;
         const pidfile = new Pidfile(path, fd);
-        pidfile.rewrite('', true);
+        if (!created) pidfile.rewrite('', true);
         keep = true;
         return pidfile;
       } catch (error) {

@@ -121,7 +121,9 @@ export class SupervisorDriver {
 
   /** waitpid reported `pid`. The survivors are looked at now, while the picture is the one at its exit. */
   reaped(pid: number, code: number | null, signal: number | null, core = false): void {
-    const service = pid === this.context.child;
+    // Heirs matter only to a service that exits 0 while wanted (it may have forked away); a stopping
+    // supervisor never goes back to wanting it. Each look is a read of the whole process table.
+    const service = pid === this.context.child && code === 0 && this.context.state !== 'stopping';
     this.post({
       type: 'exit', pid, code, signal, core, known: true,
       heirs: service ? this.world.heirs().filter((heir) => heir !== pid) : [],
@@ -248,8 +250,10 @@ export class SupervisorDriver {
   }
 
   /** Posts `empty` when nothing is left: `left` is what this step already found, if it looked. */
-  private checkEmpty(left: number[] = this.world.descendants()): void {
-    if (left.length === 0 && !this.queue.some((event) => event.type === 'empty')) {
+  private checkEmpty(left?: number[]): void {
+    // A direct child not yet reaped is there (alive, or a zombie the scan would count): no need to look.
+    if (left === undefined && this.context.child !== null && this.context.direct) return;
+    if ((left ?? this.world.descendants()).length === 0 && !this.queue.some((event) => event.type === 'empty')) {
       this.queue.unshift({ type: 'empty' });
     }
   }
