@@ -23,6 +23,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("notifySocket", Napi::Function::New(env, NotifySocket, "notifySocket"));
   exports.Set("receiveNotify", Napi::Function::New(env, ReceiveNotify, "receiveNotify"));
   exports.Set("listenSocket", Napi::Function::New(env, ListenSocket, "listenSocket"));
+  exports.Set("connectUnix", Napi::Function::New(env, ConnectUnix, "connectUnix"));
   exports.Set("openPty", Napi::Function::New(env, OpenPty, "openPty"));
   exports.Set("procStats", Napi::Function::New(env, ProcStats, "procStats"));
   return exports;

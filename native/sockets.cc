@@ -30,6 +30,16 @@ int ListenOn(int fd, const struct sockaddr* address, socklen_t length, int backl
   return fd;
 }
 
+// A Unix socket address for `path`; false when the path does not fit sun_path.
+bool UnixAddress(const std::string& path, struct sockaddr_un* address, socklen_t* length) {
+  memset(address, 0, sizeof *address);
+  address->sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof address->sun_path) return false;
+  memcpy(address->sun_path, path.data(), path.size());
+  *length = offsetof(struct sockaddr_un, sun_path) + path.size() + 1;
+  return true;
+}
+
 }  // namespace
 
 // listenSocket({host, port} | {path}, backlog): a close-on-exec listening socket. `host` is a numeric
@@ -45,13 +55,10 @@ Napi::Value ListenSocket(const Napi::CallbackInfo& info) {
   if (where.Get("path").IsString()) {
     std::string path = where.Get("path").As<Napi::String>().Utf8Value();
     struct sockaddr_un address;
-    memset(&address, 0, sizeof address);
-    address.sun_family = AF_UNIX;
-    if (path.empty() || path.size() >= sizeof address.sun_path) return ThrowErrno(env, ENAMETOOLONG, "bind");
-    memcpy(address.sun_path, path.data(), path.size());
+    socklen_t length;
+    if (!UnixAddress(path, &address, &length)) return ThrowErrno(env, ENAMETOOLONG, "bind");
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return ThrowErrno(env, errno, "socket");
-    socklen_t length = offsetof(struct sockaddr_un, sun_path) + path.size() + 1;
     fd = ListenOn(fd, reinterpret_cast<struct sockaddr*>(&address), length, backlog, &err);
     if (fd < 0) return ThrowErrno(env, err, "bind");
     return Napi::Number::New(env, fd);
@@ -91,6 +98,25 @@ Napi::Value ListenSocket(const Napi::CallbackInfo& info) {
   fd = ListenOn(fd, reinterpret_cast<struct sockaddr*>(&storage), length, backlog, &err);
   if (fd < 0) return ThrowErrno(env, err, "bind");
   return Napi::Number::New(env, fd);
+}
+
+// connectUnix(path): connects a Unix stream socket to `path` and closes it again; throws the errno
+// (ECONNREFUSED: a socket file nobody listens on). Non-blocking, so a live server whose backlog is full
+// answers EAGAIN at once instead of hanging the caller.
+Napi::Value ConnectUnix(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) return ThrowType(env, "connectUnix(path: string)");
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  struct sockaddr_un address;
+  socklen_t length;
+  if (!UnixAddress(path, &address, &length)) return ThrowErrno(env, ENAMETOOLONG, "connect");
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return ThrowErrno(env, errno, "socket");
+  int err = 0;
+  if (connect(fd, reinterpret_cast<struct sockaddr*>(&address), length) < 0) Fail(fd, &err);
+  else close(fd);
+  if (err != 0) return ThrowErrno(env, err, "connect");
+  return env.Undefined();
 }
 
 }  // namespace daemonize

@@ -105,6 +105,8 @@ interface Addon {
   receiveNotify(fd: number): NotifyMessage | null;
   /** A close-on-exec listening socket: TCP on a numeric address, or a Unix stream socket at a path. */
   listenSocket(address: { host: string; port: number } | { path: string }, backlog: number): number;
+  /** Connects to a Unix stream socket and closes at once; throws its errno (ECONNREFUSED: nobody listens). */
+  connectUnix(path: string): void;
   /** Every /proc/PID/stat line, NUL-separated, read in one call (src/process-table.ts parses them). */
   procStats(): Buffer;
 }

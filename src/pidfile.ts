@@ -93,23 +93,6 @@ function holderNamedIn(path: string): number | null {
   }
 }
 
-/** Whether a live process holds the pidfile's lock, tested without taking it for longer than a probe. Throws when it cannot tell. */
-export function isLocked(path: string): boolean {
-  let fd: number;
-  try {
-    fd = fs.openSync(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
-  } catch (error) {
-    // No pidfile: nobody holds it. Anything else (a path through a file, no permission) is unknown.
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw unable(`open pidfile ${path}`, error);
-  }
-  try {
-    return !native.tryLock(fd, true);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
 /**
  * A pidfile this process has created or taken over, and holds locked. The lock is held on a read-only
  * descriptor, the one a daemon inherits: flock works on it, and a daemon running as another user cannot

@@ -43,6 +43,9 @@ export function readEntry(pid: number): ProcessEntry | null {
 
 const isLive = (entry: ProcessEntry): boolean => entry.state !== 'Z' && entry.state !== 'X';
 
+/** Whether an entry is a zombie (or dying): it runs nothing, though its parent may still have to reap it. */
+export const isDead = (entry: ProcessEntry): boolean => !isLive(entry);
+
 export function isAlive(pid: number): boolean {
   const entry = readEntry(pid);
   return entry !== null && isLive(entry);
@@ -61,6 +64,35 @@ export function processTable(): ProcessEntry[] {
 /** Every live process the predicate accepts. */
 export function liveProcesses(accept: (entry: ProcessEntry) => boolean): ProcessEntry[] {
   return processTable().filter((entry) => isLive(entry) && accept(entry));
+}
+
+/**
+ * The entries of `table` descended from any of `roots` by ppid (children, their children... to a fixed
+ * point), parents before their children; the roots themselves are left out.
+ * The kernels here have no task children files, so this one walk over a /proc reading is how everything
+ * finds what a process started; callers choose the table (live only, or with the zombies still to reap).
+ */
+export function descendants(roots: Iterable<number>, table: readonly ProcessEntry[]): ProcessEntry[] {
+  const children = new Map<number, ProcessEntry[]>();
+  for (const entry of table) {
+    const siblings = children.get(entry.ppid);
+    if (siblings) siblings.push(entry);
+    else children.set(entry.ppid, [entry]);
+  }
+  const starts = [...roots];
+  const seen = new Set<number>(starts);
+  const found: ProcessEntry[] = [];
+  const visit = (parent: number): void => {
+    for (const entry of children.get(parent) ?? []) {
+      // A pid can only be met twice in a table read while pids were recycled: never walk it twice.
+      if (seen.has(entry.pid)) continue;
+      seen.add(entry.pid);
+      found.push(entry);
+    }
+  };
+  for (const root of starts) visit(root);
+  for (let i = 0; i < found.length; i++) visit(found[i].pid);
+  return found;
 }
 
 /** When a process started, in ms since the epoch, or null when it is gone. */

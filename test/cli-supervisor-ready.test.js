@@ -166,10 +166,12 @@ describe('zero-downtime restarts with held sockets (--listen)', () => {
     }
   });
 
-  it('a restart whose new child fails before ready exits 4 with its error; the old child goes on serving', async () => {
+  it('a restart whose new child fails before ready exits 4 with its error and last words; the old child goes on serving; every end is told', async () => {
     const port = await freePort();
     const dir = scratch.dir();
-    const web = startServer(dir, port, ['--listen', `127.0.0.1:${port}`]);
+    const ends = path.join(dir, 'ends');
+    const web = startServer(dir, port, ['--listen', `127.0.0.1:${port}`,
+      '--on-exit', `printf '%s %s %s\\n' "$DAEMONIZE_CHILD_PID" "$DAEMONIZE_EXIT_CODE" "$DAEMONIZE_REASON" >> ${ends}`]);
     assert.equal(web.result.status, 0, web.result.stderr);
     const old = web.status().child;
     fs.writeFileSync(path.join(dir, 'fail'), 'cannot open the database\n');
@@ -177,15 +179,63 @@ describe('zero-downtime restarts with held sockets (--listen)', () => {
     const r = await runCliAsync(['--pidfile', web.pidfile, '--restart']);
     const counts = await loop.stop();
     assert.equal(r.status, 4, r.stderr);
-    assert.match(r.stderr, /^daemonize: fatal: unable to restart web: node \(pid \d+\) exited with status 3 after [\d.]+ s before it was ready; pid \d+ goes on serving/m);
+    // The new child's reason and its last words, as a first start that fails shows them.
+    const said = /^daemonize: fatal: unable to restart web: node \(pid (\d+)\) exited with status 3 after [\d.]+ s before it was ready; pid (\d+) goes on serving; its stderr:\ncannot open the database$/m.exec(r.stderr);
+    assert.ok(said, r.stderr);
+    assert.equal(Number(said[2]), old);
     assert.equal(counts.failed, 0, JSON.stringify(counts.errors));
+    // Its end is told like any other: the record's lastExit is the new child's, with its last words.
+    const { lastExit } = web.status();
+    assert.equal(lastExit.code, 3);
+    assert.match(lastExit.reason, new RegExp(`^node \\(pid ${said[1]}\\) exited with status 3 after [\\d.]+ s before it was ready; pid ${old} goes on serving$`));
+    assert.deepEqual(lastExit.stderrTail, ['cannot open the database']);
+    await waitFor(() => fs.existsSync(ends) && fs.readFileSync(ends, 'utf8').includes('\n'), '--on-exit for the failed new child');
+    assert.match(fs.readFileSync(ends, 'utf8'), new RegExp(`^${said[1]} 3 node \\(pid ${said[1]}\\) exited with status 3 .* pid ${old} goes on serving\n$`));
     assert.equal(web.status().child, old);
     assert.equal(web.status().state, 'running');
     assert.equal(await get(port), old, 'the old child still serves');
-    // The deploy fixed, the next restart works.
+    // The deploy fixed, the next restart works; the old child, replaced, ends like any other: lastExit, --on-exit.
     fs.rmSync(path.join(dir, 'fail'));
     await restarts(web.pidfile, 1);
-    assert.notEqual(await get(port), old);
+    const fresh = web.status().child;
+    assert.equal(await get(port), fresh);
+    await waitFor(() => !proc.isAlive(old), 'the replaced child to finish');
+    const replacedEnd = new RegExp(`^node \\(pid ${old}\\) exited with status 0 after .*: restarted by SIGUSR1 to the supervisor \\(--restart\\); replaced by pid ${fresh}$`);
+    await waitFor(() => replacedEnd.test(web.status().lastExit?.reason ?? ''), 'the replaced child\'s lastExit');
+    assert.equal(web.status().lastExit.code, 0);
+    await waitFor(() => fs.readFileSync(ends, 'utf8').split('\n').length === 3, '--on-exit for the replaced child');
+    const [, second] = fs.readFileSync(ends, 'utf8').split('\n');
+    assert.equal(second, `${old} 0 ${web.status().lastExit.reason}`);
+    assert.equal(runCli(['--pidfile', web.pidfile, '--stop']).status, 0);
+  });
+  it('with --user nobody: the held socket reaches the child, which runs as nobody, and restarts still overlap', { skip: process.geteuid() !== 0 && 'needs root' }, async () => {
+    const port = await freePort();
+    const dir = scratch.dir();
+    // Sticky and open to all, like /tmp: root may keep its pidfile here, and nobody may write its facts.
+    fs.chmodSync(dir, 0o1777);
+    const web = startServer(dir, port, ['--user', 'nobody', '--listen', `127.0.0.1:${port}`]);
+    assert.equal(web.result.status, 0, web.result.stderr);
+    const supervisor = readPidfile(web.pidfile);
+    const uids = (pid) => proc.status(pid).Uid.split(/\s+/);
+    assert.deepEqual(uids(supervisor), ['0', '0', '0', '0'], 'the supervisor, which binds, stays root');
+    const served = async (child) => {
+      assert.deepEqual(uids(child), ['65534', '65534', '65534', '65534'], 'the child runs as nobody: real, effective, saved, fs');
+      const fd3 = proc.fds(child)['3'];
+      assert.match(fd3 ?? '', /^socket:/);
+      assert.ok(Object.values(proc.fds(supervisor)).includes(fd3), 'fd 3 is the socket the supervisor holds');
+      assert.equal(facts(dir, child).env.LISTEN_PID, String(child));
+      assert.equal(await get(port), child, 'and serves through it');
+    };
+    const first = web.status().child;
+    await served(first);
+    const loop = requestLoop(port);
+    await restarts(web.pidfile, 3);
+    const counts = await loop.stop();
+    assert.equal(counts.failed, 0, JSON.stringify(counts.errors));
+    const last = web.status().child;
+    assert.notEqual(last, first);
+    await served(last);
+    await waitFor(() => !proc.isAlive(first), 'the first child, replaced, to be gone');
     assert.equal(runCli(['--pidfile', web.pidfile, '--stop']).status, 0);
   });
 });

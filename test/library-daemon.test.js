@@ -8,6 +8,7 @@ const { spawnSync } = require('node:child_process');
 const { describe, it, after } = require('node:test');
 
 const proc = require('./helpers/proc');
+const { lockHolders } = require('./helpers/lock');
 const { ROOT, Scratch, readPidfile, waitFor } = require('./helpers/harness');
 const { runApp } = require('./fixtures/lib-run');
 
@@ -53,9 +54,8 @@ describe('daemonize() in a Node app', () => {
     assert.equal((await facts(dir)).pid, pid);
     assert.equal(fs.readFileSync(pidfile, 'utf8'), `${pid}\n`);
     assert.notEqual(pid, result.pid, 'the launcher is not the daemon');
-    const { isLocked } = require('../dist/pidfile');
-    assert.ok(isLocked(pidfile));
-    assert.ok(Object.values(proc.fds(pid)).includes(pidfile), 'the daemon holds the lock');
+    assert.ok(lockHolders(pidfile).includes(pid), 'the daemon holds the lock');
+    assert.ok(Object.values(proc.fds(pid)).includes(pidfile), 'on its pidfile\'s descriptor');
   });
 
   it('makes a daemon: a session it does not lead, no terminal, umask and cwd as asked', async () => {

@@ -9,7 +9,7 @@ const { describe, it, after } = require('node:test');
 
 const { endSentence } = require('../dist/supervisor/child-end');
 const { counterFiles, cgroupMounts, oomKillCount, judgeOom } = require('../dist/supervisor/oom-evidence');
-const { lastWordsIn, quotable } = require('../dist/supervisor/forensics');
+const { Forensics, lastWordsIn, quotable } = require('../dist/supervisor/forensics');
 const { readTailText, lastLines } = require('../dist/file-tail');
 const { step, initialContext } = require('../dist/supervisor/machine');
 
@@ -106,6 +106,34 @@ describe('last words', () => {
     assert.equal(words[0], 'line 3');
     assert.equal(words.at(-1), 'bell? and ?[31mred?[0m');
     assert.equal(quotable('x'.repeat(1000)).length, 403);
+  });
+});
+
+describe('each child\'s own run', () => {
+  it('two children at once (an overlapping restart): each end quotes what was written since that child started', () => {
+    const file = path.join(dir, 'overlap.err');
+    fs.writeFileSync(file, 'before anyone\n');
+    const fd = fs.openSync(file, 'a');
+    const forensics = new Forensics();
+    try {
+      forensics.prepare(fd);
+      forensics.started(100);
+      fs.appendFileSync(file, 'old says hello\n');
+      forensics.prepare(fd);
+      forensics.started(300);
+      fs.appendFileSync(file, 'new cannot start\n');
+      // The new one ends first; the old one's run is still its own (from where the file ended at its start).
+      assert.deepEqual(forensics.explain({ ...END, pid: 300 }).lastWords, ['new cannot start']);
+      assert.deepEqual(forensics.explain({ ...END, pid: 100 }).lastWords, ['old says hello', 'new cannot start']);
+      // A followed process (never spawned) takes the newest run: its program's.
+      forensics.prepare(fd);
+      forensics.started(400);
+      fs.appendFileSync(file, 'forked away\n');
+      assert.deepEqual(forensics.explain({ ...END, pid: 401 }).lastWords, ['forked away']);
+      assert.deepEqual(forensics.explain({ ...END, pid: 500 }).lastWords, [], 'nothing left to quote');
+    } finally {
+      fs.closeSync(fd);
+    }
   });
 });
 

@@ -8,8 +8,9 @@ const { describe, it, after } = require('node:test');
 
 const { LaunchTransaction } = require('../dist/core/launch-transaction');
 const { members } = require('../dist/core/process-tree');
+const { descendants } = require('../dist/process-table');
 const { DaemonizeError } = require('../dist/errors');
-const { isLocked } = require('../dist/pidfile');
+const { lockHolders } = require('./helpers/lock');
 const { Scratch } = require('./helpers/harness');
 
 const scratch = new Scratch();
@@ -74,7 +75,7 @@ describe('LaunchTransaction', () => {
       throw new DaemonizeError('later step');
     }));
     assert.equal(fs.existsSync(failed), false);
-    assert.equal(isLocked(failed), false);
+    assert.deepEqual(lockHolders(failed), []);
 
     const kept = path.join(dir, 'kept.pid');
     const pidfile = LaunchTransaction.run((tx) => {
@@ -82,13 +83,13 @@ describe('LaunchTransaction', () => {
       tx.keepPidfile(held);
       return held;
     });
-    assert.equal(isLocked(kept), true, 'this process still holds the lock');
+    assert.deepEqual(lockHolders(kept), [process.pid], 'this process still holds the lock');
     pidfile.close();
-    assert.equal(isLocked(kept), false);
+    assert.deepEqual(lockHolders(kept), []);
 
     const closed = path.join(dir, 'closed.pid');
     LaunchTransaction.run((tx) => tx.lockPidfile({ pidfile: closed }));
-    assert.equal(isLocked(closed), false, 'not kept: the commit closed our descriptor (a daemon holds its own)');
+    assert.deepEqual(lockHolders(closed), [], 'not kept: the commit closed our descriptor (a daemon holds its own)');
   });
 
   it('files the start created go with a rollback; files that were there stay', () => {
@@ -122,5 +123,26 @@ describe('process tree members', () => {
   it('never a session whose leader lives (its id was recycled), nor an unknown one', () => {
     assert.deepEqual(members({ root: 100, session: 99 }, [...table, entry(99, 1, 99)]).sort(), [100, 101, 102]);
     assert.deepEqual(members({ root: 100, session: null }, table).sort(), [100, 101, 102]);
+  });
+});
+
+describe('descendants (the one walk by ppid)', () => {
+  const entry = (pid, ppid) => ({ pid, ppid, session: 1, pgrp: pid, state: 'S', startTicks: 0, exitStatus: null });
+
+  it('reach every depth whatever the order /proc lists them in, parents before their children', () => {
+    // 13 is listed before its parent 12, and 12 before its parent 11 (pids recycled lower than their parents).
+    const table = [entry(13, 12), entry(12, 11), entry(1, 0), entry(11, 10), entry(10, 1), entry(20, 1), entry(21, 20)];
+    assert.deepEqual(descendants([10], table).map((e) => e.pid), [11, 12, 13]);
+  });
+
+  it('leave the roots out, and take several roots at once without repeating anyone', () => {
+    const table = [entry(10, 1), entry(11, 10), entry(12, 11), entry(20, 1), entry(21, 20)];
+    assert.deepEqual(descendants([10, 11, 20], table).map((e) => e.pid).sort(), [12, 21]);
+    assert.deepEqual(descendants([99], table), []);
+  });
+
+  it('never loop on a table read while pids were recycled (a pid met as its own ancestor)', () => {
+    const table = [entry(10, 11), entry(11, 10)];
+    assert.deepEqual(descendants([10], table).map((e) => e.pid), [11]);
   });
 });

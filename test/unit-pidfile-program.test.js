@@ -6,7 +6,8 @@ const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 const { describe, it, after } = require('node:test');
 
-const { Pidfile, isLocked, readPid } = require('../dist/pidfile');
+const { Pidfile, readPid } = require('../dist/pidfile');
+const { lockHolders } = require('./helpers/lock');
 const { resolveProgram } = require('../dist/program');
 const { ExitCode } = require('../dist/exit-codes');
 const { Scratch } = require('./helpers/harness');
@@ -28,7 +29,7 @@ describe('Pidfile', () => {
     const pidfile = Pidfile.acquire(file);
     pidfile.write(4242);
     assert.equal(readPid(file), 4242);
-    assert.equal(isLocked(file), true);
+    assert.deepEqual(lockHolders(file), [process.pid]);
     let other = acquireElsewhere(file);
     assert.equal(other.status, ExitCode.ALREADY_RUNNING);
     // 4242 does not hold the lock: the message names no pid rather than a stranger.
@@ -37,7 +38,7 @@ describe('Pidfile', () => {
     other = acquireElsewhere(file);
     assert.equal(other.stderr, `unable to lock pidfile ${file}: already running as pid ${process.pid}`);
     pidfile.close();
-    assert.equal(isLocked(file), false);
+    assert.deepEqual(lockHolders(file), []);
     assert.equal(acquireElsewhere(file).status, 0);
   });
 

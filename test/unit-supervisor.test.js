@@ -898,7 +898,7 @@ describe('overlapping restarts in the state table', () => {
   it('USR1 starts the new child beside the old one, signals nobody; the old one stops once the new one is ready', () => {
     const begin = go(C.running, E.restart);
     assert.equal(begin.next.state, 'starting');
-    assert.deepEqual(begin.next.old, { pid: 100, started: C.running.childStarted });
+    assert.deepEqual(begin.next.old, { pid: 100, started: C.running.childStarted, cause: 'restarted by SIGUSR1 to the supervisor (--restart)' });
     assert.equal(begin.next.overlaps, 1);
     assert.deepEqual(begin.signals, []);
     assert.deepEqual(begin.actions.map((a) => a.do), ['log', 'spawn']);
@@ -910,11 +910,15 @@ describe('overlapping restarts in the state table', () => {
     assert.equal(ready.next.child, 300);
     assert.equal(ready.next.old, null);
     assert.deepEqual(ready.signals, ['-100:SIGTERM']);
-    assert.deepEqual(ready.next.retiring, [{ pid: 100, until: NOW + 5000 }]);
+    assert.deepEqual(ready.next.retiring, [{ pid: 100, started: C.running.childStarted, cause: 'restarted by SIGUSR1 to the supervisor (--restart)', next: 'replaced by pid 300', until: NOW + 5000, killed: false }]);
     assert.equal(ready.next.deadline, NOW + 5000, 'SIGKILL for the old one after --stop-timeout');
-    // The old one finishes its requests and exits: forgotten, no deadline left; the service is untouched.
-    const gone = go(ready.next, E.exit(100, 0));
-    assert.match(gone.actions[0].line, /^replaced app \(pid 100\) exited with status 0: restarted by SIGUSR1 to the supervisor \(--restart\)$/, 'told to go by the restart');
+    // The old one finishes its requests and exits: its end told like any other (log, lastExit, --on-exit),
+    // then forgotten, no deadline left; the service is untouched.
+    const gone = go(ready.next, E.exit(100, 0), C.running.childStarted + 61000);
+    assert.deepEqual(gone.actions.map((a) => a.do), ['ended']);
+    const end = gone.actions[0].end;
+    assert.equal(endSentence(end), 'app (pid 100) exited with status 0 after 1 min 1 s: restarted by SIGUSR1 to the supervisor (--restart); replaced by pid 300');
+    assert.equal(end.killedBySupervisor, false);
     assert.deepEqual(gone.next.retiring, []);
     assert.equal(gone.next.deadline, null);
     assert.equal(gone.next.child, 300);
@@ -924,7 +928,7 @@ describe('overlapping restarts in the state table', () => {
   it('a failing health check or the memory limit overlaps too: the new copy starts beside the unhealthy one', () => {
     const begin = go(C.running, E.unhealthy);
     assert.equal(begin.next.state, 'starting');
-    assert.deepEqual(begin.next.old, { pid: 100, started: C.running.childStarted });
+    assert.deepEqual(begin.next.old, { pid: 100, started: C.running.childStarted, cause: 'restarted: failed 3 health checks in a row' });
     assert.deepEqual(begin.signals, []);
     assert.deepEqual(begin.actions, [
       { do: 'log', line: 'app (pid 100) failed 3 health checks in a row; last output: "503": starting a new app beside pid 100, which serves until it is ready' },
@@ -933,12 +937,18 @@ describe('overlapping restarts in the state table', () => {
     assert.equal(go(C.followed, E.unhealthy).next.state, 'draining');
   });
 
-  it('an old child past --stop-timeout gets SIGKILL', () => {
-    const context = ctx({ state: 'running', child: 300, childStarted: NOW, retiring: [{ pid: 100, until: NOW }], deadline: NOW });
+  it('an old child past --stop-timeout gets SIGKILL, and its end says so', () => {
+    const retiring = { pid: 100, started: NOW - 9000, cause: 'restarted by SIGUSR1 to the supervisor (--restart)', next: 'replaced by pid 300', until: NOW, killed: false };
+    const context = ctx({ state: 'running', child: 300, childStarted: NOW, retiring: [retiring], deadline: NOW });
     const r = go(context, E.deadline);
     assert.deepEqual(r.signals, ['-100:SIGKILL']);
-    assert.deepEqual(r.next.retiring, []);
+    assert.deepEqual(r.next.retiring.map((x) => [x.pid, x.until, x.killed]), [[100, null, true]], 'kept until reaped, with no deadline');
     assert.equal(r.next.deadline, null);
+    const gone = go(r.next, E.exit(100, null, { signal: 9 }), NOW + 1000);
+    assert.equal(endSentence(gone.actions[0].end),
+      'app (pid 100) killed by signal 9 (SIGKILL) after 10.0 s: restarted by SIGUSR1 to the supervisor (--restart), then SIGKILL when --stop-timeout (5 s) was up; replaced by pid 300');
+    assert.equal(gone.actions[0].end.killedBySupervisor, true);
+    assert.deepEqual(gone.next.retiring, []);
   });
 
   it('a new child that exits or times out before ready: the old one serves on, and the failure is recorded', () => {
@@ -947,18 +957,29 @@ describe('overlapping restarts in the state table', () => {
     assert.equal(died.next.state, 'running');
     assert.equal(died.next.child, 100);
     assert.equal(died.next.childStarted, NOW - 60000);
-    assert.deepEqual(died.next.overlapFailure, { attempt: 4, message: 'app (pid 300) exited with status 3 after 1.0 s before it was ready' });
+    assert.deepEqual(died.next.overlapFailure, { attempt: 4, message: 'app (pid 300) exited with status 3 after 1.0 s before it was ready', pid: 300 });
     assert.deepEqual(died.signals, [], 'the old child is not touched');
+    // Its end is told like any other: the sentence (with its last words in the world), lastExit, --on-exit.
+    assert.deepEqual(died.actions.map((a) => a.do), ['ended']);
+    assert.equal(endSentence(died.actions[0].end), 'app (pid 300) exited with status 3 after 1.0 s before it was ready; pid 100 goes on serving');
     const late = go(starting, E.deadline);
     assert.equal(late.next.child, 100);
     assert.deepEqual(late.signals, ['-300:SIGKILL']);
     assert.match(late.next.overlapFailure.message, /was not ready within 20 s/);
+    assert.equal(late.next.overlapFailure.pid, 300);
+    // Its end, when reaped, is told too.
+    const reaped = go(late.next, E.exit(300, null, { signal: 9 }), NOW + 1);
+    assert.equal(endSentence(reaped.actions[0].end), 'app (pid 300) killed by signal 9 (SIGKILL) after 1.0 s: not ready within 20 s (--ready-timeout); pid 100 goes on serving');
+    assert.equal(reaped.next.child, 100);
+    assert.deepEqual(reaped.next.retiring, []);
   });
 
-  it('the old child dying while the new one starts is logged and forgotten; USR1 meanwhile is ignored; TERM stops both', () => {
+  it('the old child dying while the new one starts is told and forgotten; USR1 meanwhile is ignored; TERM stops both, and tells both ends', () => {
     const starting = ctx({ state: 'starting', child: 300, childStarted: NOW, deadline: NOW + 20000, old: { pid: 100, started: NOW - 60000 }, overlaps: 1 });
     const oldGone = go(starting, E.exit(100, null));
     assert.equal(oldGone.next.old, null);
+    assert.deepEqual(oldGone.actions.map((a) => a.do), ['ended']);
+    assert.match(endSentence(oldGone.actions[0].end), /^app \(pid 100\) .* after 1 min 0 s; its successor \(pid 300\) is starting$/, 'nobody here told it to go');
     assert.equal(oldGone.next.state, 'starting');
     assert.equal(oldGone.next.deadline, NOW + 20000, 'the ready deadline stays');
     const again = go(starting, E.restart);
@@ -966,6 +987,16 @@ describe('overlapping restarts in the state table', () => {
     const stop = go(starting, E.stop);
     assert.equal(stop.next.state, 'stopping');
     assert.deepEqual(stop.signals.sort(), ['-100:SIGTERM', '-300:SIGTERM']);
+    // Both ends are told: the old child's as one the stop ended, the new one's as the service's.
+    const oldStopped = go(stop.next, E.exit(100, 0), NOW + 1000);
+    assert.equal(endSentence(oldStopped.actions[0].end), 'app (pid 100) exited with status 0 after 1 min 1 s: stopped by SIGTERM to the supervisor (--stop); stopping');
+    assert.equal(oldStopped.next.child, 300);
+    const killed = go({ ...oldStopped.next, retiring: stop.next.retiring, killed: true }, E.exit(100, null, { signal: 9 }), NOW + 1000);
+    assert.match(endSentence(killed.actions[0].end), /: stopped by SIGTERM to the supervisor \(--stop\), then SIGKILL when --stop-timeout \(5 s\) was up; stopping$/);
+    assert.equal(killed.actions[0].end.killedBySupervisor, true);
+    const newStopped = go(oldStopped.next, E.exit(300, 0), NOW + 1000);
+    assert.equal(newStopped.actions[0].do, 'ended');
+    assert.equal(newStopped.actions[0].end.pid, 300);
   });
 
   it('without held sockets a restart drains first, as before, and the ready line says how long nothing served', () => {

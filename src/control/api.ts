@@ -11,7 +11,7 @@ import { checkPidfileTrust } from '../pidfile';
 import { defaultPidfileDir, pidfilePath } from '../pidfile-location';
 import { knownSignalName, signalNumbers } from '../supervisor/exit-description';
 import { describeInspection, StatusCode } from './describe';
-import { inspect, nameOf, toStatus, type DaemonStatus, type Inspection } from './inspect';
+import { inspect, nameOf, toStatus, type DaemonStatus, type Inspection, type OverlapFailure } from './inspect';
 import { permissionDenied, send } from './send';
 import { stopInspected, stopTimeoutFor, SUPERVISOR_MARGIN_SECONDS, type StopResult } from './stop';
 import { pollUntil } from './wait';
@@ -153,21 +153,24 @@ async function awaitNewChild(found: Inspection, before: number | null, seconds: 
   const overlapsBefore = found.record?.overlaps ?? 0;
   let child: number | null = null;
   let failed: string | null = null;
-  let notReady: string | null = null;
+  let notReady: OverlapFailure | null = null;
   const settled = await pollUntil(() => {
     const now = inspect(found.pidfile);
     child = now.child;
     const overlapFailure = now.record?.overlapFailure ?? null;
     if (now.identity.daemon !== found.identity.daemon) failed = 'its supervisor has ended';
     // With held sockets the old child serves on when the new one fails before it is ready.
-    else if (overlapFailure !== null && overlapFailure.attempt > overlapsBefore) notReady = overlapFailure.message;
+    else if (overlapFailure !== null && overlapFailure.attempt > overlapsBefore) notReady = overlapFailure;
     else if (now.state === 'paused' && startsBefore !== null && (now.record?.restarts ?? 0) > startsBefore) {
       failed = `its new child ended at once: ${describeInspection(now).replace(`${now.name}: `, '')}`;
     }
     return failed !== null || notReady !== null || (now.state === 'running' && child !== null && child !== before);
   }, seconds * 1000, 25);
   if (notReady !== null) {
-    throw new DaemonizeError(`unable to restart ${found.name}: ${notReady}; pid ${before} goes on serving`, ExitCode.NOT_READY, 'ENOTREADY');
+    // Its last words, as a first start that fails shows them (the lines are quoted safe by the supervisor).
+    const { message, stderrTail } = notReady as OverlapFailure;
+    const said = stderrTail.length > 0 ? `; its stderr:\n${stderrTail.join('\n')}` : '';
+    throw new DaemonizeError(`unable to restart ${found.name}: ${message}; pid ${before} goes on serving${said}`, ExitCode.NOT_READY, 'ENOTREADY');
   }
   if (failed !== null) throw new DaemonizeError(`unable to restart ${found.name}: ${failed}`, ExitCode.FAILURE, 'ENOTRUNNING');
   if (!settled || child === null) {

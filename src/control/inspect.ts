@@ -34,7 +34,7 @@ export interface SupervisorRecord {
   readyTimeout: number | null;
   /** Overlapping restarts (--listen) begun, and the last one whose new child never got ready. */
   overlaps: number | null;
-  overlapFailure: { attempt: number; message: string } | null;
+  overlapFailure: OverlapFailure | null;
   lastDowntime: number | null;
 }
 
@@ -65,10 +65,18 @@ function numberOrNull(value: unknown): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
 
-function overlapFailure(value: unknown): { attempt: number; message: string } | null {
-  const v = value as { attempt?: unknown; message?: unknown } | null;
-  return typeof v === 'object' && v !== null && typeof v.attempt === 'number' && typeof v.message === 'string'
-    ? { attempt: v.attempt, message: v.message } : null;
+/** The last overlapping restart whose new child was never ready: why, and its last lines on stderr. */
+export interface OverlapFailure {
+  attempt: number;
+  message: string;
+  stderrTail: string[];
+}
+
+function overlapFailure(value: unknown): OverlapFailure | null {
+  const v = value as { attempt?: unknown; message?: unknown; stderrTail?: unknown } | null;
+  if (typeof v !== 'object' || v === null || typeof v.attempt !== 'number' || typeof v.message !== 'string') return null;
+  const tail = Array.isArray(v.stderrTail) ? v.stderrTail.filter((line): line is string => typeof line === 'string') : [];
+  return { attempt: v.attempt, message: v.message, stderrTail: tail };
 }
 
 /** The record beside `pidfile`, if it is whole and names `supervisor`; else null. */

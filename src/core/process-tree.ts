@@ -2,7 +2,7 @@
 // task children files) and every process left in its session. The session catches what the ppid links
 // lose: a grandchild whose parent died is reparented to PID 1, but it stays in the daemon's session unless
 // it called setsid, and the daemon, alone in a session made for it, shares that session with nobody else.
-import { isAlive, liveProcesses, readEntry, signalQuietly, type ProcessEntry } from '../process-table';
+import { descendants, isAlive, liveProcesses, readEntry, signalQuietly, type ProcessEntry } from '../process-table';
 
 /** A started process and the session it was started in (null when it was gone before we could look). */
 export interface StartedTree {
@@ -25,16 +25,8 @@ export function members(tree: StartedTree, table: ProcessEntry[] = liveProcesses
   const found = new Set<number>();
   if (table.some((e) => e.pid === tree.root)) found.add(tree.root);
   for (const entry of table) if (session !== null && entry.session === session) found.add(entry.pid);
-  // Descendants by ppid, to a fixed point: catches those that left the session with setsid.
-  for (let grew = true; grew;) {
-    grew = false;
-    for (const entry of table) {
-      if (!found.has(entry.pid) && found.has(entry.ppid)) {
-        found.add(entry.pid);
-        grew = true;
-      }
-    }
-  }
+  // Descendants by ppid: catches those that left the session with setsid.
+  for (const entry of descendants(found, table)) found.add(entry.pid);
   found.delete(process.pid);
   return [...found];
 }

@@ -24,6 +24,8 @@ export interface ChildEnd {
   next: string;
   /** Restarts so far (starts after the first). */
   restarts: number;
+  /** It ended while it was starting, never ready (the new child of an overlapping restart). */
+  beforeReady?: boolean;
 }
 
 /** How it ended: "killed by signal 11 (SIGSEGV), core dumped", "exited with status 3". */
@@ -36,5 +38,6 @@ export function endHow(end: ChildEnd): string {
  * restarting (failure 2 of 5)". `cause` overrides the machine's own (evidence the world found).
  */
 export function endSentence(end: ChildEnd, cause: string | null = end.cause): string {
-  return `${end.label} (pid ${end.pid}) ${endHow(end)} after ${describeDuration(end.uptime)}${cause !== null ? `: ${cause}` : ''}; ${end.next}`;
+  const when = end.beforeReady === true ? ' before it was ready' : '';
+  return `${end.label} (pid ${end.pid}) ${endHow(end)} after ${describeDuration(end.uptime)}${when}${cause !== null ? `: ${cause}` : ''}; ${end.next}`;
 }

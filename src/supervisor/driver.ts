@@ -28,10 +28,10 @@ export interface SupervisorWorld {
   clearTimer(timer: unknown): void;
   log(line: string): void;
   /**
-   * The service ended. A world that knows more (OOM evidence, its last words, --on-exit) says it all;
-   * without this, the sentence is logged as the machine has it.
+   * A child ended. A world that knows more (OOM evidence, its last words, --on-exit) says it all, and
+   * returns its last words; without this, the sentence is logged as the machine has it.
    */
-  ended?(end: ChildEnd): void;
+  ended?(end: ChildEnd): readonly string[];
   /** Reopens the supervisor's own log; must not throw (a failure is a warning in the old log). */
   reopenLog(): void;
   /** The state changed: write the status record. */
@@ -57,9 +57,9 @@ export interface SupervisorStatus {
   stopTimeout: number;
   /** Seconds a new child has to be ready (--ready-timeout; 0 with --ready exec): --restart waits that long too. */
   readyTimeout: number;
-  /** Overlapping restarts (--listen) begun, and the last that failed: --restart tells its caller why. */
+  /** Overlapping restarts (--listen) begun, and the last that failed: --restart tells its caller why, and what the new child last wrote. */
   overlaps: number;
-  overlapFailure: { attempt: number; message: string } | null;
+  overlapFailure: { attempt: number; message: string; stderrTail: readonly string[] } | null;
   /** How long the last restart without held sockets left no child serving, in seconds. */
   lastDowntime: number | null;
 }
@@ -84,6 +84,10 @@ export class SupervisorDriver {
   /** True while start() runs: a failure then is thrown to its caller, not passed to world.finish. */
   private starting = false;
   private readyNews: { pid: number; first: boolean }[] = [];
+  /** The last words of the new child of the last overlapping restart that failed, once its end is told. */
+  private failedWords: { pid: number; words: readonly string[] } | null = null;
+  /** An end was told since the record was last written: the world's part of it (lastExit) changed. */
+  private endTold = false;
 
   constructor(private readonly world: SupervisorWorld, private readonly settings: MachineSettings) {}
 
@@ -150,8 +154,15 @@ export class SupervisorDriver {
       state: c.state, child: c.child, followed: c.child !== null && !c.direct, childStarted: c.childStarted,
       restarts: c.restarts, failures: c.counts.inRow, pausedUntil: c.pausedUntil, stopTimeout: this.settings.stopTimeout,
       readyTimeout: this.settings.readiness === 'wait' ? this.settings.readyTimeout ?? 60 : 0,
-      overlaps: c.overlaps, overlapFailure: c.overlapFailure, lastDowntime: c.lastDowntime,
+      overlaps: c.overlaps, overlapFailure: this.overlapFailure(), lastDowntime: c.lastDowntime,
     };
+  }
+
+  private overlapFailure(): SupervisorStatus['overlapFailure'] {
+    const failure = this.context.overlapFailure;
+    if (failure === null) return null;
+    const words = this.failedWords?.pid === failure.pid ? this.failedWords.words : [];
+    return { attempt: failure.attempt, message: failure.message, stderrTail: words };
   }
 
   private drain(): void {
@@ -210,8 +221,14 @@ export class SupervisorDriver {
           this.world.log(action.line);
           break;
         case 'ended':
-          if (this.world.ended !== undefined) this.world.ended(action.end);
-          else this.world.log(endSentence(action.end));
+          this.endTold = true;
+          if (this.world.ended !== undefined) {
+            const words = this.world.ended(action.end);
+            // The step that set the failure is already the context: its end may come with it, or later (a SIGKILL).
+            if (this.context.overlapFailure?.pid === action.end.pid) this.failedWords = { pid: action.end.pid, words };
+          } else {
+            this.world.log(endSentence(action.end));
+          }
           break;
         case 'reopen-log':
           this.world.reopenLog();
@@ -306,8 +323,10 @@ export class SupervisorDriver {
     const record = this.statusRecord();
     if (record === null) return;
     const text = JSON.stringify(record);
-    if (text === this.lastStatus) return;
+    // A replaced child's end changes nothing of the machine's part, but the record's lastExit.
+    if (text === this.lastStatus && !this.endTold) return;
     this.lastStatus = text;
+    this.endTold = false;
     this.world.status(record);
   }
 }

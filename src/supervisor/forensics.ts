@@ -57,8 +57,18 @@ interface Run {
   oom: OomBaseline;
 }
 
+/**
+ * Runs kept for children not yet explained: with --listen an old child serves (and ends) beside its
+ * successor, and a few replaced ones may still be finishing. Beyond this the oldest is dropped (a child
+ * whose end was never told: it cannot happen, and must not leak descriptors if it does).
+ */
+const MAX_RUNS = 8;
+
 export class Forensics {
-  private run: Run | null = null;
+  /** The run prepared for the spawn under way. */
+  private pending: Run | null = null;
+  /** Each started child's run until its end is explained, by pid, oldest first. */
+  private readonly runs = new Map<number, Run>();
 
   /**
    * Just before a spawn: `stderrFd` is the descriptor the program gets as its stderr, when that is a file.
@@ -75,18 +85,35 @@ export class Forensics {
         stderr = null; // no last words then; the program runs all the same
       }
     }
-    this.run = { stderr, oom: oomBaseline() };
+    this.pending = { stderr, oom: oomBaseline() };
+  }
+
+  /** The spawn worked: the run prepared is child `pid`'s. */
+  started(pid: number): void {
+    if (this.pending === null) return;
+    this.runs.set(pid, this.pending);
+    this.pending = null;
+    for (const [oldest, run] of this.runs) {
+      if (this.runs.size <= MAX_RUNS) break;
+      close(run);
+      this.runs.delete(oldest);
+    }
   }
 
   /** The spawn failed: nothing to watch. */
   forget(): void {
-    if (this.run?.stderr) closeSync(this.run.stderr.fd);
-    this.run = null;
+    close(this.pending);
+    this.pending = null;
   }
 
-  /** The program (the run prepared last) ended: everything to say about it. */
+  /**
+   * A child ended: everything to say about it. Its own run, or, for a program that forked away (the end is
+   * the followed process's, whose pid was never spawned), the newest: its program's.
+   */
   explain(end: ChildEnd, now = Date.now()): Explained {
-    const run = this.run;
+    const key = this.runs.has(end.pid) ? end.pid : [...this.runs.keys()].pop();
+    const run = key === undefined ? null : this.runs.get(key) ?? null;
+    if (key !== undefined) this.runs.delete(key);
     let lastWords: string[] = [];
     if (run?.stderr) {
       try {
@@ -97,7 +124,7 @@ export class Forensics {
     }
     const outside = !end.killedBySupervisor && end.signal === 9;
     const oom = outside && run !== null ? judgeOom(end.pid, oomFindings(end.pid, run.oom)) : null;
-    this.forget();
+    close(run);
     const sentence = endSentence(end, oom ?? end.cause);
     return {
       sentence,
@@ -113,4 +140,8 @@ export class Forensics {
       },
     };
   }
+}
+
+function close(run: Run | null): void {
+  if (run?.stderr) closeSync(run.stderr.fd);
 }

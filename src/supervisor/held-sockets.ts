@@ -8,6 +8,7 @@ import { DaemonizeError, describe } from '../errors';
 import { ExitCode } from '../exit-codes';
 import { native } from '../native';
 import { parseHostPort } from './readiness';
+import { clearStaleSocket } from './stale-socket';
 
 export type ListenAddress = { name: string; host: string; port: number } | { name: string; path: string };
 
@@ -37,8 +38,12 @@ export interface HeldSockets {
   close(): void;
 }
 
-/** Binds every address; a failure (EADDRINUSE, EACCES) closes what was bound and stops the start (exit 1). */
-export function bindAll(addresses: readonly ListenAddress[]): HeldSockets {
+/**
+ * Binds every address; a failure (EADDRINUSE, EACCES, a file in a Unix socket's place) closes what was
+ * bound and stops the start (exit 1). A dead Unix socket a killed supervisor left is removed first.
+ * `user`: the daemon's --user, whose socket files root may remove too.
+ */
+export function bindAll(addresses: readonly ListenAddress[], user?: { uid: number }): HeldSockets {
   const fds: number[] = [];
   const paths: string[] = [];
   const close = (): void => {
@@ -53,10 +58,12 @@ export function bindAll(addresses: readonly ListenAddress[]): HeldSockets {
   };
   for (const address of addresses) {
     try {
+      if ('path' in address) clearStaleSocket(address.path, user);
       fds.push(native.listenSocket('path' in address ? { path: address.path } : { host: address.host, port: address.port }, 511));
       if ('path' in address) paths.push(address.path);
     } catch (error) {
       close();
+      if (error instanceof DaemonizeError) throw error;
       throw new DaemonizeError(`unable to listen on ${describeListen(address)}: ${describe(error)}`, ExitCode.FAILURE);
     }
   }

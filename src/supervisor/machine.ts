@@ -18,7 +18,7 @@
 import { DaemonizeError } from '../errors';
 import { ExitCode } from '../exit-codes';
 import { endHow, type ChildEnd } from './child-end';
-import { describeDuration, describeExit } from './exit-description';
+import { describeDuration } from './exit-description';
 import { decideRestart, NO_FAILURES, type RestartCounts, type RestartDecision, type RestartPolicySettings } from './restart-policy';
 
 export const STATES = ['starting', 'running', 'draining', 'paused', 'stopping', 'finished'] as const;
@@ -131,16 +131,40 @@ export interface Context {
   cause: string | null;
   /** Why the first child never became ready: the supervisor stops, then reports it (exit 4). */
   notReady: string | null;
-  /** An overlapping restart: the child being replaced, still serving while the new one gets ready. */
-  old: { pid: number; started: number | null } | null;
-  /** Replaced children told to stop, finishing their requests; SIGKILLed at `until`. */
-  retiring: { pid: number; until: number }[];
+  /** An overlapping restart: the child being replaced, still serving while the new one gets ready; why it is. */
+  old: { pid: number; started: number | null; cause: string } | null;
+  /** Replaced children told to stop, finishing their requests. */
+  retiring: Retiring[];
   /** Overlapping restarts begun, and the last one that failed (the new child never ready), for --restart. */
   overlaps: number;
-  overlapFailure: { attempt: number; message: string } | null;
+  overlapFailure: OverlapFailure | null;
   /** A restart without held sockets: when the old child was told to go; and how long the last one left no child serving (s). */
   downSince: number | null;
   lastDowntime: number | null;
+}
+
+/**
+ * A child told to go while another serves: a replaced one finishing its requests, or a new one killed for
+ * not being ready in time. Its end is reported like any other (the event log, lastExit, --on-exit).
+ */
+export interface Retiring {
+  pid: number;
+  started: number | null;
+  /** Why it was told to go, for its end's sentence ("restarted by SIGUSR1 to the supervisor (--restart)"). */
+  cause: string;
+  /** What follows its end, for the same sentence ("replaced by pid 300"). */
+  next: string;
+  /** When it gets SIGKILL (--stop-timeout after it was told to go); null once it has, or while stopping (the stop's deadline kills all). */
+  until: number | null;
+  /** SIGKILL was sent to it (past its --stop-timeout). */
+  killed: boolean;
+}
+
+/** An overlapping restart whose new child (`pid`) was never ready: the old one serves on, --restart says why. */
+export interface OverlapFailure {
+  attempt: number;
+  message: string;
+  pid: number;
 }
 
 export interface Step {
@@ -228,8 +252,14 @@ function enterStopping(context: Readonly<Context>, now: number, settings: Machin
   const term: Action[] = context.child !== null ? toService(context, stopSignal(settings), true) : [{ do: 'signal-all', signal: 'SIGTERM' }];
   term.push(...[...(context.old !== null ? [context.old.pid] : []), ...context.retiring.map((r) => r.pid)]
     .map((pid): Action => ({ do: 'signal', pid, group: true, signal: stopSignal(settings) })));
+  // The old child and the replaced ones go too, and each end is told when it is reaped; the stop's own
+  // deadline (SIGKILL to everything left) is theirs now.
+  const retiring: Retiring[] = [
+    ...(context.old !== null ? [{ pid: context.old.pid, started: context.old.started, cause, next: 'stopping', until: null, killed: false }] : []),
+    ...context.retiring.map((r) => ({ ...r, until: null })),
+  ];
   return {
-    context: { ...context, state: 'stopping', old: null, retiring: [], after: null, deadline, pausedUntil: null, cause },
+    context: { ...context, state: 'stopping', old: null, retiring, after: null, deadline, pausedUntil: null, cause },
     actions: [...(context.state === 'draining' ? [] : term), { do: 'check-empty' }],
   };
 }
@@ -359,7 +389,11 @@ function startingExit(context: Readonly<Context>, event: ExitEvent, now: number,
   if (event.pid !== context.child) return replacedExited(context, event, now, settings);
   const ran = context.childStarted === null ? 0 : (now - context.childStarted) / 1000;
   const reason = `${settings.label} (pid ${event.pid}) ${endHow(childEnd(context, event, ran, settings, ''))} after ${describeDuration(ran)} before it was ready`;
-  if (context.old !== null) return overlapFailed(context, reason, []);
+  if (context.old !== null) {
+    // Its end is told like any other (its last words, lastExit, --on-exit); --restart hears the reason.
+    const end: ChildEnd = { ...childEnd(context, event, ran, settings, `pid ${context.old.pid} goes on serving`), beforeReady: true };
+    return overlapFailed(context, { attempt: context.overlaps, message: reason, pid: event.pid }, [{ do: 'ended', end }]);
+  }
   if (context.first) return neverReady(context, reason, now, settings, true);
   return serviceEnded(context, event, now, settings);
 }
@@ -384,14 +418,18 @@ function downtimeWords(context: Readonly<Context>, now: number): string {
 
 // ---- overlapping restarts (--listen): the old child serves until the new one is ready ----
 
-function retiringDeadline(retiring: readonly { until: number }[]): number | null {
-  return retiring.length === 0 ? null : Math.min(...retiring.map((r) => r.until));
+function retiringDeadline(retiring: readonly Retiring[]): number | null {
+  const pending = retiring.flatMap((r) => (r.until === null ? [] : [r.until]));
+  return pending.length === 0 ? null : Math.min(...pending);
 }
 
-/** SIGUSR1 with held sockets: start the new child now, beside the old one. */
-function beginOverlap(context: Readonly<Context>, settings: MachineSettings, why = 'SIGUSR1 received'): Step {
+/**
+ * A restart with held sockets: start the new child now, beside the old one. `why` begins the log line;
+ * `cause` is what the old child's end will say made it go.
+ */
+function beginOverlap(context: Readonly<Context>, settings: MachineSettings, why = 'SIGUSR1 received', cause = RESTART_CAUSE): Step {
   return {
-    context: { ...context, state: 'starting', old: { pid: context.child as number, started: context.childStarted }, child: null,
+    context: { ...context, state: 'starting', old: { pid: context.child as number, started: context.childStarted, cause }, child: null,
       childStarted: null, deadline: null, overlaps: context.overlaps + 1, lastDowntime: null },
     actions: [log(`${why}: starting a new ${settings.label} beside pid ${context.child}, which serves until it is ready`), { do: 'spawn' }],
   };
@@ -399,8 +437,10 @@ function beginOverlap(context: Readonly<Context>, settings: MachineSettings, why
 
 /** The new child is ready: the old one is told to stop, and has --stop-timeout to finish its requests. */
 function replaced(context: Readonly<Context>, now: number, settings: MachineSettings): Step {
-  const old = context.old as { pid: number };
-  const retiring = [...context.retiring, { pid: old.pid, until: now + settings.stopTimeout * 1000 }];
+  const old = context.old as NonNullable<Context['old']>;
+  const retiring: Retiring[] = [...context.retiring, {
+    pid: old.pid, started: old.started, cause: old.cause, next: `replaced by pid ${context.child}`, until: now + settings.stopTimeout * 1000, killed: false,
+  }];
   const ran = context.childStarted === null ? 0 : (now - context.childStarted) / 1000;
   return {
     context: { ...context, state: 'running', old: null, retiring, deadline: retiringDeadline(retiring), first: false },
@@ -410,37 +450,62 @@ function replaced(context: Readonly<Context>, now: number, settings: MachineSett
 }
 
 /** The new child failed before it was ready: the old one goes on serving, and --restart hears why. */
-function overlapFailed(context: Readonly<Context>, reason: string, kill: Action[]): Step {
-  const old = context.old as { pid: number; started: number | null };
+function overlapFailed(context: Readonly<Context>, failure: OverlapFailure, actions: Action[], retiring = context.retiring): Step {
+  const old = context.old as NonNullable<Context['old']>;
   return {
-    context: { ...context, state: 'running', child: old.pid, childStarted: old.started, direct: true, old: null,
-      deadline: retiringDeadline(context.retiring), overlapFailure: { attempt: context.overlaps, message: reason } },
-    actions: [log(`${reason}; pid ${old.pid} goes on serving`), ...kill],
+    context: { ...context, state: 'running', child: old.pid, childStarted: old.started, direct: true, old: null, retiring,
+      deadline: retiringDeadline(retiring), overlapFailure: failure },
+    actions,
   };
 }
 
-/** A replaced child (serving, or finishing its requests) ended. */
+/** The new child was not ready in time: SIGKILLed, and its end, when it is reaped, told like any other. */
+function overlapTimedOut(context: Readonly<Context>, settings: MachineSettings): Step {
+  const old = context.old as NonNullable<Context['old']>;
+  const child = context.child as number;
+  const seconds = settings.readyTimeout ?? 60;
+  const message = `${settings.label} (pid ${child}) was not ready within ${seconds} s`;
+  const retiring: Retiring[] = [...context.retiring, {
+    pid: child, started: context.childStarted, cause: `not ready within ${seconds} s (--ready-timeout)`,
+    next: `pid ${old.pid} goes on serving`, until: null, killed: true,
+  }];
+  return overlapFailed(context, { attempt: context.overlaps, message, pid: child },
+    [log(`${message}; pid ${old.pid} goes on serving`), { do: 'signal', pid: child, group: true, signal: 'SIGKILL' }], retiring);
+}
+
+/** A child told to go while another serves, or the old one while its successor starts, ended: its end, told. */
 function replacedExited(context: Readonly<Context>, event: ExitEvent, now: number, settings: MachineSettings): Step {
+  const entry = context.retiring.find((r) => r.pid === event.pid);
+  const old = context.old?.pid === event.pid ? context.old : null;
+  if (entry === undefined && old === null) return { context, actions: [] };
   const retiring = context.retiring.filter((r) => r.pid !== event.pid);
-  const wasOld = context.old?.pid === event.pid;
-  if (!wasOld && retiring.length === context.retiring.length) return { context, actions: [] };
-  const started = wasOld ? context.old?.started ?? null : null;
-  const ran = started === null ? null : (now - started) / 1000;
-  const how = event.known ? describeExit(event.code, event.signal, event.core === true) : 'ended';
-  // A retiring child was told to go by the restart that replaced it (replaced()): its line says so.
-  const why = wasOld ? ' while its successor was starting' : `: ${RESTART_CAUSE}`;
+  const started = entry?.started ?? old?.started ?? null;
+  const successor = context.child === null ? 'its successor' : `its successor (pid ${context.child})`;
+  // Killed with everything left by a stop (or drain) past its deadline, not by its own deadline.
+  const killedLate = entry !== undefined && !entry.killed && context.killed && event.signal === 9;
+  const end: ChildEnd = {
+    label: settings.label, pid: event.pid, code: event.code, signal: event.signal, core: event.core === true, known: event.known,
+    uptime: started === null ? 0 : (now - started) / 1000,
+    // The old child that ended on its own, while its successor was starting, was told nothing by us.
+    cause: entry === undefined ? null : killedLate ? `${entry.cause}, then SIGKILL when --stop-timeout (${settings.stopTimeout} s) was up` : entry.cause,
+    killedBySupervisor: (entry?.killed ?? false) || killedLate,
+    next: entry?.next ?? `${successor} is starting`,
+    restarts: context.restarts,
+  };
   return {
-    context: { ...context, retiring, old: wasOld ? null : context.old,
+    context: { ...context, retiring, old: old !== null ? null : context.old,
       deadline: context.state === 'running' ? retiringDeadline(retiring) : context.deadline },
-    actions: [log(`replaced ${settings.label} (pid ${event.pid}) ${how}${ran === null ? '' : ` after ${describeDuration(ran)}`}${why}`)],
+    actions: [{ do: 'ended', end }],
   };
 }
 
 /** Replaced children past --stop-timeout: SIGKILL to their process groups. */
 const killRetiring: Handler = (context, _event, now, settings) => {
-  const late = context.retiring.filter((r) => r.until <= now);
+  const late = context.retiring.filter((r) => r.until !== null && r.until <= now);
   if (late.length === 0) return { context, actions: [] };
-  const retiring = context.retiring.filter((r) => r.until > now);
+  const waited = `when --stop-timeout (${settings.stopTimeout} s) was up`;
+  // Kept until reaped, for their end's sentence; no deadline of theirs is left.
+  const retiring = context.retiring.map((r) => (late.includes(r) ? { ...r, until: null, killed: true, cause: `${r.cause}, then SIGKILL ${waited}` } : r));
   return {
     context: { ...context, retiring, deadline: retiringDeadline(retiring) },
     actions: late.flatMap((r): Action[] => [log(`replaced ${settings.label} (pid ${r.pid}) still running after ${settings.stopTimeout} s: sending SIGKILL`),
@@ -460,7 +525,7 @@ const replaceUnhealthy: Handler<{ type: 'unhealthy'; reason: string; detail?: st
   const detail = event.detail === undefined ? '' : `; ${event.detail}`;
   // With held sockets, as USR1: the new copy starts beside it, which serves until that one is ready.
   if (settings.overlap && context.direct && context.child !== null) {
-    return beginOverlap(context, settings, `${what}${detail}`);
+    return beginOverlap(context, settings, `${what}${detail}`, `restarted: ${event.reason}`);
   }
   const step = enterDraining(context, { kind: 'restart', why: 'restarting' }, now, settings, stopSignal(settings), `restarted: ${event.reason}`);
   return { context: step.context, actions: [log(`${what}: restarting it${detail}`), ...step.actions] };
@@ -492,8 +557,7 @@ export const TABLE: { [S in StateName]: Row } = {
     exit: startingExit,
     empty: nothing,
     deadline: (context, _event, now, settings) => (context.child === null ? { context, actions: [] }
-      : context.old !== null ? overlapFailed(context, `${settings.label} (pid ${context.child}) was not ready within ${settings.readyTimeout ?? 60} s`,
-        [{ do: 'signal', pid: context.child, group: true, signal: 'SIGKILL' }])
+      : context.old !== null ? overlapTimedOut(context, settings)
       : readyTimedOut(context, now, settings)),
     stop: (context, event, now, settings) => {
       if (context.child === null) return finish(context, 0);
@@ -558,8 +622,9 @@ export const TABLE: { [S in StateName]: Row } = {
   draining: {
     spawned: killStray,
     'spawn-failed': nothing,
-    exit: (context, event, now, settings) => serviceGone(context, event, now, settings,
-      context.after?.kind === 'restart' ? context.after.why : 'waiting for what it left'),
+    exit: (context, event, now, settings) => (context.retiring.some((r) => r.pid === event.pid)
+      ? replacedExited(context, event, now, settings)
+      : serviceGone(context, event, now, settings, context.after?.kind === 'restart' ? context.after.why : 'waiting for what it left')),
     empty: (context, _event, now) => {
       if (context.child !== null || context.after === null) return { context, actions: [] };
       return context.after.kind === 'restart' ? enterStarting(context) : apply(context, context.after.decision, now);
@@ -612,7 +677,8 @@ export const TABLE: { [S in StateName]: Row } = {
   stopping: {
     spawned: killStray,
     'spawn-failed': nothing,
-    exit: (context, event, now, settings) => serviceGone(context, event, now, settings, 'stopping'),
+    exit: (context, event, now, settings) => (context.retiring.some((r) => r.pid === event.pid)
+      ? replacedExited(context, event, now, settings) : serviceGone(context, event, now, settings, 'stopping')),
     empty: (context) => (context.child !== null ? { context, actions: [] }
       : context.notReady !== null ? finish(context, ExitCode.NOT_READY, new DaemonizeError(context.notReady, ExitCode.NOT_READY))
       : finish(context, 0)),

@@ -8,7 +8,7 @@
 // through each process's NSpid line, so everything here takes and returns the pids waitpid and kill use.
 import { readFileSync, readlinkSync } from 'node:fs';
 
-import { processTable, readEntry, residentBytes, type ProcessEntry } from '../process-table';
+import { descendants, isDead, processTable, readEntry, residentBytes, type ProcessEntry } from '../process-table';
 
 interface ProcView {
   /** This process, as /proc numbers it. */
@@ -45,14 +45,8 @@ function toLocal(procPid: number): number | null {
 /** Our pid to the number /proc shows it under (null: gone). */
 function toProc(pid: number): number | null {
   if (procView().level === null) return pid;
-  return allProcesses().find((entry) => toLocal(entry.pid) === pid)?.pid ?? null;
+  return processTable().find((entry) => toLocal(entry.pid) === pid)?.pid ?? null;
 }
-
-function allProcesses(): ProcessEntry[] {
-  return processTable();
-}
-
-const isDead = (entry: ProcessEntry): boolean => entry.state === 'Z' || entry.state === 'X';
 
 function locals(entries: ProcessEntry[]): number[] {
   return entries.map((entry) => toLocal(entry.pid)).filter((pid): pid is number => pid !== null);
@@ -60,18 +54,8 @@ function locals(entries: ProcessEntry[]): number[] {
 
 function scanDescendants(): ProcessEntry[] {
   const root = procView().self;
-  const children = new Map<number, ProcessEntry[]>();
-  for (const entry of allProcesses()) {
-    if (isDead(entry) && entry.ppid !== root) continue;
-    const siblings = children.get(entry.ppid);
-    if (siblings) siblings.push(entry);
-    else children.set(entry.ppid, [entry]);
-  }
-  const found: ProcessEntry[] = [];
-  for (let i = -1; i < found.length; i++) {
-    for (const entry of children.get(i < 0 ? root : found[i].pid) ?? []) found.push(entry);
-  }
-  return found;
+  // A zombie is left out, but for our own children: their exit is still ours to reap and report.
+  return descendants([root], processTable().filter((entry) => !isDead(entry) || entry.ppid === root));
 }
 
 /**
@@ -94,7 +78,7 @@ export function ownChildren(): number[] {
   const self = procView().self;
   let dead = 0;
   for (let reading = 0; ; reading++) {
-    const mine = allProcesses().filter((entry) => entry.ppid === self);
+    const mine = processTable().filter((entry) => entry.ppid === self);
     const deadNow = mine.filter(isDead).length;
     if (deadNow <= dead || reading === 4) {
       return locals(mine.filter((entry) => !isDead(entry)).sort((a, b) => a.startTicks - b.startTicks || a.pid - b.pid));
@@ -119,7 +103,8 @@ function descends(pid: number, self: number): boolean {
   const start = toProc(pid);
   const first = start === null ? null : readEntry(start);
   if (first === null || isDead(first)) return false;
-  // A cycle cannot happen, but a bound costs nothing.
+  // Not hasAncestor(): that one never asks about init, and here `self` may be 1 (the supervisor as the
+  // first process of a container whose /proc counts as it does). A cycle cannot happen; a bound costs nothing.
   for (let entry: ProcessEntry | null = first, hops = 0; entry !== null && hops < 1024; hops++) {
     if (entry.ppid === self) return true;
     if (entry.ppid <= 1) return false;

@@ -75,6 +75,7 @@ function spawnChild(config: SupervisorConfig, forensics: Forensics, extra: Child
       ...(extra.listenFds.length > 0 ? { listenFds: extra.listenFds } : {}),
       ...(extra.pidVariables.length > 0 ? { pidVariables: extra.pidVariables } : {}),
     });
+    forensics.started(pid);
     output.started(pid);
     terminal?.started();
     return pid;
@@ -219,7 +220,7 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
   native.setSubreaper(true);
 
   // Bound before any child runs, as the supervisor (root keeps root: only the child runs as --user).
-  const held: HeldSockets = bindAll(config.listen ?? []);
+  const held: HeldSockets = bindAll(config.listen ?? [], config.owner);
   let channel: NotifyChannel;
   try {
     channel = new NotifyChannel();
@@ -284,6 +285,7 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
       log.write(words.length > 0 ? `${explained.sentence}; its last words in ${config.stderr}:` : explained.sentence);
       for (const line of words) log.write(`  > ${line}`);
       hook?.fire(end, explained);
+      return words;
     },
     status: statusWriter(config, started, log, () => lastExit),
     reopenLog: () => {

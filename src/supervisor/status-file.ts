@@ -47,7 +47,7 @@ export interface StatusRecord {
   readyTimeout?: number;
   /** Overlapping restarts (--listen) begun; the last that failed, with why (the old child kept serving). */
   overlaps?: number;
-  overlapFailure?: { attempt: number; message: string } | null;
+  overlapFailure?: { attempt: number; message: string; stderrTail: readonly string[] } | null;
   /** How long the last restart without held sockets left no child serving, in seconds. */
   lastDowntime?: number | null;
 }
