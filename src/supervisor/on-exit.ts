@@ -3,7 +3,7 @@
 // at most. A hook is not waited on for more than --stop-timeout, then its process group is killed. Its
 // failure is logged, never fatal. It runs as the program does (--user, environment, directory), in its
 // own process group, and is no part of the service: the supervisor's drains neither wait for nor kill it.
-import { chownSync, mkdtempSync, openSync, closeSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, openSync, closeSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -104,7 +104,7 @@ export class ExitHook {
     this.world.clearTimer(running.timer);
     // What the hook left in its process group goes with it.
     this.world.kill(-running.pid, 'SIGKILL');
-    rmSync(running.dir, { recursive: true, force: true });
+    this.remove(running.dir);
     this.running = null;
     this.next();
   }
@@ -128,23 +128,42 @@ export class ExitHook {
       }, this.settings.stopTimeout * 1000);
       this.running = { pid, timer, dir };
     } catch (error) {
-      if (dir !== null) rmSync(dir, { recursive: true, force: true });
+      if (dir !== null) this.remove(dir);
       this.world.log(`unable to run the on-exit hook: ${describe(error)}`);
       this.next();
     }
   }
 
-  /** The last lines, in a file in a fresh directory only the hook's user can enter (mode 0700). */
+  /**
+   * The last lines, in a file only the hook's user can read (0600, theirs), in a fresh directory that stays
+   * root's (0711 under --user, else 0700): the hook cannot put anything in it, so removing it afterwards
+   * never walks a tree the service user built (one too deep to remove would throw in the supervisor).
+   */
   private tailFile(lines: string[]): string {
     const dir = mkdtempSync(join(tmpdir(), 'daemonize-on-exit-'));
-    const file = join(dir, 'stderr-tail');
-    writeFileSync(file, lines.map((line) => `${line}\n`).join(''), { mode: 0o600, flag: 'wx' });
-    const ids = this.settings.plan.ids;
-    if (ids !== undefined) {
-      chownSync(file, ids.uid, ids.gid);
-      chownSync(dir, ids.uid, ids.gid);
+    try {
+      const file = join(dir, 'stderr-tail');
+      writeFileSync(file, lines.map((line) => `${line}\n`).join(''), { mode: 0o600, flag: 'wx' });
+      const ids = this.settings.plan.ids;
+      if (ids !== undefined) {
+        chownSync(file, ids.uid, ids.gid);
+        chmodSync(dir, 0o711);
+      }
+      return dir;
+    } catch (error) {
+      // A full disk: nothing half made is left behind.
+      this.remove(dir);
+      throw error;
     }
-    return dir;
+  }
+
+  /** Removes a private directory; what cannot be removed is logged, never thrown into the supervisor. */
+  private remove(dir: string): void {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch (error) {
+      this.world.log(`unable to remove ${dir}: ${describe(error)}`);
+    }
   }
 
   private start(variables: Record<string, string>): number {
