@@ -58,6 +58,22 @@ describe('--on-exit under attack', () => {
     assert.equal(runCli(['--stop', '--pidfile', d.pidfile]).status, 0);
   });
 
+  it('a hook as --user cannot truncate root\'s event log or write lines that pass for the supervisor\'s', async (t) => {
+    if (!isRoot) return t.skip('needs root for --user');
+    const { dir, out } = dropBox();
+    const events = path.join(dir, 'events.log');
+    // Truncate whatever stdout is, then forge a supervisor line.
+    const hook = `python3 -c 'import os; os.ftruncate(1, 0)' 2>/dev/null; echo "forged daemonize[1]: all is well"; touch ${out}/done-$DAEMONIZE_CHILD_PID`;
+    const d = supervise(scratch, ['--user', 'nobody', '--errlog', events, '--on-exit', hook], ['sh', '-c', 'sleep 0.2; exit 1'], dir);
+    const done = await waitFor(() => fs.readdirSync(out).find((f) => f.startsWith('done-')), 'a hook to finish');
+    const pid = done.slice('done-'.length);
+    await waitFor(() => /on-exit hook \(pid \d+\): forged daemonize\[1\]: all is well$/m.test(d.logText()), 'the hook\'s line, labelled');
+    const text = d.logText();
+    assert.match(text, new RegExp(`started sh \\(pid ${pid}\\)`), `the log lost its first lines:\n${text}`);
+    assert.doesNotMatch(text, /^forged/m);
+    assert.equal(runCli(['--stop', '--pidfile', d.pidfile]).status, 0);
+  });
+
   it('a hook that forks away and ignores SIGTERM: nothing it started survives --stop, and no zombie is kept', async () => {
     const dir = scratch.dir();
     const token = scratch.token();

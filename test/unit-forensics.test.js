@@ -120,7 +120,10 @@ describe('--on-exit hooks, with a fake world', () => {
       setTimer(callback, ms) { const t = { callback, ms }; world.timers.push(t); return t; },
       clearTimer(t) { world.timers = world.timers.filter((x) => x !== t); },
       log(line) { world.lines.push(line); },
-      output() { return 2; },
+      output() {
+        const fd = fs.openSync('/dev/null', 'w');
+        return { fd, started() { fs.closeSync(fd); }, failed() { fs.closeSync(fd); } };
+      },
     };
     return world;
   }

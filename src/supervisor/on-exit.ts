@@ -8,11 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { describe } from '../errors';
-import type { SpawnPlan } from '../native';
+import { native, type SpawnPlan } from '../native';
 import { hasAncestor, readEntry } from '../process-table';
 import type { ChildEnd } from './child-end';
 import { describeExit, signalName } from './exit-description';
 import type { Explained } from './forensics';
+import { relayLines } from './output-relay';
 
 /** Ends kept waiting while a hook runs; beyond this the oldest waiting is dropped (and that is logged). */
 export const MAX_WAITING = 5;
@@ -34,8 +35,35 @@ export interface HookWorld {
   setTimer(callback: () => void, ms: number): unknown;
   clearTimer(timer: unknown): void;
   log(line: string): void;
-  /** Where the hook's stdout and stderr go (the event log). */
-  output(): number;
+  /** Where the hook's stdout and stderr go: a pipe into the event log (see pipeToLog). */
+  output(): HookOutput;
+}
+
+/** The write end for one hook's stdout and stderr; started/failed close the supervisor's copy of it. */
+export interface HookOutput {
+  fd: number;
+  started(pid: number): void;
+  failed(): void;
+}
+
+/**
+ * A pipe whose lines reach the event log as `on-exit hook (pid N): LINE`. Not the log's own descriptor: a
+ * hook running as --user holding it could truncate root's log (ftruncate needs only a writable descriptor)
+ * or write lines that look like the supervisor's.
+ */
+export function pipeToLog(log: (line: string) => void): HookOutput {
+  const [readEnd, writeEnd] = native.openPipe();
+  return {
+    fd: writeEnd,
+    started(pid) {
+      closeSync(writeEnd);
+      relayLines(readEnd, (line) => log(`on-exit hook (pid ${pid}): ${line.toString('utf8')}`));
+    },
+    failed() {
+      closeSync(writeEnd);
+      closeSync(readEnd);
+    },
+  };
 }
 
 interface Running {
@@ -171,12 +199,18 @@ export class ExitHook {
     const env = plan.env.filter((entry) => !entry.startsWith('DAEMONIZE_'));
     for (const [name, value] of Object.entries(variables)) env.push(`${name}=${value}`);
     const devNull = openSync('/dev/null', 'r');
+    let out: HookOutput | undefined;
     try {
-      const out = this.world.output();
-      return this.world.spawn({
+      out = this.world.output();
+      const pid = this.world.spawn({
         ...plan, mode: 'child', file: '/bin/sh', argv: ['sh', '-c', this.settings.command], env,
-        stdio: [devNull, out, out], keepFds: [], dieWithParent: true,
+        stdio: [devNull, out.fd, out.fd], keepFds: [], dieWithParent: true,
       });
+      out.started(pid);
+      return pid;
+    } catch (error) {
+      out?.failed();
+      throw error;
     } finally {
       closeSync(devNull);
     }

@@ -20,7 +20,7 @@ import type { SupervisorConfig } from './config';
 import { SupervisorDriver, type SupervisorStatus } from './driver';
 import { EventLog } from './event-log';
 import { Forensics, type LastExit } from './forensics';
-import { ExitHook } from './on-exit';
+import { ExitHook, pipeToLog } from './on-exit';
 import { bindAll, type HeldSockets } from './held-sockets';
 import { NotifyChannel } from './notify-channel';
 import { probeTcp, TCP_PROBE_MS } from './readiness';
@@ -206,7 +206,7 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
     setTimer: (callback, ms) => setTimeout(callback, ms),
     clearTimer: (timer) => clearTimeout(timer as NodeJS.Timeout),
     log: (line) => log.write(line),
-    output: () => log.descriptor,
+    output: () => pipeToLog((line) => log.write(line)),
   });
   // A running hook is no part of the service: drains neither wait for it nor take it for an heir.
   const notHook = (pid: number): boolean => hook === null || !hook.owns(pid);
