@@ -4,15 +4,15 @@
 // ignore SIGTERM, and a SIGTERM to the supervisor while a hook runs (nothing may survive, no zombie kept);
 // a full disk where the hook's private file goes; a tight `ulimit -n`.
 const assert = require('node:assert/strict');
-const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const { describe, it, after } = require('node:test');
 
 const proc = require('./helpers/proc');
-const { CLI, Scratch, runCli, readPidfile, waitFor } = require('./helpers/harness');
+const { Scratch, runCli, readPidfile, waitFor } = require('./helpers/harness');
 const { FullDisks } = require('./helpers/full-disk');
 const { supervise } = require('./helpers/supervised');
+const { startUnderFdLimit } = require('./helpers/fd-limit');
 
 const scratch = new Scratch();
 const disks = new FullDisks(scratch);
@@ -92,6 +92,27 @@ describe('--on-exit under attack', () => {
     await waitFor(() => before.every((pid) => proc.stat(pid) === null || proc.stat(pid).ppid !== d.supervisor), 'no child of the supervisor left');
   });
 
+  it('a process a hook left in a session of its own is never taken for the program: a program that exits 0 is restarted', async () => {
+    const dir = scratch.dir();
+    const token = scratch.token();
+    const marker = path.join(dir, 'ended-once');
+    // The first run crashes (its hook leaves a process behind); the second exits 0 a moment later.
+    const program = ['sh', '-c', `[ -e ${marker} ] && { sleep 1; exit 0; }; touch ${marker}; exit 1`];
+    // The hook returns once the process it left has a session of its own (else the hook's group kill may come first).
+    const away = path.join(dir, 'away');
+    const hook = `setsid sh -c 'echo $$ > ${away}; exec sleep 1005.${token}' & while [ ! -s ${away} ]; do sleep 0.01; done`;
+    const d = supervise(scratch, ['--stop-timeout', '1', '--on-exit', hook], program, dir);
+    const [left] = await waitFor(() => survivors(`1005.${token}`).length >= 1 && survivors(`1005.${token}`), 'the hook to leave a process');
+    scratch.track(left);
+    const second = await waitFor(() => { const s = d.readStatus(); return s?.restarts === 1 && s.state === 'running' && s.child; }, 'the second run');
+    scratch.track(second);
+    const third = await d.nextChild(second, 'the program restarted after its exit 0');
+    assert.equal(proc.cmdline(third.child)[0], 'sh', `the supervisor follows ${proc.cmdline(third.child).join(' ')}:\n${d.logText()}`);
+    assert.doesNotMatch(d.logText(), /forked away/);
+    assert.equal(runCli(['--stop', '--pidfile', d.pidfile]).status, 0);
+    assert.deepEqual(survivors(token), [], 'what the hooks left goes with the supervisor');
+  });
+
   it('SIGHUP then SIGTERM to the supervisor while a hook hangs: HUP changes nothing, TERM ends it all within --stop-timeout', async () => {
     const dir = scratch.dir();
     const token = scratch.token();
@@ -149,20 +170,6 @@ describe('--on-exit under attack', () => {
   });
 
   it('under `ulimit -n 24`: a clear error, never a hang or a daemon that half started', () => {
-    const dir = scratch.dir();
-    const pidfile = path.join(dir, 'app.pid');
-    const token = scratch.token();
-    const result = spawnSync('bash', ['-c', `ulimit -n 24; exec "$0" "$@"`, process.execPath, CLI, '--respawn', '--pidfile', pidfile,
-      '--on-exit', 'true', '--', 'sleep', `1000.${token}`], { encoding: 'utf8', timeout: 20000 });
-    assert.equal(result.error, undefined);
-    if (result.status === 0) {
-      // It fits: then it must work (a supervisor holding the lock and a running child).
-      scratch.track(readPidfile(pidfile));
-      assert.equal(runCli(['--stop', '--pidfile', pidfile]).status, 0);
-    } else {
-      assert.match(result.stderr, /^daemonize: fatal: unable to .*: Too many open files\n$/);
-      assert.deepEqual(survivors(token), []);
-      assert.equal(fs.existsSync(pidfile) && fs.readFileSync(pidfile, 'utf8').trim() !== '', false, 'no pidfile naming anyone');
-    }
+    startUnderFdLimit(scratch, 24, ['--on-exit', 'true']);
   });
 });

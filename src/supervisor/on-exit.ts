@@ -13,6 +13,7 @@ import { hasAncestor, readEntry } from '../process-table';
 import type { ChildEnd } from './child-end';
 import { describeExit, signalName } from './exit-description';
 import type { Explained } from './forensics';
+import { helperEntry } from './helper-mark';
 import { relayLines } from './output-relay';
 
 /** Ends kept waiting while a hook runs; beyond this the oldest waiting is dropped (and that is logged). */
@@ -198,6 +199,7 @@ export class ExitHook {
     const plan = this.settings.plan;
     const env = plan.env.filter((entry) => !entry.startsWith('DAEMONIZE_'));
     for (const [name, value] of Object.entries(variables)) env.push(`${name}=${value}`);
+    env.push(helperEntry('on-exit'));
     const devNull = openSync('/dev/null', 'r');
     let out: HookOutput | undefined;
     try {

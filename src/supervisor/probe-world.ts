@@ -12,6 +12,7 @@ import { native } from '../native';
 import { signalQuietly } from '../process-table';
 import type { SupervisorConfig } from './config';
 import type { EventLog } from './event-log';
+import { helperEntry } from './helper-mark';
 import { descendantMemory } from './process-tree';
 import type { ProbeWorld } from './probes';
 
@@ -28,7 +29,7 @@ export function realProbeWorld(config: SupervisorConfig, log: EventLog): ProbeWo
       try {
         devNull = openSync('/dev/null', 'r');
         pid = native.spawn({
-          ...config.plan, file: '/bin/sh', argv: ['sh', '-c', command], mode: 'child',
+          ...config.plan, env: [...config.plan.env, helperEntry('health-check')], file: '/bin/sh', argv: ['sh', '-c', command], mode: 'child',
           stdio: [devNull, writeEnd, writeEnd], keepFds: [], dieWithParent: true,
         });
       } catch (error) {

@@ -32,6 +32,7 @@ import { Probes, watchdogEnvironment } from './probes';
 import { endedElsewhere, identify, inTreeOf, isOwnDescendant, ownChildren, ownDescendants } from './process-tree';
 import { removeStatus, writeStatus } from './status-file';
 import { SyslogEventLog } from './syslog-event-log';
+import { HELPER_VARIABLE, startedByHelper } from './helper-mark';
 
 /**
  * Opens the child's stdio: named files, else /dev/null, or in the foreground the supervisor's own. The
@@ -68,7 +69,7 @@ function spawnChild(config: SupervisorConfig, forensics: Forensics, extra: Child
     }
     // Where its stderr file ends now: its last words are what it writes after this (none from a pipe or a pty).
     forensics.prepare(config.stderr !== undefined ? fds[2] : undefined);
-    const own = [FOREGROUND_ENV, ...OWN_VARIABLES];
+    const own = [FOREGROUND_ENV, HELPER_VARIABLE, ...OWN_VARIABLES];
     const env = [...config.plan.env.filter((entry) => !own.includes(entry.slice(0, entry.indexOf('=')))), `${FOREGROUND_ENV}=1`, ...extra.env];
     const pid = native.spawn({
       ...config.plan, env, mode: 'child', stdio: fds, keepFds: [], dieWithParent: true, controllingTty: terminal !== undefined,
@@ -269,7 +270,8 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
     kill: signalQuietly,
     // A running --on-exit hook is no part of the service; a health check is the supervisor's child too, never the program's heir.
     descendants: () => ownDescendants().filter(notHook),
-    heirs: () => ownChildren().filter((pid) => notHook(pid) && !probes.checkGroups().includes(pid)),
+    // ...nor is what a check or a hook left behind in a session of its own (helper-mark.ts).
+    heirs: () => ownChildren().filter((pid) => notHook(pid) && !probes.checkGroups().includes(pid) && !startedByHelper(pid)),
     namedChild: () => namedChild(config),
     identify,
     endedElsewhere,
