@@ -50,7 +50,8 @@ interface ChildExtras {
   pidVariables: string[];
 }
 
-function spawnChild(config: SupervisorConfig, forensics: Forensics, extra: ChildExtras, syslog: SyslogSender, onRefused?: OnRefused): number {
+function spawnChild(config: SupervisorConfig, forensics: Forensics, extra: ChildExtras, syslog: SyslogSender,
+  log: (line: string) => void, onRefused?: OnRefused): number {
   const stdio = openStdio(config.stdout, config.stderr, config.owner, onRefused);
   let output;
   let terminal;
@@ -64,7 +65,8 @@ function spawnChild(config: SupervisorConfig, forensics: Forensics, extra: Child
     }
     output.fds.forEach((fd, i) => { if (fd !== undefined) fds[i + 1] = fd; });
     if (config.pty !== undefined) {
-      terminal = openPty(config.pty, takeOutput(stdio, config.stdout !== undefined, config.inheritStdio));
+      terminal = openPty(config.pty, takeOutput(stdio, config.stdout !== undefined, config.inheritStdio),
+        { ids: config.plan.ids, label: config.stdout ?? 'stdout', log });
       fds = terminal.fds;
     }
     // Where its stderr file ends now: its last words are what it writes after this (none from a pipe or a pty).
@@ -260,7 +262,7 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
       const watchdog = watchdogEnvironment(config.probes ?? {});
       return spawnChild(config, forensics, {
         env: [`NOTIFY_SOCKET=${channel.address}`, ...held.env, ...watchdog.env], listenFds: held.fds, pidVariables: watchdog.pidVariables,
-      }, syslog, onRefused);
+      }, syslog, (line) => log.write(line), onRefused);
     },
     ready: (pid, first) => {
       if (first) tell({ ok: true, child: pid });
