@@ -6,20 +6,15 @@
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { describe, it, after } = require('node:test');
+const { describe, it } = require('node:test');
 
 const proc = require('./helpers/proc');
-const { Scratch, runCli, waitFor } = require('./helpers/harness');
-const { FullDisks } = require('./helpers/full-disk');
+const { runCli, waitFor } = require('./helpers/harness');
+const { scratchWithDisks } = require('./helpers/full-disk');
 const { supervise } = require('./helpers/supervised');
 const { startUnderFdLimit } = require('./helpers/fd-limit');
 
-const scratch = new Scratch();
-const disks = new FullDisks(scratch);
-after(async () => {
-  disks.unmount();
-  await scratch.cleanup();
-});
+const { scratch, disks } = scratchWithDisks();
 
 const isRoot = process.getuid() === 0;
 /** The supervisor's descriptors on a pty master. */
