@@ -4,6 +4,7 @@
 // ignore SIGTERM, and a SIGTERM to the supervisor while a hook runs (nothing may survive, no zombie kept);
 // a full disk where the hook's private file goes; a tight `ulimit -n`.
 const assert = require('node:assert/strict');
+const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const { describe, it } = require('node:test');
@@ -66,6 +67,35 @@ describe('--on-exit under attack', () => {
     const text = d.logText();
     assert.match(text, new RegExp(`started sh \\(pid ${pid}\\)`), `the log lost its first lines:\n${text}`);
     assert.doesNotMatch(text, /^forged/m);
+    assert.equal(runCli(['--stop', '--pidfile', d.pidfile]).status, 0);
+  });
+
+  it('under --chroot the hook finds its DAEMONIZE_STDERR_TAIL inside the root', async (t) => {
+    if (!isRoot) return t.skip('needs root for --chroot');
+    const root = scratch.dir();
+    fs.chmodSync(root, 0o755);
+    // A root with sh and cat, and the libraries they load.
+    for (const program of ['/bin/sh', '/bin/cat', '/bin/sleep']) {
+      const real = fs.realpathSync(program);
+      const libraries = spawnSync('ldd', [real], { encoding: 'utf8' }).stdout.match(/\/\S+/g) ?? [];
+      for (const file of [real, ...libraries]) {
+        fs.mkdirSync(path.join(root, path.dirname(file)), { recursive: true });
+        fs.copyFileSync(file, path.join(root, file));
+      }
+      fs.mkdirSync(path.join(root, path.dirname(program)), { recursive: true });
+      if (!fs.existsSync(path.join(root, program))) fs.copyFileSync(real, path.join(root, program));
+    }
+    fs.chmodSync(path.join(root, 'bin', 'sh'), 0o755);
+    fs.mkdirSync(path.join(root, 'out'));
+    const dir = scratch.dir();
+    const d = supervise(scratch, ['--chroot', root, '--stderr', path.join(dir, 'app.err'),
+      '--on-exit', 'cat "$DAEMONIZE_STDERR_TAIL" > /out/tail 2>&1'],
+    ['/bin/sh', '-c', `[ -e /out/ended-once ] && exec sleep 1000.${scratch.token()}; : > /out/ended-once; echo 'the last words' >&2; exit 1`], dir);
+    const tail = path.join(root, 'out', 'tail');
+    const copied = await waitFor(() => fs.existsSync(tail) && fs.readFileSync(tail, 'utf8').endsWith('\n') && fs.readFileSync(tail, 'utf8'), 'the hook\'s copy');
+    assert.equal(copied, 'the last words\n');
+    const child = await waitFor(() => { const s = d.readStatus(); return s?.state === 'running' && proc.isAlive(s.child) && s.child; }, 'the successor');
+    scratch.track(child);
     assert.equal(runCli(['--stop', '--pidfile', d.pidfile]).status, 0);
   });
 

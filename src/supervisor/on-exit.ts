@@ -3,9 +3,9 @@
 // at most. A hook is not waited on for more than --stop-timeout, then its process group is killed. Its
 // failure is logged, never fatal. It runs as the program does (--user, environment, directory), in its
 // own process group, and is no part of the service: the supervisor's drains neither wait for nor kill it.
-import { chmodSync, chownSync, mkdtempSync, openSync, closeSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, openSync, closeSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 
 import { describe } from '../errors';
 import { native, type SpawnPlan } from '../native';
@@ -150,7 +150,7 @@ export class ExitHook {
     let dir: string | null = null;
     try {
       dir = this.tailFile(job.tail);
-      const pid = this.start({ ...job.variables, DAEMONIZE_STDERR_TAIL: join(dir, 'stderr-tail') });
+      const pid = this.start({ ...job.variables, DAEMONIZE_STDERR_TAIL: this.asHookSees(join(dir, 'stderr-tail')) });
       const timer = this.world.setTimer(() => {
         this.world.log(`on-exit hook (pid ${pid}) still running after ${this.settings.stopTimeout} s: sending SIGKILL`);
         this.world.kill(-pid, 'SIGKILL');
@@ -169,7 +169,7 @@ export class ExitHook {
    * never walks a tree the service user built (one too deep to remove would throw in the supervisor).
    */
   private tailFile(lines: string[]): string {
-    const dir = mkdtempSync(join(tmpdir(), 'daemonize-on-exit-'));
+    const dir = mkdtempSync(join(this.temporaryBase(), 'daemonize-on-exit-'));
     try {
       const file = join(dir, 'stderr-tail');
       writeFileSync(file, lines.map((line) => `${line}\n`).join(''), { mode: 0o600, flag: 'wx' });
@@ -184,6 +184,29 @@ export class ExitHook {
       this.remove(dir);
       throw error;
     }
+  }
+
+  /**
+   * Where the private directory goes: the temporary directory, or under --chroot the root's tmp (else the
+   * root itself), which the hook can see. The root is root's and writable by no one else (chroot.ts), so
+   * what is in it is root's choice.
+   */
+  private temporaryBase(): string {
+    const root = this.settings.plan.root;
+    if (root === undefined) return tmpdir();
+    const tmp = join(root, 'tmp');
+    try {
+      if (statSync(tmp).isDirectory()) return tmp;
+    } catch {
+      // No tmp in the root.
+    }
+    return root;
+  }
+
+  /** A path of ours as the hook sees it: under --chroot, inside its root. */
+  private asHookSees(path: string): string {
+    const root = this.settings.plan.root;
+    return root === undefined ? path : `/${relative(root, path)}`;
   }
 
   /** Removes a private directory; what cannot be removed is logged, never thrown into the supervisor. */
