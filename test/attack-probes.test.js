@@ -52,6 +52,51 @@ describe('the probes under attack', () => {
     assert.deepEqual(sleeping(`1002.${token}`), [], 'what the checks left goes with the supervisor');
   });
 
+  it('--max-memory counts the program\'s tree only: a big process a check left behind restarts nothing', async () => {
+    const dir = scratch.dir();
+    const token = scratch.token();
+    const away = path.join(dir, 'away');
+    const big = `import os,time; a=bytearray(96<<20); open('${away}', 'w').write(str(os.getpid())); time.sleep(1000)`;
+    const check = `[ -e ${away} ] || setsid python3 -c "${big}" 1005.${token} & while [ ! -s ${away} ]; do sleep 0.01; done`;
+    const d = supervise(scratch, ['--max-memory', '64M', '--health-cmd', check, '--health-interval', '0.1'], scratch.sleeper(), dir);
+    const child = scratch.track(d.status().child);
+    const leftBehind = await waitFor(() => fs.existsSync(away) && Number(fs.readFileSync(away, 'utf8')), 'the big process');
+    scratch.track(leftBehind);
+    // Four samples (one a second) with the big process alive: three over the limit would have restarted it.
+    const sampled = Date.now();
+    await waitFor(() => Date.now() - sampled > 4500 || /max-memory/.test(d.logText()), 'four memory samples', 10000);
+    assert.doesNotMatch(d.logText(), /max-memory/);
+    assert.equal(d.status().child, child, 'no restart');
+    assert.equal(runCli(['--stop', '--pidfile', d.pidfile]).status, 0);
+    assert.equal(proc.isAlive(leftBehind), false, 'what the check left goes with the supervisor');
+  });
+
+  it('a check cannot feed the program\'s watchdog: WATCHDOG=1 from outside its tree is ignored, a silent program restarted', async (t) => {
+    if (!isRoot) return t.skip('needs root for --user');
+    const dir = scratch.dir();
+    fs.chmodSync(dir, 0o755);
+    // The check, as the program's user, finds the program's NOTIFY_SOCKET in /proc and sends WATCHDOG=1 itself.
+    const feeder = path.join(dir, 'feed.py');
+    fs.writeFileSync(feeder, [
+      'import json, os, socket, sys',
+      `child = json.load(open('${path.join(dir, 'app.status')}'))['child']`,
+      "env = dict(e.split('=', 1) for e in open('/proc/%d/environ' % child).read().split('\\0') if '=' in e)",
+      "address = env['NOTIFY_SOCKET']",
+      "address = '\\0' + address[1:] if address.startswith('@') else address",
+      's = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)',
+      "s.sendto(b'WATCHDOG=1', address)",
+      "print('fed', child)",
+    ].join('\n'));
+    fs.chmodSync(feeder, 0o644);
+    const d = supervise(scratch, ['--user', 'nobody', '--watchdog', '1', '--health-cmd', `/usr/bin/python3 ${feeder}`, '--health-interval', '0.1'],
+      scratch.sleeper(), dir);
+    const first = scratch.track(d.status().child);
+    await waitFor(() => /ignored a notification from pid \d+/.test(d.logText()), 'the check\'s notification ignored');
+    await d.nextChild(first, 'the watchdog\'s restart');
+    assert.match(d.logText(), /sent no WATCHDOG=1 for 1 s/);
+    assert.equal(runCli(['--stop', '--pidfile', d.pidfile]).status, 0);
+  });
+
   it('checks that fork away and ignore SIGTERM: nothing they started survives --stop, and no zombie is kept', async () => {
     const token = scratch.token();
     const d = supervise(scratch, ['--stop-timeout', '1', '--health-cmd',

@@ -12,8 +12,8 @@ import { native } from '../native';
 import { signalQuietly } from '../process-table';
 import type { SupervisorConfig } from './config';
 import type { EventLog } from './event-log';
-import { helperEntry } from './helper-mark';
-import { descendantMemory } from './process-tree';
+import { helperEntry, startedByHelper } from './helper-mark';
+import { descendantMemory, ownDescendants } from './process-tree';
 import type { ProbeWorld } from './probes';
 
 export function realProbeWorld(config: SupervisorConfig, log: EventLog): ProbeWorld {
@@ -52,7 +52,8 @@ export function realProbeWorld(config: SupervisorConfig, log: EventLog): ProbeWo
     },
     closeOutput: (pid) => outputs.get(pid)?.destroy(),
     kill: signalQuietly,
-    treeMemory: descendantMemory,
+    // A hook, or what a check or a hook left behind (in a group of its own), is not the program's memory.
+    treeMemory: (skipGroups) => descendantMemory([...skipGroups, ...ownDescendants().filter(startedByHelper)]),
     log: (line) => log.write(line),
   };
 }
