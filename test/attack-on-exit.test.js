@@ -138,6 +138,24 @@ describe('--on-exit under attack', () => {
     assert.deepEqual(survivors(token), [], 'what the hooks left goes with the supervisor');
   });
 
+  it('--stop with hanging hooks queued behind a crash loop: the supervisor ends within what --stop waits, and removes its files', async () => {
+    const dir = scratch.dir();
+    const token = scratch.token();
+    const events = path.join(dir, 'events.log');
+    const d = supervise(scratch, ['--errlog', events, '--stop-timeout', '2', '--acceptable', '0', '--on-exit', `exec sleep 1006.${token}`],
+      ['sh', '-c', 'sleep 0.1; exit 1'], dir);
+    // One hook hanging and five ends waiting behind it.
+    await waitFor(() => (d.readStatus()?.restarts ?? 0) >= 7, 'a crash loop with hooks queued');
+    const stop = runCli(['--stop', '--pidfile', d.pidfile], { timeout: 60000 });
+    assert.equal(stop.status, 0, stop.stderr);
+    assert.doesNotMatch(stop.stderr, /did not stop in time/, 'the supervisor was SIGKILLed by --stop');
+    assert.equal(proc.isAlive(d.supervisor), false);
+    assert.equal(fs.existsSync(d.pidfile), false, 'the pidfile removed by the supervisor itself');
+    assert.equal(fs.existsSync(d.statusFile), false, 'no record left to lie');
+    assert.match(d.logText(), /on-exit hook not run for pid \d+: the supervisor is ending/);
+    assert.deepEqual(survivors(token), []);
+  });
+
   it('SIGHUP then SIGTERM to the supervisor while a hook hangs: HUP changes nothing, TERM ends it all within --stop-timeout', async () => {
     const dir = scratch.dir();
     const token = scratch.token();

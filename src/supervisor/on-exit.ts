@@ -92,6 +92,8 @@ export class ExitHook {
   private running: Running | null = null;
   private readonly waiting: { variables: Record<string, string>; tail: string[] }[] = [];
   private idle: (() => void) | null = null;
+  /** While the supervisor ends: when what is left of the hooks is cut short. */
+  private settleTimer: unknown = null;
 
   constructor(private readonly settings: HookSettings, private readonly world: HookWorld) {}
 
@@ -123,10 +125,24 @@ export class ExitHook {
     return true;
   }
 
-  /** Calls `done` once no hook runs or waits (the supervisor's end waits for them, --stop-timeout each at most). */
+  /**
+   * Calls `done` once no hook runs or waits. The supervisor's end waits for them --stop-timeout in all (what
+   * a stop's caller allows for: the record's hookTimeout): then the ends still waiting are dropped and the
+   * running hook is killed with its group.
+   */
   settle(done: () => void): void {
     if (this.running === null && this.waiting.length === 0) return done();
     this.idle = done;
+    this.settleTimer = this.world.setTimer(() => {
+      this.settleTimer = null;
+      for (const job of this.waiting.splice(0)) {
+        this.world.log(`on-exit hook not run for pid ${job.variables.DAEMONIZE_CHILD_PID}: the supervisor is ending`);
+      }
+      const running = this.running;
+      if (running === null) return this.next();
+      this.world.log(`on-exit hook (pid ${running.pid}) still running ${this.settings.stopTimeout} s after the stop: sending SIGKILL`);
+      this.world.kill(-running.pid, 'SIGKILL');
+    }, this.settings.stopTimeout * 1000);
   }
 
   private done(running: Running): void {
@@ -144,6 +160,8 @@ export class ExitHook {
     if (job === undefined) {
       const idle = this.idle;
       this.idle = null;
+      if (this.settleTimer !== null) this.world.clearTimer(this.settleTimer);
+      this.settleTimer = null;
       idle?.();
       return;
     }

@@ -104,6 +104,7 @@ function statusWriter(config: SupervisorConfig, started: number, log: EventLog,
     try {
       writeStatus(path, {
         supervisor: process.pid, started, log: config.errlog ?? null, ...status, lastExit: lastExit(),
+        hookTimeout: config.onExit !== undefined ? config.stopTimeout : null,
         command: config.plan.argv, stdout: config.stdout ?? null, stderr: config.stderr ?? null,
       });
       if (failing) log.write(`${path} written again`);
