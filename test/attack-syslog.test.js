@@ -4,6 +4,7 @@
 // the pidfile's directory while the event log goes to the syslog; a HUP (there is no file to reopen); a tight
 // `ulimit -n`.
 const assert = require('node:assert/strict');
+const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const { describe, it } = require('node:test');
@@ -67,6 +68,26 @@ describe('syslog output under attack', () => {
     assert.ok(proc.isAlive(second.child));
     assert.equal(runCli(['--stop', '--pidfile', d.pidfile]).status, 0);
     assert.equal(fs.existsSync(d.pidfile), false);
+  });
+
+  it('a program flooding its syslog output: the supervisor still hears --stop, and the event log gets a few warnings, not one per hiccup', async () => {
+    const dir = scratch.dir();
+    const socket = path.join(dir, 'sink.sock');
+    // A syslog that reads as fast as it can and keeps nothing: it sometimes falls behind (EAGAIN), sometimes not.
+    const sink = spawn('python3', ['-c', 'import socket,sys\ns=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM)\ns.bind(sys.argv[1])\n'
+      + 'while True: s.recv(65536)', socket], { stdio: 'ignore' });
+    scratch.track(sink.pid);
+    await waitFor(() => fs.existsSync(socket), 'the sink');
+    const d = withSocket(socket, () => supervise(scratch, ['--stdout', 'syslog', '--stop-timeout', '2'], ['yes'], dir));
+    const child = scratch.track(d.status().child);
+    await waitFor(() => d.logText().includes('unable to send to syslog'), 'the flood to outrun the syslog');
+    const stop = runCli(['--stop', '--pidfile', d.pidfile], { timeout: 60000 });
+    assert.equal(stop.status, 0, stop.stderr);
+    assert.doesNotMatch(stop.stderr, /did not stop in time/, 'the supervisor never heard SIGTERM');
+    assert.equal(proc.isAlive(child), false);
+    assert.match(d.logText(), /SIGTERM received/);
+    const warnings = d.logLines().filter((l) => l.includes('syslog'));
+    assert.ok(warnings.length <= 4, `${warnings.length} lines about the syslog:\n${warnings.slice(0, 6).join('\n')}`);
   });
 
   it('HUP with the event log in the syslog (no file to reopen): the supervisor carries on and still logs', async () => {
