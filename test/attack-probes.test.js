@@ -113,6 +113,23 @@ describe('the probes under attack', () => {
     assert.deepEqual(proc.findByToken(token), []);
   });
 
+  it('HUP then INT to the supervisor while a check hangs ignoring TERM: HUP leaves it be, INT stops everything at once', async () => {
+    const token = scratch.token();
+    const d = supervise(scratch, ['--health-cmd', `trap '' TERM HUP; exec sleep 1006.${token}`, '--health-interval', '0.1', '--health-timeout', '600'],
+      ['sh', '-c', `trap '' HUP; exec sleep 1007.${token}`]);
+    const [check] = await waitFor(() => sleeping(`1006.${token}`).length === 1 && sleeping(`1006.${token}`), 'a hanging check');
+    scratch.track(check);
+    const child = scratch.track(d.status().child);
+    fs.renameSync(d.log, `${d.log}.1`);
+    process.kill(d.supervisor, 'SIGHUP');
+    await waitFor(() => fs.existsSync(d.log), 'the log reopened by HUP');
+    assert.ok(proc.isAlive(check) && proc.isAlive(child) && proc.isAlive(d.supervisor));
+    process.kill(d.supervisor, 'SIGINT');
+    await waitFor(() => !proc.isAlive(d.supervisor), 'the supervisor to stop');
+    assert.deepEqual(proc.findByToken(token), []);
+    assert.equal(fs.existsSync(d.pidfile), false);
+  });
+
   it('a full disk under the event log: failing checks still restart the program, the status record stays true', async (t) => {
     if (!isRoot) return t.skip('needs root to mount a tmpfs');
     const full = disks.make();
