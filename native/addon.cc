@@ -24,6 +24,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("receiveNotify", Napi::Function::New(env, ReceiveNotify, "receiveNotify"));
   exports.Set("listenSocket", Napi::Function::New(env, ListenSocket, "listenSocket"));
   exports.Set("openPty", Napi::Function::New(env, OpenPty, "openPty"));
+  exports.Set("procStats", Napi::Function::New(env, ProcStats, "procStats"));
   return exports;
 }
 

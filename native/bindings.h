@@ -21,5 +21,6 @@ Napi::Value NotifySocket(const Napi::CallbackInfo& info);    // notify.cc
 Napi::Value ReceiveNotify(const Napi::CallbackInfo& info);   // notify.cc
 Napi::Value ListenSocket(const Napi::CallbackInfo& info);    // sockets.cc
 Napi::Value OpenPty(const Napi::CallbackInfo& info);         // pty.cc
+Napi::Value ProcStats(const Napi::CallbackInfo& info);       // proc-table.cc
 
 }  // namespace daemonize

@@ -61,6 +61,8 @@ async function main() {
     external: ['*.node'],
     minifyWhitespace: true,
     minifySyntax: true,
+    minifyIdentifiers: true,
+    keepNames: false,
     legalComments: 'none',
     // See bin/daemonize: what the bundle was made from, and an id that ties it to its code cache.
     banner: {

@@ -105,6 +105,8 @@ interface Addon {
   receiveNotify(fd: number): NotifyMessage | null;
   /** A close-on-exec listening socket: TCP on a numeric address, or a Unix stream socket at a path. */
   listenSocket(address: { host: string; port: number } | { path: string }, backlog: number): number;
+  /** Every /proc/PID/stat line, NUL-separated, read in one call (src/process-table.ts parses them). */
+  procStats(): Buffer;
 }
 
 /** A system error as the addon throws it. */
@@ -136,4 +138,12 @@ export const addonPath: string = existsSync(join(__dirname, '..', 'build', 'Rele
   ? join(__dirname, '..', 'build', 'Release', 'daemonize.node')
   : join(__dirname, '..', 'prebuilds', `${process.platform}-${process.arch}`, 'daemonize.glibc.node');
 
-export const native: Addon = load();
+let addon: Addon | undefined;
+
+/**
+ * The addon, loaded on its first use: a control verb that asks /proc who runs never needs it, and its
+ * dlopen is most of a millisecond of that verb's start-up.
+ */
+export const native: Addon = new Proxy({} as Addon, {
+  get: (_target, key) => (addon ??= load())[key as keyof Addon],
+});

@@ -34,14 +34,26 @@ export function checkPidfileTrust(path: string): void {
   if (reason !== null) throw refuse('pidfile', path, reason);
 }
 
-/** The pidfile opened read-only: enough to hold its flock, never enough to change the pid in it. */
-function openForLock(path: string): number {
-  return openOperatorFile(path, { access: 'read', create: 'missing', mode: PIDFILE_MODE, what: 'pidfile' }).fd;
+/**
+ * The pidfile opened read-only: enough to hold its flock, never enough to change the pid in it. `created`:
+ * this call made it, empty and with our mode, so there is nothing in it to empty or tighten.
+ */
+function openForLock(path: string): { fd: number; created: boolean } {
+  return openOperatorFile(path, { access: 'read', create: 'missing', mode: PIDFILE_MODE, what: 'pidfile' });
 }
 
 /** A short-lived write descriptor on the very file `lockFd` holds (same device and inode), for truncating and writing. */
 function openWriter(path: string, lockFd: number): number {
   return openOperatorFile(path, { access: 'write', create: 'never', sameAs: fs.fstatSync(lockFd), what: 'pidfile' }).fd;
+}
+
+/** Empties a pidfile that could not be written whole; a failure here leaves the first one to report. */
+function emptyQuietly(writer: number): void {
+  try {
+    fs.ftruncateSync(writer, 0);
+  } catch {
+    // The write's own error is the one to report.
+  }
 }
 
 /** True when `fd` still names the file at `path` (nobody unlinked or replaced it after we opened it). */
@@ -115,7 +127,7 @@ export class Pidfile {
   static acquire(path: string): Pidfile {
     checkPidfileTrust(path);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const fd = openForLock(path);
+      const { fd, created } = openForLock(path);
       let keep = false;
       try {
         if (!native.tryLock(fd, false)) {
@@ -129,7 +141,7 @@ export class Pidfile {
         // hold a lock nobody else can see, and must start again on the file now at that path.
         if (!isCurrent(fd, path)) continue;
         const pidfile = new Pidfile(path, fd);
-        pidfile.rewrite('', true);
+        if (!created) pidfile.rewrite('', true);
         keep = true;
         return pidfile;
       } catch (error) {
@@ -154,21 +166,23 @@ export class Pidfile {
 
   /**
    * Replaces the contents through a write descriptor opened for this alone and closed at once, so no
-   * process ever inherits one. On a full disk the file is left empty, never half a number.
+   * process ever inherits one. On a full disk the file is left empty, never half a number. The text is
+   * written over the old one and the file cut to its length only when the old one was longer: the usual
+   * file is new or was emptied when its lock was taken, and an ftruncate is a metadata update that costs
+   * about a millisecond of every start.
    */
   private rewrite(text: string, tighten: boolean): void {
     let writer: number | undefined;
     try {
       writer = openWriter(this.path, this.fd);
-      fs.ftruncateSync(writer, 0);
+      const { mode, size } = fs.fstatSync(writer);
       // Group and others may read the pid, never write it (a file left group-writable by someone else).
-      const mode = fs.fstatSync(writer).mode & 0o7777;
-      if (tighten && mode & WRITABLE_BY_OTHERS) fs.fchmodSync(writer, mode & ~WRITABLE_BY_OTHERS);
-      if (text !== '' && fs.writeSync(writer, text, 0) !== Buffer.byteLength(text)) {
-        fs.ftruncateSync(writer, 0);
-        throw new DaemonizeError(`unable to write pidfile ${this.path}: short write`);
-      }
+      if (tighten && mode & WRITABLE_BY_OTHERS) fs.fchmodSync(writer, mode & 0o7777 & ~WRITABLE_BY_OTHERS);
+      const length = Buffer.byteLength(text);
+      if (text !== '' && fs.writeSync(writer, text, 0) !== length) throw new DaemonizeError(`unable to write pidfile ${this.path}: short write`);
+      if (size > length) fs.ftruncateSync(writer, length);
     } catch (error) {
+      if (writer !== undefined) emptyQuietly(writer);
       if (error instanceof DaemonizeError) throw error;
       throw unable(`write pidfile ${this.path}`, error);
     } finally {

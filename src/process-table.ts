@@ -1,6 +1,8 @@
 // Who is alive, read from /proc. A zombie counts as dead: it runs nothing, holds no lock, and on
 // machines whose PID 1 reaps nothing it may never go away.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+
+import { native } from './native';
 
 export interface ProcessEntry {
   pid: number;
@@ -17,6 +19,18 @@ export interface ProcessEntry {
 /** Linux's USER_HZ: /proc counts process start times in these. */
 const TICKS_PER_SECOND = 100;
 
+/** One /proc/PID/stat line as an entry. */
+function parseStat(text: string): ProcessEntry {
+  // The command name may hold spaces and parentheses: the fields start after the last ')'.
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return {
+    pid: Number(text.slice(0, text.indexOf(' '))), state: fields[0], ppid: Number(fields[1]), pgrp: Number(fields[2]),
+    session: Number(fields[3]), startTicks: Number(fields[19]),
+    // stat's 52nd field; fields[0] is its 3rd.
+    exitStatus: fields.length > 49 ? Number(fields[49]) : null,
+  };
+}
+
 export function readEntry(pid: number): ProcessEntry | null {
   let text: string;
   try {
@@ -24,30 +38,29 @@ export function readEntry(pid: number): ProcessEntry | null {
   } catch {
     return null;
   }
-  // The command name may hold spaces and parentheses: the fields start after the last ')'.
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return {
-    pid, state: fields[0], ppid: Number(fields[1]), pgrp: Number(fields[2]), session: Number(fields[3]),
-    startTicks: Number(fields[19]),
-    // stat's 52nd field; fields[0] is its 3rd.
-    exitStatus: fields.length > 49 ? Number(fields[49]) : null,
-  };
+  return parseStat(text);
 }
+
+const isLive = (entry: ProcessEntry): boolean => entry.state !== 'Z' && entry.state !== 'X';
 
 export function isAlive(pid: number): boolean {
   const entry = readEntry(pid);
-  return entry !== null && entry.state !== 'Z' && entry.state !== 'X';
+  return entry !== null && isLive(entry);
+}
+
+/**
+ * Every process /proc lists, zombies included, read in one call to the addon: the whole table is read
+ * several times while a daemon stops, and file by file from here it costs several times as much.
+ */
+export function processTable(): ProcessEntry[] {
+  const records = native.procStats().toString('latin1').split('\0');
+  records.pop();
+  return records.map(parseStat);
 }
 
 /** Every live process the predicate accepts. */
 export function liveProcesses(accept: (entry: ProcessEntry) => boolean): ProcessEntry[] {
-  const found: ProcessEntry[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (name.charCodeAt(0) < 48 || name.charCodeAt(0) > 57) continue;
-    const entry = readEntry(Number(name));
-    if (entry && entry.state !== 'Z' && entry.state !== 'X' && accept(entry)) found.push(entry);
-  }
-  return found;
+  return processTable().filter((entry) => isLive(entry) && accept(entry));
 }
 
 /** When a process started, in ms since the epoch, or null when it is gone. */

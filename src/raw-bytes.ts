@@ -80,6 +80,15 @@ export function hasEscapedBytes(text: string): boolean {
   return ESCAPED.test(text);
 }
 
+/**
+ * Whether Node may have lost bytes decoding `text`: it decodes each sequence that is not UTF-8 as U+FFFD,
+ * so a word without one is exactly the bytes it came from, and /proc need not be read (a few
+ * milliseconds of every start).
+ */
+function mayHaveLostBytes(text: string): boolean {
+  return text.includes('\uFFFD');
+}
+
 function readNulSeparated(file: string): string[] | undefined {
   let bytes: Buffer;
   try {
@@ -107,6 +116,7 @@ function sameWord(raw: string, decoded: string): boolean {
  * ones. Anything that does not line up (a changed process.title, no /proc) leaves argv as it is.
  */
 export function rawArgv(argv: readonly string[], cmdline = '/proc/self/cmdline'): string[] {
+  if (!argv.slice(2).some(mayHaveLostBytes)) return [...argv];
   const raw = readNulSeparated(cmdline);
   const count = argv.length - 2;
   if (raw === undefined || count <= 0 || raw.length < count + 1) return [...argv];
@@ -122,6 +132,7 @@ export function rawArgv(argv: readonly string[], cmdline = '/proc/self/cmdline')
  */
 export function rawEnvironment(env: NodeJS.ProcessEnv, environ = '/proc/self/environ'): NodeJS.ProcessEnv {
   const result: NodeJS.ProcessEnv = { ...env };
+  if (!Object.entries(result).some(([name, value]) => mayHaveLostBytes(name) || mayHaveLostBytes(value ?? ''))) return result;
   for (const entry of readNulSeparated(environ) ?? []) {
     if (!hasEscapedBytes(entry)) continue;
     const at = entry.indexOf('=');

@@ -80,6 +80,8 @@ describe('the pidfile', () => {
       assert.equal(result.status, 0, result.stderr);
       const pid = scratch.track(readPidfile(pidfile));
       assert.notEqual(String(pid), stale);
+      // Exactly the new pid: nothing of a longer stale number is left after it.
+      assert.equal(fs.readFileSync(pidfile, 'utf8'), `${pid}\n`);
       process.kill(pid, 'SIGKILL');
     }
   });

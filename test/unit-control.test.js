@@ -5,7 +5,7 @@ const { describe, it } = require('node:test');
 
 const { describeInspection, statusCode } = require('../dist/control/describe');
 const { stopTimeoutFor, SUPERVISOR_MARGIN_SECONDS } = require('../dist/control/stop');
-const { checkSeconds, MAX_SECONDS } = require('../dist/supervisor/supervision-options');
+const { checkSeconds, MAX_SECONDS } = require('../dist/durations');
 
 const NOW = 1_800_000_000_000;
 

@@ -5,12 +5,12 @@ import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { constants } from 'node:os';
 
+import { checkSeconds } from '../durations';
 import { DaemonizeError } from '../errors';
 import { ExitCode, type ExitCodeValue } from '../exit-codes';
 import { checkPidfileTrust } from '../pidfile';
 import { defaultPidfileDir, pidfilePath } from '../pidfile-location';
 import { knownSignalName } from '../supervisor/exit-description';
-import { checkSeconds } from '../supervisor/supervision-options';
 import { describeInspection, StatusCode } from './describe';
 import { inspect, nameOf, toStatus, type DaemonStatus, type Inspection } from './inspect';
 import { permissionDenied, send } from './send';

@@ -2,12 +2,12 @@
 // lock holder, never the number in the file); after the timeout, SIGKILL to every holder and every process
 // in the holders' sessions (all of a daemon's descendants live there unless they made sessions of their
 // own), so nothing survives to hold its port. No holder: nothing is signalled, ever.
+import { DEFAULT_STOP_TIMEOUT } from '../durations';
 import { DaemonizeError } from '../errors';
 import { ExitCode } from '../exit-codes';
 import { members } from '../core/process-tree';
 import { isHeld, lockHolders, type FileId } from '../identity';
 import { isAlive, liveProcesses, readEntry, type ProcessEntry } from '../process-table';
-import { DEFAULT_STOP_TIMEOUT } from '../supervisor/supervision-options';
 import { inspect, type Inspection } from './inspect';
 import { permissionDenied, send } from './send';
 import { removeStalePidfile } from './stale-pidfile';
@@ -17,6 +17,12 @@ import { pollUntil } from './wait';
 export const SUPERVISOR_MARGIN_SECONDS = 5;
 /** Extra time allowed for SIGKILL to take effect before --stop reports failure. */
 const KILL_GRACE_MS = 5000;
+/**
+ * How often --stop looks whether the daemon is gone. A supervisor with one program ends within tens of
+ * milliseconds of SIGTERM, and --stop returns on the first look after: a short step is most of the
+ * difference between --stop and `kill`. While the holders live, a look is one /proc/PID/stat read each.
+ */
+const LOOK_MS = 2;
 
 export interface StopResult {
   name: string;
@@ -84,7 +90,7 @@ export async function stopInspected(given: Inspection, timeoutSeconds?: number):
   const gone = (): boolean => holders.every((pid) => !isAlive(pid)) && liveProcesses(inScope).length === 0 && !isHeld(file);
   send(identity.daemon, 'SIGTERM', what);
   let killed = false;
-  if (!(await pollUntil(gone, stopTimeoutFor(found, timeoutSeconds) * 1000))) {
+  if (!(await pollUntil(gone, stopTimeoutFor(found, timeoutSeconds) * 1000, LOOK_MS))) {
     killed = true;
     const left = new Set([...liveProcesses(inScope).map((entry) => entry.pid), ...holders.filter(isAlive),
       ...lockHolders(file).holders.map((entry) => entry.pid)]);
@@ -98,7 +104,7 @@ export async function stopInspected(given: Inspection, timeoutSeconds?: number):
       }
     }
     if (refused !== null) throw refused;
-    if (!(await pollUntil(gone, KILL_GRACE_MS))) {
+    if (!(await pollUntil(gone, KILL_GRACE_MS, LOOK_MS))) {
       throw new DaemonizeError(`unable to stop ${found.name}: still running after SIGKILL`, ExitCode.FAILURE, 'ETIMEDOUT');
     }
   }

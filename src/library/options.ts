@@ -1,9 +1,9 @@
 // daemonize()'s options: the CLI's, plus readiness and the foreground switch. A wrong option is a bug
 // in the app, so it throws a TypeError naming the option and what was expected, before anything forks.
+import { MAX_SECONDS } from '../durations';
 import { DaemonizeError } from '../errors';
 import { ExitCode } from '../exit-codes';
 import { settle, type DaemonOptions, type Settings } from '../settings';
-import { MAX_SECONDS } from '../supervisor/supervision-options';
 
 export interface DaemonizeOptions extends DaemonOptions {
   /**

@@ -117,7 +117,9 @@ export class SupervisorDriver {
 
   /** waitpid reported `pid`. The survivors are looked at now, while the picture is the one at its exit. */
   reaped(pid: number, code: number | null, signal: number | null, core = false): void {
-    const service = pid === this.context.child;
+    // Heirs matter only to a service that exits 0 while wanted (it may have forked away); a stopping
+    // supervisor never goes back to wanting it. Each look is a read of the whole process table.
+    const service = pid === this.context.child && code === 0 && this.context.state !== 'stopping';
     this.post({
       type: 'exit', pid, code, signal, core, known: true,
       heirs: service ? this.world.heirs().filter((heir) => heir !== pid) : [],
@@ -174,6 +176,9 @@ export class SupervisorDriver {
   }
 
   private run(actions: readonly Action[]): void {
+    // What signal-all found, for a check-empty in the same step: one step acts on one picture of the tree,
+    // and each look is a read of the whole process table.
+    let looked: number[] | null = null;
     for (const action of actions) {
       switch (action.do) {
         case 'spawn':
@@ -188,10 +193,11 @@ export class SupervisorDriver {
           this.world.kill(action.group ? -action.pid : action.pid, action.signal);
           break;
         case 'signal-all':
-          for (const pid of this.world.descendants()) this.world.kill(pid, action.signal);
+          looked = this.world.descendants();
+          for (const pid of looked) this.world.kill(pid, action.signal);
           break;
         case 'check-empty':
-          this.checkEmpty();
+          this.checkEmpty(looked ?? undefined);
           break;
         case 'follow':
           this.followed = { pid: action.pid, identity: this.world.identify(action.pid), confirmed: false };
@@ -226,8 +232,11 @@ export class SupervisorDriver {
     }
   }
 
-  private checkEmpty(): void {
-    if (this.world.descendants().length === 0 && !this.queue.some((event) => event.type === 'empty')) {
+  /** Posts `empty` when nothing is left: `left` is what this step already found, if it looked. */
+  private checkEmpty(left?: number[]): void {
+    // A direct child not yet reaped is there (alive, or a zombie the scan would count): no need to look.
+    if (left === undefined && this.context.child !== null && this.context.direct) return;
+    if ((left ?? this.world.descendants()).length === 0 && !this.queue.some((event) => event.type === 'empty')) {
       this.queue.unshift({ type: 'empty' });
     }
   }

@@ -1,9 +1,9 @@
 // The probes' options as a user writes them (--health-cmd and its timings, --max-memory, --watchdog),
-// checked and bounded: every duration fits a Node timer (supervision-options' bounds), every size is a
+// checked and bounded: every duration fits a Node timer (src/durations.ts's bounds), every size is a
 // whole number of bytes from 1 MiB to 1 TiB. What the probes do with them is probes.ts.
+import { checkSeconds } from '../durations';
 import { DaemonizeError } from '../errors';
 import { ExitCode } from '../exit-codes';
-import { checkSeconds } from './supervision-options';
 
 export interface HealthSettings {
   /** Run with `sh -c`, as the program's user, in its directory and environment. */

@@ -6,9 +6,9 @@
 // /proc may count in another pid namespace than ours: `unshare --pid --fork daemonize -f -r` makes the
 // supervisor PID 1 of its namespace while /proc is still the host's. Then /proc's numbers are translated
 // through each process's NSpid line, so everything here takes and returns the pids waitpid and kill use.
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 
-import { readEntry, residentBytes, type ProcessEntry } from '../process-table';
+import { processTable, readEntry, residentBytes, type ProcessEntry } from '../process-table';
 
 interface ProcView {
   /** This process, as /proc numbers it. */
@@ -49,13 +49,7 @@ function toProc(pid: number): number | null {
 }
 
 function allProcesses(): ProcessEntry[] {
-  const found: ProcessEntry[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (name.charCodeAt(0) < 48 || name.charCodeAt(0) > 57) continue;
-    const entry = readEntry(Number(name));
-    if (entry !== null) found.push(entry);
-  }
-  return found;
+  return processTable();
 }
 
 const isDead = (entry: ProcessEntry): boolean => entry.state === 'Z' || entry.state === 'X';

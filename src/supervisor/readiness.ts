@@ -1,8 +1,6 @@
 // --ready MODE: when a supervised child counts as started. 'exec': once it exec'd (the default);
 // 'notify': once it sends READY=1 to its NOTIFY_SOCKET; 'tcp:HOST:PORT': once that port accepts a
 // connection, for programs that do not notify (nginx, gunicorn...).
-import { connect } from 'node:net';
-
 import { DaemonizeError } from '../errors';
 import { ExitCode } from '../exit-codes';
 
@@ -35,6 +33,9 @@ export function parseReadyMode(text: string | undefined): ReadyMode {
 
 /** Tries one connection; `done(true)` once it was accepted (then closed at once). */
 export function probeTcp(host: string, port: number, done: (accepted: boolean) => void): void {
+  // Loaded here, not at the top: the launcher checks --ready with parseReadyMode, and node:net (with the
+  // streams under it) is a few milliseconds of its start-up that only the supervisor needs.
+  const { connect } = require('node:net') as typeof import('node:net');
   const socket = connect({ host, port });
   let settled = false;
   const end = (accepted: boolean): void => {
