@@ -1,31 +1,25 @@
 'use strict';
 // Benchmark driver: `npm run bench [-- --quick] [--json] [--markdown[=PATH]] [--only=launch,stdout] [--no-pm2]`.
-// Each section (one file under bench/) returns rows of data; report/ prints them, as a table or JSON, and
-// with --markdown also writes them as a report (docs/BENCHMARKS.md by default). lib/ is the toolbox.
-// Speed is reported as the median of per-pair ratios subject/baseline, pairs interleaved in one process.
-// Timings are never asserted: the exit status says only whether the benchmark itself could run.
+// Each section (a file here) returns rows of data; report/ prints them, as a table or JSON, and with --markdown
+// also writes them as a report (docs/BENCHMARKS.md by default). lib/ is the toolbox; goals.js the targets.
+// The exit status says only whether the benchmark itself could run: timings are never asserted.
 const os = require('node:os');
 const path = require('node:path');
+const { nowMs, rowsOrError } = require('./lib/measure');
+const { ROOT } = require('./lib/commands');
+const { installCleanup, cleanupAll } = require('./lib/cleanup');
+const { machineInfo, peerTools } = require('./lib/machine');
+const { NEAR, verdict } = require('./lib/format');
 const { renderMarkdown, writeAtomically } = require('./report/markdown');
 const { renderText } = require('./report/text');
-const lib = require('./lib');
 
-/** Sections in the order they run. Add a file exporting { id, title, run(ctx) -> rows } and list it here. */
-const SECTIONS = [
-  require('./launch'),
-  require('./stdout-throughput'),
-  require('./library'),
-  require('./supervisor'),
-  require('./behaviour'),
-  require('./pm2'),
-  require('./supervisor/restart-downtime'),
-];
+/** Sections in the order they run: each exports { id, title, run(ctx) -> rows }. */
+const SECTIONS = ['launch', 'stdout', 'library', 'supervisor', 'behaviour', 'pm2', 'restart'].map((file) => require(`./${file}`));
 
-const DEFAULT_MARKDOWN = path.join(lib.ROOT, 'docs', 'BENCHMARKS.md');
+const DEFAULT_MARKDOWN = path.join(ROOT, 'docs', 'BENCHMARKS.md');
 
 function parseArgs(argv) {
   const options = { quick: false, format: 'text', only: null, skip: [], markdown: null, help: false, ignored: [] };
-  const ids = SECTIONS.map((s) => s.id);
   for (const arg of argv) {
     if (arg === '--quick') options.quick = true;
     else if (arg === '--json') options.format = 'json';
@@ -33,57 +27,51 @@ function parseArgs(argv) {
     else if (arg.startsWith('--markdown=')) options.markdown = path.resolve(arg.slice('--markdown='.length));
     else if (arg === '--help' || arg === '-h') options.help = true;
     else if (arg.startsWith('--only=')) options.only = arg.slice('--only='.length).split(',').filter(Boolean);
-    else if (arg.startsWith('--no-') && ids.includes(arg.slice(5))) options.skip.push(arg.slice(5));
-    // Anything else is passed through harmlessly (other tools may wrap this script).
-    else options.ignored.push(arg);
+    else if (arg.startsWith('--no-') && SECTIONS.some((s) => s.id === arg.slice(5))) options.skip.push(arg.slice(5));
+    else options.ignored.push(arg); // passed through harmlessly: other tools may wrap this script
   }
   return options;
 }
 
-function selected(options, section) {
-  if (options.only) return options.only.includes(section.id);
-  return !options.skip.includes(section.id);
-}
-
 /** Runs the selected sections and returns the results as data. */
 async function runAll(options, log) {
-  lib.installCleanup();
-  const started = lib.nowMs();
+  installCleanup();
+  const started = nowMs();
+  const seconds = (t0) => Number(((nowMs() - t0) / 1000).toFixed(1));
   const results = {
-    machine: lib.machineInfo(),
-    peers: lib.peerTools(),
+    machine: machineInfo(),
+    peers: peerTools(),
     settings: {
       quick: options.quick,
       only: options.only,
       skipped: options.skip,
       ignoredArgs: options.ignored,
       method: 'medians; ratio = median of per-pair ratios subject/baseline, pairs interleaved with alternating order',
-      nearGoal: lib.NEAR,
+      nearGoal: NEAR,
     },
     sections: [],
   };
-  // Sections that bring their own peer (pm2) describe it here.
+  // Sections that bring their own peer (pm2) describe it in ctx.peers.
   const ctx = { quick: options.quick, log, peers: results.peers };
   for (const section of SECTIONS) {
-    if (!selected(options, section)) continue;
-    const t0 = lib.nowMs();
-    const rows = await lib.rowsOrError(section.title, () => section.run(ctx));
-    for (const row of rows) row.verdict = lib.verdict(row);
-    results.sections.push({ id: section.id, title: section.title, seconds: Number(((lib.nowMs() - t0) / 1000).toFixed(1)), rows });
+    if (options.only ? !options.only.includes(section.id) : options.skip.includes(section.id)) continue;
+    const t0 = nowMs();
+    const rows = await rowsOrError(section.title, () => section.run(ctx));
+    for (const row of rows) row.verdict = verdict(row);
+    results.sections.push({ id: section.id, title: section.title, seconds: seconds(t0), rows });
   }
-  if (!results.peers.pm2) results.peers.pm2 = { name: 'pm2', path: null, version: 'not measured in this run (pm2 section skipped)' };
-  results.seconds = Number(((lib.nowMs() - started) / 1000).toFixed(1));
+  results.peers.pm2 ??= { name: 'pm2', path: null, version: 'not measured in this run (pm2 section skipped)' };
+  results.seconds = seconds(started);
   results.machine.loadavgAtEnd = os.loadavg().map((x) => Number(x.toFixed(2)));
-  lib.cleanupAll();
+  cleanupAll();
   return results;
 }
-
-// Cells, shared by the text and Markdown renderers
 
 const RENDERERS = {
   text: renderText,
   // Samples to the microsecond: more digits would be noise.
-  json: (results) => `${JSON.stringify(results, (key, value) => (typeof value === 'number' && !Number.isInteger(value) ? Number(value.toFixed(3)) : value), 2)}\n`,
+  json: (results) => `${JSON.stringify(results, (key, value) => (typeof value === 'number' && !Number.isInteger(value)
+    ? Number(value.toFixed(3)) : value), 2)}\n`,
   markdown: renderMarkdown,
 };
 
@@ -103,11 +91,8 @@ async function main(argv) {
     writeAtomically(options.markdown, renderMarkdown(results));
     log(`wrote ${options.markdown}`);
   }
-  const failed = results.sections.some((s) => s.rows.some((r) => r.status === 'error'));
-  return failed ? 1 : 0;
+  return results.sections.some((s) => s.rows.some((r) => r.status === 'error')) ? 1 : 0;
 }
-
-module.exports = { parseArgs, runAll, SECTIONS, main };
 
 if (require.main === module) {
   main(process.argv.slice(2)).then((code) => {

@@ -67,8 +67,11 @@ async function main() {
     // See bin/daemonize: what the bundle was made from, and an id that ties it to its code cache.
     banner: {
       js: `${loader.BUILD_MARK}${fs.statSync(path.join(DIST, 'cli.js')).mtimeMs} ${Date.now().toString(36)}.${process.pid}\n`
-        + '// Built from dist/ and commander (MIT License, Copyright (c) 2011 TJ Holowaychuk: node_modules/commander/LICENSE).',
+        + '// Built from dist/ and commander (MIT License, Copyright (c) 2011 TJ Holowaychuk: node_modules/commander/LICENSE).\n'
+        // Wrapped here as Node wraps a CommonJS module, so bin/daemonize compiles the file as it is read, not a copy.
+        + `${loader.WRAPPER[0]}`,
     },
+    footer: { js: loader.WRAPPER[1] },
     plugins: [ownDirname, lazyChildProcess],
     logLevel: 'warning',
   });

@@ -1,7 +1,6 @@
 // Where a pidfile lives: --pidfile as given, or <dir>/<name>.pid for --name, where <dir> is --pidfiles,
 // else /run for root, else $XDG_RUNTIME_DIR/daemonize, else ~/.local/state/daemonize.
 import { mkdirSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 import { DaemonizeError, unable } from './errors';
@@ -12,7 +11,7 @@ const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]*$/;
 export function defaultPidfileDir(env: NodeJS.ProcessEnv, uid: number): string {
   if (uid === 0) return '/run';
   if (env.XDG_RUNTIME_DIR) return join(env.XDG_RUNTIME_DIR, 'daemonize');
-  return join(env.HOME || homedir(), '.local', 'state', 'daemonize');
+  return join(env.HOME || (require('node:os') as typeof import('node:os')).homedir(), '.local', 'state', 'daemonize');
 }
 
 export function checkName(name: string): string {

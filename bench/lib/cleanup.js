@@ -1,10 +1,25 @@
 'use strict';
-// Tracking what the run starts and creates, so nothing survives it (also on Ctrl-C or a crash).
+// What the run starts and creates, tracked so nothing survives it (also on Ctrl-C or a crash). Every daemon the
+// bench starts carries a token in its command line: that is how it is found and killed.
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { nowMs, sleepMs } = require('./clock');
-const { isGone, pidsWithToken } = require('./procfs');
+const { nowMs, sleepMs } = require('./measure');
+const procfs = require('../../tools/procfs');
+
+const tokens = new Set();
+const dirs = new Set();
+let counter = 0;
+
+/** A string no other process here has in its command line, killed at exit unless reaped before (and pushed on
+ *  `list` when given). */
+function newToken(list) {
+  counter += 1;
+  const token = `${process.pid}${String(counter).padStart(4, '0')}${String(Math.floor(Math.random() * 1e6)).padStart(6, '0')}`;
+  tokens.add(token);
+  if (list) list.push(token);
+  return token;
+}
 
 /** SIGKILLs `pid` and waits (up to `ms`) until it is gone or a zombie. Returns true when it is. */
 function killAndConfirm(pid, ms = 2000) {
@@ -15,75 +30,55 @@ function killAndConfirm(pid, ms = 2000) {
     if (error.code !== 'ESRCH') throw error;
   }
   const deadline = nowMs() + ms;
-  while (!isGone(pid)) {
+  while (procfs.isAlive(pid)) {
     if (nowMs() > deadline) return false;
     sleepMs(1);
   }
   return true;
 }
 
-const tracked = { pids: new Set(), tokens: new Set(), dirs: new Set() };
-
-let uniqueCounter = 0;
-
-/** A string no other process on this machine has in its command line: it marks our daemons. */
-function uniqueToken() {
-  uniqueCounter += 1;
-  return `${process.pid}${String(uniqueCounter).padStart(4, '0')}${Math.floor(Math.random() * 1e6).toString().padStart(6, '0')}`;
-}
-
-function trackPid(pid) {
-  if (Number.isInteger(pid) && pid > 1) tracked.pids.add(pid);
-}
-
-function trackToken(token) {
-  tracked.tokens.add(token);
-}
-
-/** Kills what `token` marks and what `pids` name, confirms they are gone; returns pids that would not die. */
+/** Kills what `pids` name and what `token` marks (looked for twice: a supervisor may fork late); returns the pids
+ *  that would not die. */
 function reap({ pids = [], token } = {}) {
-  const survivors = [];
-  const all = new Set(pids.filter((p) => Number.isInteger(p) && p > 1));
-  if (token) for (const pid of pidsWithToken(token)) all.add(pid);
-  for (const pid of all) {
-    if (!killAndConfirm(pid)) survivors.push(pid);
-    tracked.pids.delete(pid);
-  }
+  const survivors = [...new Set([...pids, ...(token ? procfs.findByToken(token) : [])])].filter((pid) => !killAndConfirm(pid));
   if (token) {
-    // Anything the token marks that appeared after the first look (a supervisor forking late).
-    for (const pid of pidsWithToken(token)) if (!killAndConfirm(pid)) survivors.push(pid);
-    tracked.tokens.delete(token);
+    survivors.push(...procfs.findByToken(token).filter((pid) => !killAndConfirm(pid)));
+    tokens.delete(token);
   }
   return survivors;
 }
 
-function makeTmpDir(prefix = 'daemonize-bench-') {
+/** Tracks `token` again after a reap (pm2's PM2_HOME: the next start makes another God daemon). */
+const trackToken = (token) => tokens.add(token);
+
+function makeTmpDir(prefix) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  tracked.dirs.add(dir);
+  dirs.add(dir);
   return dir;
 }
 
 function removeDir(dir) {
   fs.rmSync(dir, { recursive: true, force: true });
-  tracked.dirs.delete(dir);
+  dirs.delete(dir);
 }
 
-/** Last-resort cleanup: synchronous, so it also runs from process.on('exit'). */
+/** The end of one run: kills what it started (`pids`, and what `token` marks), removes its files (`dir`/TOKEN*);
+ *  throws if anything survives. */
+function endRun(dir, token, pids = []) {
+  const survivors = reap({ pids: pids.filter((p) => p !== null), token });
+  for (const name of fs.readdirSync(dir)) if (name.startsWith(token)) fs.rmSync(path.join(dir, name), { force: true });
+  if (survivors.length) throw new Error(`could not kill ${survivors.join(', ')}`);
+}
+
+/** Last-resort cleanup: synchronous, so it also runs from process.on('exit'). One scan of /proc for every token. */
 function cleanupAll() {
-  for (const token of [...tracked.tokens]) reap({ token });
-  for (const pid of [...tracked.pids]) {
-    // Only pids we recorded ourselves; a pid that is already gone is skipped by killAndConfirm.
-    killAndConfirm(pid, 500);
-    tracked.pids.delete(pid);
-  }
-  for (const dir of [...tracked.dirs]) removeDir(dir);
+  const marked = [...tokens];
+  for (const pid of procfs.pids()) if (pid !== process.pid && marked.some((t) => procfs.hasToken(pid, t))) killAndConfirm(pid, 500);
+  tokens.clear();
+  for (const dir of [...dirs]) removeDir(dir);
 }
-
-let cleanupInstalled = false;
 
 function installCleanup() {
-  if (cleanupInstalled) return;
-  cleanupInstalled = true;
   process.on('exit', cleanupAll);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     process.on(signal, () => {
@@ -94,5 +89,4 @@ function installCleanup() {
   }
 }
 
-
-module.exports = { killAndConfirm, uniqueToken, trackPid, trackToken, reap, makeTmpDir, removeDir, cleanupAll, installCleanup };
+module.exports = { newToken, trackToken, reap, makeTmpDir, removeDir, endRun, cleanupAll, installCleanup };

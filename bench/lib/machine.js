@@ -4,44 +4,28 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
-const { ROOT, commandPath } = require('./paths');
+const { ROOT, commandPath } = require('./commands');
 
-function gitDescribe() {
-  const head = spawnSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' });
-  if (head.status !== 0) return null;
-  const dirty = spawnSync('git', ['-C', ROOT, 'status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' });
-  return `${head.stdout.trim()}${dirty.stdout && dirty.stdout.trim() ? ' (+uncommitted changes)' : ''}`;
-}
-
-function readText(file) {
-  try {
-    return fs.readFileSync(file, 'utf8').trim();
-  } catch {
-    return null;
-  }
-}
-
-/** First line of a command's output (stdout, else stderr), or null when it cannot run. */
-function firstLine(file, args) {
+/** A command's output (stdout, else stderr), trimmed; null when it cannot run, fails or says nothing. */
+function output(file, args) {
   const r = spawnSync(file, args, { encoding: 'utf8', timeout: 10000 });
-  if (r.error) return null;
-  const text = `${r.stdout || ''}`.trim() || `${r.stderr || ''}`.trim();
-  return text ? text.split('\n')[0].trim() : null;
+  return r.error || r.status !== 0 ? null : r.stdout.trim() || r.stderr.trim() || null;
 }
+
+const firstLine = (file, args) => (output(file, args) || '').split('\n')[0] || null;
+const readText = (file) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() : null);
 
 function machineInfo() {
   const cpus = os.cpus();
-  let version = null;
-  try {
-    version = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version;
-  } catch {
-    // keep null
-  }
+  const head = output('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD']);
   return {
     cpu: cpus.length ? cpus[0].model : 'unknown',
     cores: cpus.length,
     node: process.version,
     nodePath: process.execPath,
+    // Variables that change what every Node start costs, `node -e 0` included: NODE_EXTRA_CA_CERTS makes
+    // Node parse that certificate file before it runs any JavaScript (most of `node -e 0` on some machines).
+    nodeEnv: ['NODE_EXTRA_CA_CERTS', 'NODE_OPTIONS'].filter((name) => process.env[name]).map((name) => `${name}=${process.env[name]}`),
     npm: firstLine('npm', ['--version']),
     platform: `${os.type()} ${os.arch()}`,
     kernel: os.release(),
@@ -49,65 +33,51 @@ function machineInfo() {
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     loadavg: os.loadavg().map((x) => Number(x.toFixed(2))),
     tmpdir: os.tmpdir(),
-    daemonize: version,
-    git: gitDescribe(),
+    daemonize: JSON.parse(readText(path.join(ROOT, 'package.json'))).version,
+    git: head && `${head}${output('git', ['-C', ROOT, 'status', '--porcelain', '--untracked-files=no']) ? ' (+uncommitted changes)' : ''}`,
     date: new Date().toISOString(),
   };
 }
 
-
-/** True when `file` is an ELF executable (not a script, such as this package's own bin/daemonize). */
-function isElf(file) {
-  let fd;
-  try {
-    fd = fs.openSync(file, 'r');
-    const head = Buffer.alloc(4);
-    return fs.readSync(fd, head, 0, 4, 0) === 4 && head.equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]));
-  } catch {
-    return false;
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
-}
-
-/**
- * bmc's daemonize (Debian package `daemonize`), or null. Its command name is this package's too: the first
- * `daemonize` on PATH counts only if it is a compiled binary (ours is a Node script), else Debian's paths.
- */
+/** bmc's daemonize (Debian package `daemonize`), or null. Its command name is ours too: the first `daemonize` on
+ *  PATH counts only if it is an ELF binary (ours is a Node script), else Debian's paths. */
 function bmcDaemonizePath() {
-  const found = commandPath('daemonize');
-  if (found && isElf(found)) return found;
-  return ['/usr/sbin/daemonize', '/usr/bin/daemonize'].find((file) => file !== found && isElf(file)) || null;
+  const isElf = (file) => {
+    try {
+      return fs.readFileSync(file).subarray(0, 4).toString('latin1') === '\x7fELF';
+    } catch {
+      return false;
+    }
+  };
+  return [commandPath('daemonize'), '/usr/sbin/daemonize', '/usr/bin/daemonize'].find((file) => file && isElf(file)) || null;
 }
 
-/** The Debian package that owns `file` and its version, e.g. "daemonize 1.7.8-3", or null. */
+/** The Debian package that owns `file` and its version, e.g. "daemonize 1.7.8-3", or null. Under merged /usr,
+ *  dpkg may list /sbin/x for what PATH finds as /usr/sbin/x. */
 function debianPackageOf(file) {
-  // Under merged /usr, dpkg may list /sbin/x for what PATH finds as /usr/sbin/x.
-  const candidates = [...new Set([file, fs.realpathSync(file), file.replace(/^\/usr\//, '/')])];
-  for (const candidate of candidates) {
-    const owner = spawnSync('dpkg-query', ['-S', candidate], { encoding: 'utf8' });
-    if (owner.status !== 0) continue;
-    const pkg = owner.stdout.split(':')[0].trim();
-    const version = spawnSync('dpkg-query', ['-W', '-f=${Version}', pkg], { encoding: 'utf8' });
-    return version.status === 0 ? `${pkg} ${version.stdout.trim()}` : pkg;
+  for (const candidate of new Set([file, fs.realpathSync(file), file.replace(/^\/usr\//, '/')])) {
+    const owner = output('dpkg-query', ['-S', candidate]);
+    if (!owner) continue;
+    const pkg = owner.split(':')[0].trim();
+    const version = output('dpkg-query', ['-W', '-f=${Version}', pkg]);
+    return version ? `${pkg} ${version}` : pkg;
   }
   return null;
 }
 
 /** The peer tools on this machine: { key: { name, path, version } }, path null when not installed. */
 function peerTools() {
-  const libslack = commandPath('daemon');
-  const bmc = bmcDaemonizePath();
-  const ssd = commandPath('start-stop-daemon');
-  const describe = (file, own) => {
-    if (!file) return 'not installed';
-    const pkg = debianPackageOf(file);
-    return [own, pkg && `Debian package ${pkg}`].filter(Boolean).join('; ') || 'unknown version';
+  const peer = (name, file, own) => {
+    const pkg = file && debianPackageOf(file);
+    const version = file ? [own, pkg && `Debian package ${pkg}`].filter(Boolean).join('; ') || 'unknown version' : 'not installed';
+    return { name, path: file, version };
   };
+  const libslack = commandPath('daemon');
+  const ssd = commandPath('start-stop-daemon');
   return {
-    libslack: { name: 'libslack daemon', path: libslack, version: describe(libslack, libslack && firstLine(libslack, ['--version'])) },
-    bmc: { name: 'bmc daemonize', path: bmc, version: describe(bmc, null) },
-    ssd: { name: 'start-stop-daemon', path: ssd, version: describe(ssd, ssd && firstLine(ssd, ['--version'])) },
+    libslack: peer('libslack daemon', libslack, libslack && firstLine(libslack, ['--version'])),
+    bmc: peer('bmc daemonize', bmcDaemonizePath(), null),
+    ssd: peer('start-stop-daemon', ssd, ssd && firstLine(ssd, ['--version'])),
   };
 }
 

@@ -4,7 +4,6 @@
 //   $XDG_CONFIG_HOME/daemonize.conf (~/.config/daemonize.conf when XDG_CONFIG_HOME is unset).
 // Missing files are skipped, except the one -C names. -N reads none.
 import { readdirSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 
 import { DaemonizeError, unable } from '../errors';
@@ -30,7 +29,8 @@ export interface ConfigFile {
 }
 
 function home(env: NodeJS.ProcessEnv): string {
-  return env.HOME || homedir();
+  // node:os only when HOME is unset: loading it is a part of every start-up.
+  return env.HOME || (require('node:os') as typeof import('node:os')).homedir();
 }
 
 /** The user's own file: under $XDG_CONFIG_HOME when it is an absolute path (as the XDG spec says), else ~/.config. */

@@ -3,14 +3,13 @@
 // (src/identity.ts); failures are DaemonizeErrors with a stable `code` and the CLI's exit status.
 import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { constants } from 'node:os';
 
 import { checkSeconds } from '../durations';
 import { DaemonizeError } from '../errors';
 import { ExitCode, type ExitCodeValue } from '../exit-codes';
 import { checkPidfileTrust } from '../pidfile';
 import { defaultPidfileDir, pidfilePath } from '../pidfile-location';
-import { knownSignalName } from '../supervisor/exit-description';
+import { knownSignalName, signalNumbers } from '../supervisor/exit-description';
 import { describeInspection, StatusCode } from './describe';
 import { inspect, nameOf, toStatus, type DaemonStatus, type Inspection } from './inspect';
 import { permissionDenied, send } from './send';
@@ -87,7 +86,7 @@ export function parseSignal(given: string | number): NodeJS.Signals {
     if (name) return name;
   } else {
     const name = text.toUpperCase().startsWith('SIG') ? text.toUpperCase() : `SIG${text.toUpperCase()}`;
-    if (name in constants.signals) return name as NodeJS.Signals;
+    if (name in signalNumbers()) return name as NodeJS.Signals;
   }
   throw usage(`bad --signal ${JSON.stringify(text)}: expected a signal name (HUP, SIGTERM) or number`);
 }

@@ -132,9 +132,9 @@ function supervisedState(record: SupervisorRecord | null, child: number | null):
   }
 }
 
-/** `complete`: find every lock holder (for --stop), not only the one the pidfile names. */
-export function inspect(pidfile: string, complete = false): Inspection {
-  const identity = identify(pidfile, complete);
+/** What the verbs see: the holder the pidfile names is enough (identify), every holder only when it names none. */
+export function inspect(pidfile: string): Inspection {
+  const identity = identify(pidfile, false);
   const base = { name: nameOf(pidfile), pidfile, identity, record: null, child: null, childSource: null };
   if (identity.daemon === null && identity.hidden === null) {
     const state = identity.file === null ? 'stopped' : 'dead';

@@ -8,7 +8,7 @@ import { ExitCode } from '../exit-codes';
 import { members } from '../core/process-tree';
 import { isHeld, lockHolders, type FileId } from '../identity';
 import { isAlive, liveProcesses, readEntry, type ProcessEntry } from '../process-table';
-import { inspect, type Inspection } from './inspect';
+import type { Inspection } from './inspect';
 import { permissionDenied, send } from './send';
 import { removeStalePidfile } from './stale-pidfile';
 import { pollUntil } from './wait';
@@ -76,24 +76,32 @@ export function notRunning(found: Inspection, verb: string): DaemonizeError {
 }
 
 /** Stops the daemon `found` describes; `timeoutSeconds` (see stopTimeoutFor) before SIGKILL. */
-export async function stopInspected(given: Inspection, timeoutSeconds?: number): Promise<StopResult> {
-  // Every holder: all of them are SIGKILLed, with their sessions, if the daemon outlives the timeout.
-  const found = given.identity.complete ? given : inspect(given.pidfile, true);
+export async function stopInspected(found: Inspection, timeoutSeconds?: number): Promise<StopResult> {
   const { identity } = found;
   const what = `stop ${found.name}`;
   if (identity.daemon === null && identity.hidden !== null) throw permissionDenied(what, identity.hidden.pid);
   if (identity.daemon === null || identity.file === null) throw notRunning(found, 'stop');
   const file: FileId = identity.file;
-  const holders = identity.holders;
-  const inScope = scopeOf(holders);
+  // The holder the pidfile names is the daemon (identify): it gets SIGTERM at once. Every other holder is
+  // looked for (a walk of every process's descriptors, the slowest part of a --stop) only if the daemon
+  // outlives the timeout; until then the wait is for the lock to be free, whoever else holds it.
+  let holders = identity.holders;
+  let inScope = scopeOf(holders);
   // The cheap checks first: a full holder scan only once the known processes are gone.
   const gone = (): boolean => holders.every((pid) => !isAlive(pid)) && liveProcesses(inScope).length === 0 && !isHeld(file);
   send(identity.daemon, 'SIGTERM', what);
   let killed = false;
   if (!(await pollUntil(gone, stopTimeoutFor(found, timeoutSeconds) * 1000, LOOK_MS))) {
     killed = true;
-    const left = new Set([...liveProcesses(inScope).map((entry) => entry.pid), ...holders.filter(isAlive),
-      ...lockHolders(file).holders.map((entry) => entry.pid)]);
+    // Every holder now, with their sessions and descendants: all of them are SIGKILLed.
+    const more = lockHolders(file).holders.map((entry) => entry.pid).filter((pid) => !holders.includes(pid));
+    // Added to what was in scope before SIGTERM: a descendant the daemon's death reparented to init is
+    // no longer found under it.
+    const before = inScope;
+    const theirs = scopeOf(more);
+    inScope = (entry) => before(entry) || theirs(entry);
+    holders = [...holders, ...more];
+    const left = new Set([...liveProcesses(inScope).map((entry) => entry.pid), ...holders.filter(isAlive)]);
     // Every one of them, even when one may not be killed (EPERM): that one is reported after.
     let refused: unknown = null;
     for (const pid of left) {

@@ -1,5 +1,7 @@
 // Polling with a deadline, without blocking the event loop: the control API is used inside programs too.
-import { setTimeout as delay } from 'node:timers/promises';
+
+/** The global timer, not node:timers/promises: that module is a part of every verb's start-up to load. */
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls `done` every `stepMs` until it is true or `timeoutMs` pass; resolves with whether it became true. */
 export async function pollUntil(done: () => boolean, timeoutMs: number, stepMs = 10): Promise<boolean> {

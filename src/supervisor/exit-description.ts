@@ -1,15 +1,22 @@
 // Wait statuses in words a person reads: "exited with status 7", "killed by signal 11 (SIGSEGV)".
-import { constants } from 'node:os';
 
-/** Number to name; where two names share a number (SIGABRT, SIGIOT) the first, conventional one. */
-const SIGNAL_NAMES = new Map<number, NodeJS.Signals>();
-for (const [name, number] of Object.entries(constants.signals)) {
-  if (!SIGNAL_NAMES.has(number)) SIGNAL_NAMES.set(number, name as NodeJS.Signals);
+/** The system's signals, name to number. node:os is loaded on first use: a control verb's start-up rarely needs it. */
+export function signalNumbers(): Record<string, number> {
+  return (require('node:os') as typeof import('node:os')).constants.signals;
 }
+
+let signalNames: Map<number, NodeJS.Signals> | undefined;
 
 /** The signal's name, or undefined for a number that names none. */
 export function knownSignalName(signal: number): NodeJS.Signals | undefined {
-  return SIGNAL_NAMES.get(signal);
+  if (signalNames === undefined) {
+    // Where two names share a number (SIGABRT, SIGIOT), the first, conventional one.
+    signalNames = new Map();
+    for (const [name, number] of Object.entries(signalNumbers())) {
+      if (!signalNames.has(number)) signalNames.set(number, name as NodeJS.Signals);
+    }
+  }
+  return signalNames.get(signal);
 }
 
 export function signalName(signal: number): string {

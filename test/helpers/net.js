@@ -1,17 +1,3 @@
 'use strict';
-// Ports for tests: on 127.0.0.1 only.
-const net = require('node:net');
-
-/** A port free on 127.0.0.1 right now (bound to 0, then released). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-module.exports = { freePort };
+// Ports for tests, on 127.0.0.1 only (tools/free-port.js, shared with the bench).
+module.exports = require('../../tools/free-port');
