@@ -62,27 +62,47 @@ export function syslogHeader(facility: number, level: number, tag: string, pid: 
   return `<${facility * 8 + level}>${syslogTimestamp(date)} ${tag}[${pid}]: `;
 }
 
+/** An outage is over only after this long since its warning: a syslog that keeps falling behind a flood
+ * (EAGAIN, then a line through, then EAGAIN...) is one outage, not two log lines per hiccup. */
+export const SYSLOG_QUIET_MS = 10000;
+
+/** In an outage, a line is tried at most this often; the others are dropped at once (a flood of failing
+ * sends, each a thrown error, would keep the supervisor busy for seconds). */
+export const SYSLOG_RETRY_MS = 10;
+
 /**
  * Sends lines to the local syslog. `warn` hears, once per outage, that lines are being dropped (and
- * when they get through again); it must not send through this sender.
+ * when they get through again, with how many were dropped); it must not send through this sender.
  */
 export class SyslogSender {
-  private failing = false;
+  /** In an outage: when it was reported, when a send last failed, and the lines dropped since. */
+  private outage: { since: number; failed: number; dropped: number } | null = null;
 
   constructor(private readonly tag: string, private readonly warn: (message: string) => void,
     private readonly socket = process.env[SYSLOG_SOCKET_ENV] || DEFAULT_SYSLOG_SOCKET) {}
 
   send(facility: number, level: number, pid: number, message: string | Buffer): void {
+    if (this.outage !== null && Date.now() - this.outage.failed < SYSLOG_RETRY_MS) {
+      this.outage.dropped += 1;
+      return;
+    }
     const header = syslogHeader(facility, level, this.tag, pid, new Date());
     const datagram = typeof message === 'string' ? `${header}${message}` : Buffer.concat([Buffer.from(header), message]);
     try {
       // Never blocking: a syslog daemon that stops reading must not stop the supervisor.
       native.notify(this.socket, datagram, true);
-      if (this.failing) this.warn(`syslog ${this.socket} takes lines again`);
-      this.failing = false;
+      const outage = this.outage;
+      if (outage !== null && Date.now() - outage.since >= SYSLOG_QUIET_MS) {
+        this.warn(`syslog ${this.socket} takes lines again (${outage.dropped} dropped)`);
+        this.outage = null;
+      }
     } catch (error) {
-      if (!this.failing) this.warn(`unable to send to syslog ${this.socket}: ${describe(error)}: dropping lines until it works`);
-      this.failing = true;
+      if (this.outage === null) {
+        this.warn(`unable to send to syslog ${this.socket}: ${describe(error)}: dropping lines until it works`);
+        this.outage = { since: Date.now(), failed: 0, dropped: 0 };
+      }
+      this.outage.failed = Date.now();
+      this.outage.dropped += 1;
     }
   }
 }

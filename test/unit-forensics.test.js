@@ -148,7 +148,10 @@ describe('--on-exit hooks, with a fake world', () => {
       setTimer(callback, ms) { const t = { callback, ms }; world.timers.push(t); return t; },
       clearTimer(t) { world.timers = world.timers.filter((x) => x !== t); },
       log(line) { world.lines.push(line); },
-      output() { return 2; },
+      output() {
+        const fd = fs.openSync('/dev/null', 'w');
+        return { fd, started() { fs.closeSync(fd); }, failed() { fs.closeSync(fd); } };
+      },
     };
     return world;
   }
@@ -202,5 +205,24 @@ describe('--on-exit hooks, with a fake world', () => {
     let settled = false;
     hook.settle(() => { settled = true; });
     assert.equal(settled, true);
+  });
+
+  it('at the supervisor\'s end, the hooks left get --stop-timeout in all: then the waiting are dropped and the running killed', () => {
+    const world = fakeWorld();
+    const hook = new ExitHook(settings, world);
+    for (let pid = 1; pid <= 3; pid++) hook.fire({ ...END, pid }, explained(`end ${pid}`));
+    let settled = false;
+    hook.settle(() => { settled = true; });
+    const deadline = world.timers.at(-1);
+    assert.equal(deadline.ms, 7000);
+    deadline.callback();
+    assert.deepEqual(world.lines.slice(-3), ['on-exit hook not run for pid 2: the supervisor is ending',
+      'on-exit hook not run for pid 3: the supervisor is ending', 'on-exit hook (pid 500) still running 7 s after the stop: sending SIGKILL']);
+    assert.deepEqual(world.killed.at(-1), [-500, 'SIGKILL']);
+    assert.equal(settled, false, 'not before the hook is reaped');
+    hook.reaped(500, null, 9);
+    assert.equal(settled, true);
+    assert.equal(world.spawned.length, 1, 'nothing more ran');
+    assert.deepEqual(world.timers.filter((t) => t !== deadline), [], 'no timer left to keep the supervisor alive');
   });
 });

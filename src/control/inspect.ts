@@ -36,6 +36,8 @@ export interface SupervisorRecord {
   overlaps: number | null;
   overlapFailure: OverlapFailure | null;
   lastDowntime: number | null;
+  /** With --on-exit: seconds a stop may spend on hooks after the program (null: none). */
+  hookTimeout: number | null;
 }
 
 export interface Inspection {
@@ -104,6 +106,7 @@ export function readRecord(pidfile: string, supervisor: number): SupervisorRecor
     overlaps: numberOrNull(r.overlaps),
     overlapFailure: overlapFailure(r.overlapFailure),
     lastDowntime: numberOrNull(r.lastDowntime),
+    hookTimeout: numberOrNull(r.hookTimeout),
   };
 }
 

@@ -55,12 +55,13 @@ function scopeOf(pids: number[]): (entry: ProcessEntry) => boolean {
 
 /**
  * Seconds from SIGTERM to SIGKILL: as given, else the daemon's own --stop-timeout (from its supervisor's
- * record) plus a margin, since the supervisor escalates on its own first; a plain daemon gets the default.
+ * record) plus a margin, since the supervisor escalates on its own first, plus the time its --on-exit
+ * hooks may take after the program; a plain daemon gets the default.
  */
 export function stopTimeoutFor(found: Inspection, given: number | undefined): number {
   if (given !== undefined) return given;
   if (!found.supervised) return DEFAULT_STOP_TIMEOUT;
-  return (found.record?.stopTimeout ?? DEFAULT_STOP_TIMEOUT) + SUPERVISOR_MARGIN_SECONDS;
+  return (found.record?.stopTimeout ?? DEFAULT_STOP_TIMEOUT) + (found.record?.hookTimeout ?? 0) + SUPERVISOR_MARGIN_SECONDS;
 }
 
 /** A stale pidfile (nobody holds its lock): removed when still the same file and unlocked; never signalled. */

@@ -14,11 +14,6 @@ export class EventLog {
     this.fd = path === undefined ? 2 : openForAppend(path, user);
   }
 
-  /** The open log's descriptor (for an --on-exit hook's output); 2 when logging to stderr. */
-  get descriptor(): number {
-    return this.fd;
-  }
-
   write(message: string): void {
     const line = `${new Date().toISOString()} daemonize[${process.pid}]: ${message}\n`;
     try {

@@ -3,16 +3,18 @@
 // at most. A hook is not waited on for more than --stop-timeout, then its process group is killed. Its
 // failure is logged, never fatal. It runs as the program does (--user, environment, directory), in its
 // own process group, and is no part of the service: the supervisor's drains neither wait for nor kill it.
-import { chownSync, mkdtempSync, openSync, closeSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, openSync, closeSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 
 import { describe } from '../errors';
-import type { SpawnPlan } from '../native';
+import { native, type SpawnPlan } from '../native';
 import { hasAncestor, readEntry } from '../process-table';
 import type { ChildEnd } from './child-end';
 import { describeExit, signalName } from './exit-description';
 import type { Explained } from './forensics';
+import { helperEntry } from './helper-mark';
+import { relayLines } from './output-relay';
 
 /** Ends kept waiting while a hook runs; beyond this the oldest waiting is dropped (and that is logged). */
 export const MAX_WAITING = 5;
@@ -34,8 +36,35 @@ export interface HookWorld {
   setTimer(callback: () => void, ms: number): unknown;
   clearTimer(timer: unknown): void;
   log(line: string): void;
-  /** Where the hook's stdout and stderr go (the event log). */
-  output(): number;
+  /** Where the hook's stdout and stderr go: a pipe into the event log (see pipeToLog). */
+  output(): HookOutput;
+}
+
+/** The write end for one hook's stdout and stderr; started/failed close the supervisor's copy of it. */
+export interface HookOutput {
+  fd: number;
+  started(pid: number): void;
+  failed(): void;
+}
+
+/**
+ * A pipe whose lines reach the event log as `on-exit hook (pid N): LINE`. Not the log's own descriptor: a
+ * hook running as --user holding it could truncate root's log (ftruncate needs only a writable descriptor)
+ * or write lines that look like the supervisor's.
+ */
+export function pipeToLog(log: (line: string) => void): HookOutput {
+  const [readEnd, writeEnd] = native.openPipe();
+  return {
+    fd: writeEnd,
+    started(pid) {
+      closeSync(writeEnd);
+      relayLines(readEnd, (line) => log(`on-exit hook (pid ${pid}): ${line.toString('utf8')}`));
+    },
+    failed() {
+      closeSync(writeEnd);
+      closeSync(readEnd);
+    },
+  };
 }
 
 interface Running {
@@ -63,6 +92,8 @@ export class ExitHook {
   private running: Running | null = null;
   private readonly waiting: { variables: Record<string, string>; tail: string[] }[] = [];
   private idle: (() => void) | null = null;
+  /** While the supervisor ends: when what is left of the hooks is cut short. */
+  private settleTimer: unknown = null;
 
   constructor(private readonly settings: HookSettings, private readonly world: HookWorld) {}
 
@@ -94,17 +125,31 @@ export class ExitHook {
     return true;
   }
 
-  /** Calls `done` once no hook runs or waits (the supervisor's end waits for them, --stop-timeout each at most). */
+  /**
+   * Calls `done` once no hook runs or waits. The supervisor's end waits for them --stop-timeout in all (what
+   * a stop's caller allows for: the record's hookTimeout): then the ends still waiting are dropped and the
+   * running hook is killed with its group.
+   */
   settle(done: () => void): void {
     if (this.running === null && this.waiting.length === 0) return done();
     this.idle = done;
+    this.settleTimer = this.world.setTimer(() => {
+      this.settleTimer = null;
+      for (const job of this.waiting.splice(0)) {
+        this.world.log(`on-exit hook not run for pid ${job.variables.DAEMONIZE_CHILD_PID}: the supervisor is ending`);
+      }
+      const running = this.running;
+      if (running === null) return this.next();
+      this.world.log(`on-exit hook (pid ${running.pid}) still running ${this.settings.stopTimeout} s after the stop: sending SIGKILL`);
+      this.world.kill(-running.pid, 'SIGKILL');
+    }, this.settings.stopTimeout * 1000);
   }
 
   private done(running: Running): void {
     this.world.clearTimer(running.timer);
     // What the hook left in its process group goes with it.
     this.world.kill(-running.pid, 'SIGKILL');
-    rmSync(running.dir, { recursive: true, force: true });
+    this.remove(running.dir);
     this.running = null;
     this.next();
   }
@@ -115,49 +160,100 @@ export class ExitHook {
     if (job === undefined) {
       const idle = this.idle;
       this.idle = null;
+      if (this.settleTimer !== null) this.world.clearTimer(this.settleTimer);
+      this.settleTimer = null;
       idle?.();
       return;
     }
     let dir: string | null = null;
     try {
       dir = this.tailFile(job.tail);
-      const pid = this.start({ ...job.variables, DAEMONIZE_STDERR_TAIL: join(dir, 'stderr-tail') });
+      const pid = this.start({ ...job.variables, DAEMONIZE_STDERR_TAIL: this.asHookSees(join(dir, 'stderr-tail')) });
       const timer = this.world.setTimer(() => {
         this.world.log(`on-exit hook (pid ${pid}) still running after ${this.settings.stopTimeout} s: sending SIGKILL`);
         this.world.kill(-pid, 'SIGKILL');
       }, this.settings.stopTimeout * 1000);
       this.running = { pid, timer, dir };
     } catch (error) {
-      if (dir !== null) rmSync(dir, { recursive: true, force: true });
+      if (dir !== null) this.remove(dir);
       this.world.log(`unable to run the on-exit hook: ${describe(error)}`);
       this.next();
     }
   }
 
-  /** The last lines, in a file in a fresh directory only the hook's user can enter (mode 0700). */
+  /**
+   * The last lines, in a file only the hook's user can read (0600, theirs), in a fresh directory that stays
+   * root's (0711 under --user, else 0700): the hook cannot put anything in it, so removing it afterwards
+   * never walks a tree the service user built (one too deep to remove would throw in the supervisor).
+   */
   private tailFile(lines: string[]): string {
-    const dir = mkdtempSync(join(tmpdir(), 'daemonize-on-exit-'));
-    const file = join(dir, 'stderr-tail');
-    writeFileSync(file, lines.map((line) => `${line}\n`).join(''), { mode: 0o600, flag: 'wx' });
-    const ids = this.settings.plan.ids;
-    if (ids !== undefined) {
-      chownSync(file, ids.uid, ids.gid);
-      chownSync(dir, ids.uid, ids.gid);
+    const dir = mkdtempSync(join(this.temporaryBase(), 'daemonize-on-exit-'));
+    try {
+      const file = join(dir, 'stderr-tail');
+      writeFileSync(file, lines.map((line) => `${line}\n`).join(''), { mode: 0o600, flag: 'wx' });
+      const ids = this.settings.plan.ids;
+      if (ids !== undefined) {
+        chownSync(file, ids.uid, ids.gid);
+        chmodSync(dir, 0o711);
+      }
+      return dir;
+    } catch (error) {
+      // A full disk: nothing half made is left behind.
+      this.remove(dir);
+      throw error;
     }
-    return dir;
+  }
+
+  /**
+   * Where the private directory goes: the temporary directory, or under --chroot the root's tmp (else the
+   * root itself), which the hook can see. The root is root's and writable by no one else (chroot.ts), so
+   * what is in it is root's choice.
+   */
+  private temporaryBase(): string {
+    const root = this.settings.plan.root;
+    if (root === undefined) return tmpdir();
+    const tmp = join(root, 'tmp');
+    try {
+      if (statSync(tmp).isDirectory()) return tmp;
+    } catch {
+      // No tmp in the root.
+    }
+    return root;
+  }
+
+  /** A path of ours as the hook sees it: under --chroot, inside its root. */
+  private asHookSees(path: string): string {
+    const root = this.settings.plan.root;
+    return root === undefined ? path : `/${relative(root, path)}`;
+  }
+
+  /** Removes a private directory; what cannot be removed is logged, never thrown into the supervisor. */
+  private remove(dir: string): void {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch (error) {
+      this.world.log(`unable to remove ${dir}: ${describe(error)}`);
+    }
   }
 
   private start(variables: Record<string, string>): number {
     const plan = this.settings.plan;
     const env = plan.env.filter((entry) => !entry.startsWith('DAEMONIZE_'));
     for (const [name, value] of Object.entries(variables)) env.push(`${name}=${value}`);
+    env.push(helperEntry('on-exit'));
     const devNull = openSync('/dev/null', 'r');
+    let out: HookOutput | undefined;
     try {
-      const out = this.world.output();
-      return this.world.spawn({
+      out = this.world.output();
+      const pid = this.world.spawn({
         ...plan, mode: 'child', file: '/bin/sh', argv: ['sh', '-c', this.settings.command], env,
-        stdio: [devNull, out, out], keepFds: [], dieWithParent: true,
+        stdio: [devNull, out.fd, out.fd], keepFds: [], dieWithParent: true,
       });
+      out.started(pid);
+      return pid;
+    } catch (error) {
+      out?.failed();
+      throw error;
     } finally {
       closeSync(devNull);
     }

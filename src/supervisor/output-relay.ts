@@ -10,6 +10,8 @@ import { ERR, INFO, type SyslogSender, type SyslogStreams } from '../syslog';
 
 /** The most bytes of text in one message: RFC 3164's 1024 bytes less room for the header. */
 export const MAX_LINE_BYTES = 960;
+/** The most bytes a relay hands on per turn of the event loop (a few thousand lines at most). */
+export const RELAY_SLICE_BYTES = 4096;
 
 /**
  * Cuts a byte stream into lines of at most `max` bytes (without their newline). Pure, for the relay and
@@ -57,14 +59,27 @@ export function relay(fd: number, isTty: boolean, data: (chunk: Buffer) => void,
   const stream = isTty ? new ReadStream(fd) : new Socket({ fd, readable: true, writable: false });
   stream.unref();
   let ended = false;
+  /** What of the last chunk read is not handed to `data` yet. */
+  let rest: Buffer | null = null;
+  const flushRest = (): void => {
+    const left = rest;
+    rest = null;
+    if (left !== null) data(left);
+  };
   const finish = (): void => {
     if (ended) return;
     ended = true;
     live.delete(drain);
+    flushRest();
     end();
   };
   const drain = (): void => {
-    // What is still unread, read at once (the descriptor is non-blocking: EAGAIN when it is empty).
+    if (ended) return;
+    // What is still unread, in order: the chunk being handed on, what the stream holds, what the pipe holds
+    // (read at once: the descriptor is non-blocking, EAGAIN when it is empty).
+    flushRest();
+    stream.removeAllListeners('data');
+    for (let held = stream.read() as Buffer | null; held !== null; held = stream.read() as Buffer | null) data(held);
     const buffer = Buffer.alloc(65536);
     try {
       for (let n = readSync(fd, buffer); n > 0; n = readSync(fd, buffer)) data(buffer.subarray(0, n));
@@ -74,7 +89,23 @@ export function relay(fd: number, isTty: boolean, data: (chunk: Buffer) => void,
     finish();
   };
   live.add(drain);
-  stream.on('data', (chunk: Buffer) => data(chunk));
+  // A program that writes without a pause must not keep the supervisor from its signals and timers: a
+  // chunk (64 KiB of short lines is tens of thousands of syslog messages) is handed on a slice per turn of
+  // the event loop, the stream paused meanwhile (the program then waits on its full pipe, as on a disk).
+  const feed = (): void => {
+    if (ended || rest === null) return;
+    const slice = rest.subarray(0, RELAY_SLICE_BYTES);
+    rest = rest.length > RELAY_SLICE_BYTES ? rest.subarray(RELAY_SLICE_BYTES) : null;
+    data(slice);
+    setImmediate(rest !== null ? feed : () => {
+      if (!ended) stream.resume();
+    });
+  };
+  stream.on('data', (chunk: Buffer) => {
+    stream.pause();
+    rest = chunk;
+    feed();
+  });
   stream.on('end', finish);
   stream.on('error', () => {
     stream.destroy();

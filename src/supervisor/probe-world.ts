@@ -12,7 +12,8 @@ import { native } from '../native';
 import { signalQuietly } from '../process-table';
 import type { SupervisorConfig } from './config';
 import type { EventLog } from './event-log';
-import { descendantMemory } from './process-tree';
+import { helperEntry, startedByHelper } from './helper-mark';
+import { descendantMemory, ownDescendants } from './process-tree';
 import type { ProbeWorld } from './probes';
 
 export function realProbeWorld(config: SupervisorConfig, log: EventLog): ProbeWorld {
@@ -28,7 +29,7 @@ export function realProbeWorld(config: SupervisorConfig, log: EventLog): ProbeWo
       try {
         devNull = openSync('/dev/null', 'r');
         pid = native.spawn({
-          ...config.plan, file: '/bin/sh', argv: ['sh', '-c', command], mode: 'child',
+          ...config.plan, env: [...config.plan.env, helperEntry('health-check')], file: '/bin/sh', argv: ['sh', '-c', command], mode: 'child',
           stdio: [devNull, writeEnd, writeEnd], keepFds: [], dieWithParent: true,
         });
       } catch (error) {
@@ -51,7 +52,8 @@ export function realProbeWorld(config: SupervisorConfig, log: EventLog): ProbeWo
     },
     closeOutput: (pid) => outputs.get(pid)?.destroy(),
     kill: signalQuietly,
-    treeMemory: descendantMemory,
+    // A hook, or what a check or a hook left behind (in a group of its own), is not the program's memory.
+    treeMemory: (skipGroups) => descendantMemory([...skipGroups, ...ownDescendants().filter(startedByHelper)]),
     log: (line) => log.write(line),
   };
 }

@@ -2,9 +2,10 @@
 // line-buffer, or behave, on a terminal. One pty per child: the supervisor keeps the master, copies what
 // the program writes into the --stdout/--output file (or throws it away), and closes it when the program
 // and everything it started have closed the terminal (the master then reads EIO).
-import { closeSync, writeSync } from 'node:fs';
+import { closeSync, fchownSync, writeSync } from 'node:fs';
 
-import { native } from '../native';
+import { describe } from '../errors';
+import { native, type SpawnIds } from '../native';
 import type { OpenedStdio } from '../stdio';
 import { relay } from './output-relay';
 
@@ -21,6 +22,16 @@ export interface PtyChild {
 export interface PtyOutput {
   fd: number;
   owned: boolean;
+}
+
+/** Who the terminal is for, and where its trouble is told. */
+export interface PtyOwner {
+  /** --user: the terminal becomes theirs (as login makes a terminal its user's), so the program can open it by name. */
+  ids?: SpawnIds;
+  /** The output's name (its file) for the log. */
+  label: string;
+  /** Told once per outage that output is lost (a full disk), and when it is written again. */
+  log(line: string): void;
 }
 
 /**
@@ -42,18 +53,27 @@ function writeAll(fd: number, chunk: Buffer): void {
 }
 
 /** Opens a pty for one child; `out` receives its output (undefined: discarded). */
-export function openPty(mode: PtyMode, out: PtyOutput | undefined): PtyChild {
+export function openPty(mode: PtyMode, out: PtyOutput | undefined, owner: PtyOwner): PtyChild {
+  const closeOut = (): void => {
+    if (out?.owned) closeSync(out.fd);
+  };
   let terminal: { master: number; slave: number };
   try {
     terminal = native.openPty(mode === 'noecho');
   } catch (error) {
-    if (out?.owned) closeSync(out.fd);
+    closeOut();
     throw error;
   }
   const { master, slave } = terminal;
-  const closeOut = (): void => {
-    if (out?.owned) closeSync(out.fd);
-  };
+  try {
+    if (owner.ids !== undefined) fchownSync(slave, owner.ids.uid, owner.ids.gid);
+  } catch (error) {
+    closeSync(slave);
+    closeSync(master);
+    closeOut();
+    throw error;
+  }
+  let losing = false;
   return {
     fds: [slave, slave, slave],
     started() {
@@ -63,8 +83,13 @@ export function openPty(mode: PtyMode, out: PtyOutput | undefined): PtyChild {
         if (out === undefined) return;
         try {
           writeAll(out.fd, chunk);
-        } catch {
-          // A full disk loses output, as the program's own writes into a file would; it never stops the relay.
+          if (losing) owner.log(`the terminal's output reaches ${owner.label} again`);
+          losing = false;
+        } catch (error) {
+          // A full disk loses output, as the program's own writes into a file would; it never stops the
+          // relay. The program cannot see it (its writes go into the terminal): the log says it, once.
+          if (!losing) owner.log(`unable to write the terminal's output to ${owner.label}: ${describe(error)}: dropping it until it works`);
+          losing = true;
         }
       }, closeOut);
     },

@@ -20,7 +20,7 @@ import type { SupervisorConfig } from './config';
 import { SupervisorDriver, type SupervisorStatus } from './driver';
 import { EventLog } from './event-log';
 import { Forensics, type LastExit } from './forensics';
-import { ExitHook } from './on-exit';
+import { ExitHook, pipeToLog } from './on-exit';
 import { bindAll, type HeldSockets } from './held-sockets';
 import { NotifyChannel } from './notify-channel';
 import { probeTcp, TCP_PROBE_MS } from './readiness';
@@ -32,6 +32,7 @@ import { Probes, watchdogEnvironment } from './probes';
 import { endedElsewhere, identify, inTreeOf, isOwnDescendant, ownChildren, ownDescendants } from './process-tree';
 import { removeStatus, writeStatus } from './status-file';
 import { SyslogEventLog } from './syslog-event-log';
+import { HELPER_VARIABLE, startedByHelper } from './helper-mark';
 
 /**
  * Opens the child's stdio: named files, else /dev/null, or in the foreground the supervisor's own. The
@@ -49,7 +50,8 @@ interface ChildExtras {
   pidVariables: string[];
 }
 
-function spawnChild(config: SupervisorConfig, forensics: Forensics, extra: ChildExtras, syslog: SyslogSender, onRefused?: OnRefused): number {
+function spawnChild(config: SupervisorConfig, forensics: Forensics, extra: ChildExtras, syslog: SyslogSender,
+  log: (line: string) => void, onRefused?: OnRefused): number {
   const stdio = openStdio(config.stdout, config.stderr, config.owner, onRefused);
   let output;
   let terminal;
@@ -63,12 +65,13 @@ function spawnChild(config: SupervisorConfig, forensics: Forensics, extra: Child
     }
     output.fds.forEach((fd, i) => { if (fd !== undefined) fds[i + 1] = fd; });
     if (config.pty !== undefined) {
-      terminal = openPty(config.pty, takeOutput(stdio, config.stdout !== undefined, config.inheritStdio));
+      terminal = openPty(config.pty, takeOutput(stdio, config.stdout !== undefined, config.inheritStdio),
+        { ids: config.plan.ids, label: config.stdout ?? 'stdout', log });
       fds = terminal.fds;
     }
     // Where its stderr file ends now: its last words are what it writes after this (none from a pipe or a pty).
     forensics.prepare(config.stderr !== undefined ? fds[2] : undefined);
-    const own = [FOREGROUND_ENV, ...OWN_VARIABLES];
+    const own = [FOREGROUND_ENV, HELPER_VARIABLE, ...OWN_VARIABLES];
     const env = [...config.plan.env.filter((entry) => !own.includes(entry.slice(0, entry.indexOf('=')))), `${FOREGROUND_ENV}=1`, ...extra.env];
     const pid = native.spawn({
       ...config.plan, env, mode: 'child', stdio: fds, keepFds: [], dieWithParent: true, controllingTty: terminal !== undefined,
@@ -102,6 +105,7 @@ function statusWriter(config: SupervisorConfig, started: number, log: EventLog,
     try {
       writeStatus(path, {
         supervisor: process.pid, started, log: config.errlog ?? null, ...status, lastExit: lastExit(),
+        hookTimeout: config.onExit !== undefined ? config.stopTimeout : null,
         command: config.plan.argv, stdout: config.stdout ?? null, stderr: config.stderr ?? null,
       });
       if (failing) log.write(`${path} written again`);
@@ -207,7 +211,7 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
     setTimer: (callback, ms) => setTimeout(callback, ms),
     clearTimer: (timer) => clearTimeout(timer as NodeJS.Timeout),
     log: (line) => log.write(line),
-    output: () => log.descriptor,
+    output: () => pipeToLog((line) => log.write(line)),
   });
   // A running hook is no part of the service: drains neither wait for it nor take it for an heir.
   const notHook = (pid: number): boolean => hook === null || !hook.owns(pid);
@@ -260,7 +264,7 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
       const watchdog = watchdogEnvironment(config.probes ?? {});
       return spawnChild(config, forensics, {
         env: [`NOTIFY_SOCKET=${channel.address}`, ...held.env, ...watchdog.env], listenFds: held.fds, pidVariables: watchdog.pidVariables,
-      }, syslog, onRefused);
+      }, syslog, (line) => log.write(line), onRefused);
     },
     ready: (pid, first) => {
       if (first) tell({ ok: true, child: pid });
@@ -270,7 +274,8 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
     kill: signalQuietly,
     // A running --on-exit hook is no part of the service; a health check is the supervisor's child too, never the program's heir.
     descendants: () => ownDescendants().filter(notHook),
-    heirs: () => ownChildren().filter((pid) => notHook(pid) && !probes.checkGroups().includes(pid)),
+    // ...nor is what a check or a hook left behind in a session of its own (helper-mark.ts).
+    heirs: () => ownChildren().filter((pid) => notHook(pid) && !probes.checkGroups().includes(pid) && !startedByHelper(pid)),
     namedChild: () => namedChild(config),
     identify,
     endedElsewhere,

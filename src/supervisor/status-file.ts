@@ -50,6 +50,8 @@ export interface StatusRecord {
   overlapFailure?: { attempt: number; message: string; stderrTail: readonly string[] } | null;
   /** How long the last restart without held sockets left no child serving, in seconds. */
   lastDowntime?: number | null;
+  /** With --on-exit: seconds a stop may spend on hooks once the program is gone (a stop's wait adds them). */
+  hookTimeout?: number | null;
 }
 
 export function statusFileFor(pidfile: string): string {

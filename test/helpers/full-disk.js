@@ -12,13 +12,19 @@ class FullDisks {
     this.mounts = [];
   }
 
-  /** A new full tmpfs; its one file is 'fill'. */
-  make() {
+  /** A new full tmpfs; its one file is 'fill'. `full` false: an empty one, to fill() later. */
+  make(full = true) {
     const dir = path.join(this.scratch.dir(), 'full');
     fs.mkdirSync(dir);
     const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir], { encoding: 'utf8' });
     assert.equal(mounted.status, 0, mounted.stderr);
     this.mounts.push(dir);
+    if (full) this.fill(dir);
+    return dir;
+  }
+
+  /** Fills the tmpfs at `dir` to its last block with a file 'fill' (removing it frees the disk again). */
+  fill(dir) {
     const fd = fs.openSync(path.join(dir, 'fill'), 'w');
     try {
       for (;;) fs.writeSync(fd, Buffer.alloc(4096, 1));
@@ -27,7 +33,6 @@ class FullDisks {
     } finally {
       fs.closeSync(fd);
     }
-    return dir;
   }
 
   unmount() {
@@ -35,4 +40,17 @@ class FullDisks {
   }
 }
 
-module.exports = { FullDisks };
+/** A Scratch and its FullDisks for one test file, cleaned up after it (the disks unmounted first). */
+function scratchWithDisks() {
+  const { after } = require('node:test');
+  const { Scratch } = require('./harness');
+  const scratch = new Scratch();
+  const disks = new FullDisks(scratch);
+  after(async () => {
+    disks.unmount();
+    await scratch.cleanup();
+  });
+  return { scratch, disks };
+}
+
+module.exports = { FullDisks, scratchWithDisks };
