@@ -4,8 +4,9 @@
 // /proc/PID/fd/N points at (stat, not readlink: /var/run/x.pid and /run/x.pid are one file), and a match
 // counts only when the kernel lists a flock lock on that very descriptor (/proc/PID/fdinfo/N), so a
 // process that merely has the file open (a reader, a launcher about to lock) is no holder. /proc/locks
-// only rules out, cheaply, a file nobody holds. Nothing here takes the lock: a probe that did would make a
-// start racing it fail with "already running".
+// only rules out a file nobody holds, more cheaply than that walk, though each read of it costs an RCU
+// grace period. Nothing here takes the lock: a probe that did would make a start racing it fail with
+// "already running".
 import * as fs from 'node:fs';
 
 import { DaemonizeError, unable } from './errors';
@@ -107,7 +108,9 @@ function holds(pid: number, file: FileId): boolean | null {
 }
 
 /**
- * The inode numbers /proc/locks lists with a granted flock lock, or null when it cannot be read. Its device
+ * The inode numbers /proc/locks lists with a granted flock lock, or null when it cannot be read. Each read
+ * costs an RCU grace period (the kernel takes its file-lock rwsem for writing): ask it only when the
+ * alternative is walking every process's descriptors. Its device
  * column is not compared (btrfs subvolumes show another device in stat than here) nor its pid column (the
  * process that took the lock, maybe long gone): it only tells which files no one can be holding.
  */
@@ -173,7 +176,9 @@ export function identify(pidfile: string, complete = true): PidfileIdentity {
   const read = readPidfile(pidfile);
   if (read === null) return { pidfile, file: null, holders: [], complete: true, daemon: null, named: null, hidden: null };
   const { file, number } = read;
-  if (!complete && number !== null && number > 0 && mayBeLocked(file) && holds(number, file)) {
+  // The named process's own descriptors first: /proc/locks is no cheap look (reading it takes the kernel's
+  // file-lock rwsem for writing, an RCU grace period of some milliseconds, and holds up flock() meanwhile).
+  if (!complete && number !== null && number > 0 && holds(number, file)) {
     const entry = readEntry(number);
     if (entry !== null && entry.state !== 'Z' && entry.state !== 'X') {
       return { pidfile, file, holders: [number], complete: false, daemon: number, named: number, hidden: null };
