@@ -60,13 +60,13 @@ function scanDescendants(): ProcessEntry[] {
 
 /**
  * Live descendants of this process, parents before their children, and its dead children not reaped yet:
- * their exit is still to be reported, so the tree is not empty before. "None" is looked at twice: a process
- * that forks and exits while /proc is being read hides its child from that one reading (listed before the
- * child existed, read after it died).
+ * their exit is still to be reported, so the tree is not empty before. One reading can miss a process forked
+ * while /proc is read, but it cannot wrongly be empty: every descendant has an ancestor among our direct
+ * children, and a direct child stays listed and readable, alive or as a zombie, until we reap it, which
+ * we never do while we read.
  */
 export function ownDescendants(): number[] {
-  const found = scanDescendants();
-  return locals(found.length > 0 ? found : scanDescendants());
+  return locals(scanDescendants());
 }
 
 /**
