@@ -138,6 +138,20 @@ describe('--on-exit under attack', () => {
     assert.deepEqual(survivors(token), [], 'what the hooks left goes with the supervisor');
   });
 
+  it('what the last hook (run at --stop) leaves in a session of its own does not outlive the supervisor', async () => {
+    const dir = scratch.dir();
+    const token = scratch.token();
+    // The hook starts its leftover late, after the supervisor has stopped the program's tree (it waits for
+    // the hook to end), and that leftover leaves the hook's session and group.
+    const hook = `sleep 0.2; setsid sh -c 'exec sleep 1007.${token}' &`;
+    const d = supervise(scratch, ['--stop-timeout', '1', '--on-exit', hook], ['sleep', `1008.${token}`], dir);
+    const child = await waitFor(() => d.readStatus()?.child, 'the program');
+    scratch.track(child);
+    assert.equal(runCli(['--stop', '--pidfile', d.pidfile]).status, 0);
+    assert.equal(proc.isAlive(d.supervisor), false);
+    assert.deepEqual(survivors(token), [], `nothing the last hook started is left:\n${d.logText()}`);
+  });
+
   it('--stop with hanging hooks queued behind a crash loop: the supervisor ends within what --stop waits, and removes its files', async () => {
     const dir = scratch.dir();
     const token = scratch.token();

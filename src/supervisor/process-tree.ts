@@ -8,7 +8,8 @@
 // through each process's NSpid line, so everything here takes and returns the pids waitpid and kill use.
 import { readFileSync, readlinkSync } from 'node:fs';
 
-import { descendants, isDead, processTable, readEntry, residentBytes, type ProcessEntry } from '../process-table';
+import { native } from '../native';
+import { descendants, isDead, processTable, readEntry, residentBytes, signalQuietly, type ProcessEntry } from '../process-table';
 
 interface ProcView {
   /** This process, as /proc numbers it. */
@@ -67,6 +68,27 @@ function scanDescendants(): ProcessEntry[] {
  */
 export function ownDescendants(): number[] {
   return locals(scanDescendants());
+}
+
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * SIGKILLs whatever is still alive in this process's tree, look after look until nothing is, for the
+ * supervisor's last moment: a process the last --on-exit hook left (in a session of its own, say) would
+ * otherwise outlive the supervisor, orphaned. Looks for `ms` at most.
+ */
+export function killOwnTree(ms = 2000): void {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const live = locals(scanDescendants().filter((entry) => !isDead(entry)));
+    if (live.length === 0 || Date.now() >= deadline) return;
+    for (const pid of live) signalQuietly(pid, 'SIGKILL');
+    Atomics.wait(pause, 0, 0, 1);
+    // Reaped here, those that came back to us: after our exit, init might not.
+    for (let reaped = native.waitpid(-1, false); reaped !== null; reaped = native.waitpid(-1, false)) {
+      // one more gone
+    }
+  }
 }
 
 /**

@@ -29,7 +29,7 @@ import { drainOutput, openSyslogOutput } from './output-relay';
 import { openPty, takeOutput } from './pty';
 import { realProbeWorld } from './probe-world';
 import { Probes, watchdogEnvironment } from './probes';
-import { endedElsewhere, identify, inTreeOf, isOwnDescendant, ownChildren, ownDescendants } from './process-tree';
+import { endedElsewhere, identify, inTreeOf, isOwnDescendant, killOwnTree, ownChildren, ownDescendants } from './process-tree';
 import { removeStatus, writeStatus } from './status-file';
 import { SyslogEventLog } from './syslog-event-log';
 import { HELPER_VARIABLE, startedByHelper } from './helper-mark';
@@ -316,6 +316,8 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
       }
       // The last end's hook runs to its end (--stop-timeout at most): the supervisor's exit would kill it.
       const end = (): void => {
+        // Nothing the supervisor started or adopted outlives it, not even what that last hook left.
+        killOwnTree();
         letGo();
         if (config.statusFile !== undefined) removeStatus(config.statusFile);
         ownPidfile?.remove();
