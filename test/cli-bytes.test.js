@@ -41,7 +41,10 @@ describe('bytes that are not UTF-8', () => {
   for (const mode of [[], ['-f'], ['-r']]) {
     it(`reach the program unchanged: arguments, --env, the caller's environment, --chdir (${mode.join(' ') || 'daemon'})`, async () => {
       const dir = scratch.dir();
-      fs.mkdirSync(Buffer.from([...Buffer.from(dir), 0xff]));
+      // The --chdir directory sits beside the scratch directory, not in it: removed with it at cleanup.
+      const odd = Buffer.from([...Buffer.from(dir), 0xff]);
+      fs.mkdirSync(odd);
+      scratch.dirs.push(odd);
       const out = path.join(dir, 'record');
       const pidfile = path.join(dir, 'b.pid');
       const result = runWithBytes([...mode, '--pidfile', pidfile], out, dir);
