@@ -17,6 +17,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openPipe", Napi::Function::New(env, OpenPipe, "openPipe"));
   exports.Set("dup2", Napi::Function::New(env, Dup2, "dup2"));
   exports.Set("setSubreaper", Napi::Function::New(env, SetSubreaper, "setSubreaper"));
+  exports.Set("hasChildren", Napi::Function::New(env, HasChildren, "hasChildren"));
+  exports.Set("exitNow", Napi::Function::New(env, ExitNow, "exitNow"));
   exports.Set("poll", Napi::Function::New(env, Poll, "poll"));
   exports.Set("setCloseOnExec", Napi::Function::New(env, SetCloseOnExec, "setCloseOnExec"));
   exports.Set("notify", Napi::Function::New(env, Notify, "notify"));

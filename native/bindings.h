@@ -14,6 +14,8 @@ Napi::Value WaitPid(const Napi::CallbackInfo& info);    // process.cc
 Napi::Value OpenPipe(const Napi::CallbackInfo& info);   // process.cc
 Napi::Value Dup2(const Napi::CallbackInfo& info);       // process.cc
 Napi::Value SetSubreaper(const Napi::CallbackInfo& info);  // process.cc
+Napi::Value HasChildren(const Napi::CallbackInfo& info);   // process.cc
+Napi::Value ExitNow(const Napi::CallbackInfo& info);       // process.cc
 Napi::Value Poll(const Napi::CallbackInfo& info);            // library.cc
 Napi::Value SetCloseOnExec(const Napi::CallbackInfo& info);  // library.cc
 Napi::Value Notify(const Napi::CallbackInfo& info);          // library.cc

@@ -41,6 +41,30 @@ Napi::Value WaitPid(const Napi::CallbackInfo& info) {
   return result;
 }
 
+// hasChildren(): whether this process has any child, alive or a zombie not yet reaped (waitid with
+// WNOWAIT reaps nothing). For a child subreaper an empty answer means its whole tree is gone: an orphan
+// anywhere below comes back to it, so every descendant has a chain of parents up to one of its children.
+Napi::Value HasChildren(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  siginfo_t found = {};
+  int rc;
+  do {
+    rc = waitid(P_ALL, 0, &found, WEXITED | WNOHANG | WNOWAIT);
+  } while (rc < 0 && errno == EINTR);
+  if (rc < 0 && errno == ECHILD) return Napi::Boolean::New(env, false);
+  if (rc < 0) return ThrowErrno(env, errno, "waitid");
+  return Napi::Boolean::New(env, true);
+}
+
+// exitNow(code): _exit(2) at once. A supervisor that has written and closed all it keeps (its record,
+// its log, each a synchronous write) has nothing left for Node's own teardown to do, and that teardown
+// (joining the platform's threads, freeing what OpenSSL loaded) takes milliseconds that --stop waits for.
+Napi::Value ExitNow(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) return ThrowType(env, "exitNow(code: number)");
+  _exit(info[0].As<Napi::Number>().Int32Value() & 0xff);
+}
+
 // openPipe(): [readFd, writeFd], both close-on-exec; spawn's keepFds makes one end inheritable.
 Napi::Value OpenPipe(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();

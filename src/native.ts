@@ -89,6 +89,10 @@ interface Addon {
   dup2(from: number, to: number): void;
   /** False where the system has no child subreapers (not Linux). */
   setSubreaper(on: boolean): boolean;
+  /** Whether this process has a child, alive or a zombie not yet reaped; reaps nothing. */
+  hasChildren(): boolean;
+  /** _exit(2): no 'exit' listeners, no teardown; for a process whose every write was synchronous. */
+  exitNow(code: number): never;
   /** revents (POLLIN, POLLHUP...) for each fd; all zeros when interrupted. timeoutMs -1: no limit. */
   poll(fds: number[], timeoutMs: number): number[];
   setCloseOnExec(fd: number, on: boolean): void;

@@ -86,14 +86,18 @@ export async function stopInspected(found: Inspection, timeoutSeconds?: number):
   // looked for (a walk of every process's descriptors, the slowest part of a --stop) only if the daemon
   // outlives the timeout; until then the wait is for the lock to be free, whoever else holds it.
   let holders = identity.holders;
-  let inScope = scopeOf(holders);
+  // A plain daemon's tree is taken before SIGTERM: once it dies, what it started is reparented out of
+  // sight. A supervisor outlives its tree (it is the subreaper its descendants come back to, and it ends
+  // only when they are gone), so its tree is taken after, while it stops.
+  const plainScope = found.supervised ? null : scopeOf(holders);
+  send(identity.daemon, 'SIGTERM', what);
+  let inScope = plainScope ?? scopeOf(holders);
   // The cheap checks first. A plain daemon's children inherit its lock, and one that left its tree before
   // the stop may hold it still: only the kernel's list tells (/proc/locks, an RCU grace period to read).
   // A supervisor gives its descriptor to no child (they start with stdio and held sockets only), so once
   // it and its tree are gone, so is its lock.
   const lockFree = found.supervised ? () => true : () => !isHeld(file);
   const gone = (): boolean => holders.every((pid) => !isAlive(pid)) && liveProcesses(inScope).length === 0 && lockFree();
-  send(identity.daemon, 'SIGTERM', what);
   let killed = false;
   if (!(await pollUntil(gone, stopTimeoutFor(found, timeoutSeconds) * 1000, LOOK_MS))) {
     killed = true;

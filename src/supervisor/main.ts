@@ -4,6 +4,7 @@
 import { DaemonizeError, unable } from '../errors';
 import { ExitCode } from '../exit-codes';
 import { receiveConfig, type StartReport } from './config';
+import { native } from '../native';
 import { report, runSupervisor } from './run';
 
 function descriptor(word: string | undefined): number | undefined {
@@ -21,7 +22,9 @@ function main(): void {
     const config = receiveConfig(configFd);
     process.title = `daemonize: supervising ${config.label}`;
     // The launcher hears once the first child is ready (at its exec, with --ready exec), or why it never was.
-    runSupervisor({ ...config, reportFd }, (code) => process.exit(code), undefined, (outcome) => {
+    // The end: every write of ours was synchronous (the event log, the record, the relayed output drained),
+    // so _exit(2) loses nothing process.exit would keep, and skips Node's teardown, which --stop waits for.
+    runSupervisor({ ...config, reportFd }, (code) => native.exitNow(code), undefined, (outcome) => {
       report(reportFd, (outcome.ok ? { ok: true, child: outcome.child }
         : { ok: false, exitCode: outcome.error.exitCode, message: outcome.error.message }) satisfies StartReport);
     });

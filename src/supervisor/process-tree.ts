@@ -53,7 +53,26 @@ function locals(entries: ProcessEntry[]): number[] {
   return entries.map((entry) => toLocal(entry.pid)).filter((pid): pid is number => pid !== null);
 }
 
+/** Whether this process is a child subreaper (becomeSubreaper): then no child at all means no descendant. */
+let subreaper = false;
+
+/**
+ * Makes orphans of the program come back to us to be reaped, instead of to a PID 1 that may reap nothing:
+ * a program that forks away stays our descendant, so it can be followed and stopped.
+ */
+export function becomeSubreaper(): void {
+  subreaper = native.setSubreaper(true);
+}
+
+/**
+ * Whether the tree may hold anything. For a subreaper, the kernel's "no children" (one system call)
+ * stands for a reading of all of /proc (a millisecond or two), where most stops end: an orphan anywhere
+ * below comes back to us, so every descendant has a chain of live or unreaped parents up to our children.
+ */
+const mayHaveDescendants = (): boolean => !subreaper || native.hasChildren();
+
 function scanDescendants(): ProcessEntry[] {
+  if (!mayHaveDescendants()) return [];
   const root = procView().self;
   // A zombie is left out, but for our own children: their exit is still ours to reap and report.
   return descendants([root], processTable().filter((entry) => !isDead(entry) || entry.ppid === root));
@@ -97,6 +116,7 @@ export function killOwnTree(ms = 2000): void {
  * reading: then /proc is read again, a few times at most.
  */
 export function ownChildren(): number[] {
+  if (!mayHaveDescendants()) return [];
   const self = procView().self;
   let dead = 0;
   for (let reading = 0; ; reading++) {

@@ -29,7 +29,7 @@ import { drainOutput, openSyslogOutput } from './output-relay';
 import { openPty, takeOutput } from './pty';
 import { realProbeWorld } from './probe-world';
 import { Probes, watchdogEnvironment } from './probes';
-import { endedElsewhere, identify, inTreeOf, isOwnDescendant, killOwnTree, ownChildren, ownDescendants } from './process-tree';
+import { becomeSubreaper, endedElsewhere, identify, inTreeOf, isOwnDescendant, killOwnTree, ownChildren, ownDescendants } from './process-tree';
 import { removeStatus, writeStatus } from './status-file';
 import { SyslogEventLog } from './syslog-event-log';
 import { HELPER_VARIABLE, startedByHelper } from './helper-mark';
@@ -221,7 +221,7 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
     ? Pidfile.adopt(config.pidfile, config.lockFd) : undefined);
   // Orphans of the program come back to us to be reaped, instead of to a PID 1 that may reap nothing;
   // a program that forks away stays our descendant, so it can be followed and stopped.
-  native.setSubreaper(true);
+  becomeSubreaper();
 
   // Bound before any child runs, as the supervisor (root keeps root: only the child runs as --user).
   const held: HeldSockets = bindAll(config.listen ?? [], config.owner);
