@@ -18,11 +18,11 @@ export const SUPERVISOR_MARGIN_SECONDS = 5;
 /** Extra time allowed for SIGKILL to take effect before --stop reports failure. */
 const KILL_GRACE_MS = 5000;
 /**
- * How often --stop looks whether the daemon is gone. A supervisor with one program ends within tens of
- * milliseconds of SIGTERM, and --stop returns on the first look after: a short step is most of the
+ * How often --stop looks whether the daemon is gone. A supervisor with one program ends a few
+ * milliseconds after SIGTERM, and --stop returns on the first look after: a short step is most of the
  * difference between --stop and `kill`. While the holders live, a look is one /proc/PID/stat read each.
  */
-const LOOK_MS = 2;
+const LOOK_MS = 1;
 
 export interface StopResult {
   name: string;
@@ -87,8 +87,9 @@ export async function stopInspected(found: Inspection, timeoutSeconds?: number):
   // outlives the timeout; until then the wait is for the lock to be free, whoever else holds it.
   let holders = identity.holders;
   // A plain daemon's tree is taken before SIGTERM: once it dies, what it started is reparented out of
-  // sight. A supervisor outlives its tree (it is the subreaper its descendants come back to, and it ends
-  // only when they are gone), so its tree is taken after, while it stops.
+  // sight. A supervisor outlives its tree (it is the subreaper its descendants come back to, and at its
+  // very end it SIGKILLs and reaps whatever is left, killOwnTree), so its tree is taken after SIGTERM,
+  // while it stops: the table read no longer delays the signal.
   const plainScope = found.supervised ? null : scopeOf(holders);
   send(identity.daemon, 'SIGTERM', what);
   let inScope = plainScope ?? scopeOf(holders);
