@@ -71,7 +71,7 @@ function readPidfile(path: string): { file: FileId; number: number | null } | nu
 }
 
 /** Whether descriptor `fd` of `pid` owns a flock lock (a waiter's "->" line is not one). */
-function holdsFlock(pid: number, fd: string): boolean {
+function holdsFlock(pid: number, fd: number): boolean {
   try {
     const info = fs.readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'latin1');
     return /^lock:\s+\d+: FLOCK /m.test(info);
@@ -80,7 +80,7 @@ function holdsFlock(pid: number, fd: string): boolean {
   }
 }
 
-function sameFile(pid: number, fd: string, file: FileId): boolean {
+function sameFile(pid: number, fd: number, file: FileId): boolean {
   const stat = fs.statSync(`/proc/${pid}/fd/${fd}`, { bigint: true, throwIfNoEntry: false });
   return stat !== undefined && stat.ino === file.ino && stat.dev === file.dev;
 }
@@ -100,7 +100,9 @@ function holds(pid: number, file: FileId): boolean | null {
   if (fds === 'gone') return false;
   if (fds === 'hidden') return null;
   try {
-    return fds.some((fd) => sameFile(pid, fd, file) && holdsFlock(pid, fd));
+    // Highest first: a supervisor's lock is among its last descriptors (Node opens its own first), and
+    // a plain daemon has few. Each look is a stat, most of the cost of a --status.
+    return fds.map(Number).sort((a, b) => b - a).some((fd) => sameFile(pid, fd, file) && holdsFlock(pid, fd));
   } catch {
     // Gone while we looked (its fd directory vanished under us).
     return false;

@@ -6,7 +6,7 @@ import { basename } from 'node:path';
 
 import { identify, type PidfileIdentity } from '../identity';
 import { members } from '../core/process-tree';
-import { childrenOf, commandOf, hasAncestor, isAlive, residentBytes, startedAt } from '../process-table';
+import { childrenOf, commandOf, hasAncestor, isDead, readEntry, residentBytes, startedAt } from '../process-table';
 import type { LastExit } from '../supervisor/forensics';
 import { readStatus, statusFileFor } from '../supervisor/status-file';
 
@@ -117,8 +117,8 @@ function looksLikeSupervisor(pid: number): boolean {
 
 /** The record's child, while it lives under its supervisor (its child, or an orphan it adopted): not a recycled pid. */
 function recordedChild(record: SupervisorRecord): number | null {
-  const child = record.child;
-  return child !== null && isAlive(child) && hasAncestor(child, (pid) => pid === record.supervisor) ? child : null;
+  const entry = record.child === null ? null : readEntry(record.child);
+  return entry !== null && !isDead(entry) && hasAncestor(entry, (pid) => pid === record.supervisor) ? entry.pid : null;
 }
 
 /** The supervisor's program from /proc: its oldest live child. */
