@@ -188,7 +188,8 @@ export interface RunningSupervisor {
 
 /**
  * Starts supervising. Throws a DaemonizeError when the first child cannot start; `onFinish` receives the
- * supervisor's exit code once the program and everything it started are gone and the files are removed.
+ * supervisor's exit code once the program and everything it started are gone and the files are removed,
+ * and must end the process.
  */
 export function runSupervisor(config: SupervisorConfig, onFinish: (code: number) => void,
   pidfile?: Pidfile, onOutcome?: (outcome: FirstOutcome) => void): RunningSupervisor {
@@ -317,10 +318,13 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
       // The last end's hook runs to its end (--stop-timeout at most): the supervisor's exit would kill it.
       const end = (): void => {
         // Nothing the supervisor started or adopted outlives it, not even what that last hook left.
-        killOwnTree();
-        letGo();
+        const empty = killOwnTree();
         if (config.statusFile !== undefined) removeStatus(config.statusFile);
-        ownPidfile?.remove();
+        // A pidfile the supervisor removed says its whole tree is gone: --stop takes that as the end
+        // (src/control/stop.ts). Anything it could not kill keeps it, and --stop then looks for itself.
+        if (empty) ownPidfile?.remove();
+        else log.write('stopped, but some of what it started would not die: its pidfile is left for --stop to look');
+        // onFinish ends the process, which lets go of every signal and socket: no need to undo each first.
         onFinish(code);
       };
       if (hook !== null) hook.settle(end);
