@@ -1,6 +1,6 @@
 // spawn(plan): the parent side of the fork-to-exec path.
 //   mode 'daemon': fork, setsid, fork; the first child relays the grandchild's exec result and exits.
-//                  Returns the daemon's pid once it has exec'd, or throws what failed.
+//                  Returns {pid, session} once the daemon has exec'd, or throws what failed.
 //   mode 'child':  one fork into a new process group (a supervisor's child); returns its pid once exec'd.
 //   mode 'exec':   no fork: this process becomes the program. Returns only by throwing.
 // The exec result travels over an O_CLOEXEC pipe, as in libuv's uv_spawn: EOF means execve succeeded,
@@ -293,7 +293,13 @@ Napi::Value ForkAndWait(Napi::Env env, const Plan& plan, bool daemon) {
   if (outcome == kReadFailed) return ThrowErrno(env, read_errno, "read");
   if (failed) return ThrowFailure(env, failure);
   if (result <= 0) return ThrowErrno(env, ECHILD, "fork");
-  return Napi::Number::New(env, result);
+  if (!daemon) return Napi::Number::New(env, result);
+  // The first child called setsid: its pid is the daemon's session, known here without asking /proc,
+  // which would wait for the daemon's exec to finish to answer.
+  Napi::Object started = Napi::Object::New(env);
+  started.Set("pid", Napi::Number::New(env, result));
+  started.Set("session", Napi::Number::New(env, pid));
+  return started;
 }
 
 // Exec in place: everything the plan changes in this process is saved first (native/exec.cc), so a

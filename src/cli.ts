@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 
 import { DaemonizeError } from './errors';
 import { ExitCode } from './exit-codes';
+import { exitProcess } from './native';
 import { DESCRIPTION, EXAMPLES, USAGE } from './help';
 import { nonUtf8FileOption, rawArgv, rawEnvironment } from './raw-bytes';
 import { settle, type DaemonOptions, type Settings } from './settings';
@@ -321,7 +322,8 @@ function programWords(given: CliOptions, options: CliOptions, args: string[]): s
   return words;
 }
 
-export function main(argv: string[]): void {
+/** `end` ends the process with a status once all is done (writeCache in bin/daemonize stubs it). */
+export function main(argv: string[], end: (code: number) => never = exitProcess): void {
   const command = buildCommand();
   try {
     // The caller's exact bytes, where Node's decoding would have replaced some (src/raw-bytes.ts).
@@ -372,9 +374,9 @@ export function main(argv: string[]): void {
     fail(error);
   }
   if (typeof code !== 'number') {
-    code.then((status) => process.exit(status), fail);
+    code.then(end, fail);
     return;
   }
   // A foreground supervisor keeps running; it exits through its own callback.
-  if (code >= 0) process.exit(code);
+  if (code >= 0) end(code);
 }

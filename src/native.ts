@@ -77,6 +77,9 @@ export interface WaitResult {
 }
 
 interface Addon {
+  /** Mode 'daemon': the daemon and its session (the first child's pid: it called setsid). */
+  spawn(plan: SpawnPlan & { mode: 'daemon' }): { pid: number; session: number };
+  /** Modes 'child' and 'exec' (which returns only by throwing): the child's pid. */
   spawn(plan: SpawnPlan): number;
   tryLock(fd: number, shared: boolean): boolean;
   getUser(nameOrUid: string | number): Account | null;
@@ -132,7 +135,11 @@ function load(): Addon {
     throw new Error('daemonize: Windows has no fork, sessions or signals to daemonize with; ' +
       'use a Windows service manager (sc.exe, NSSM) instead');
   }
-  return require(addonPath) as Addon;
+  // process.dlopen, not require: the module loader's resolution and bookkeeping cost a third as much
+  // again as the dlopen itself, and this file is the addon's only loader (once per process).
+  const addon = { exports: {} as Addon };
+  process.dlopen(addon, addonPath);
+  return addon.exports;
 }
 
 /**
@@ -153,3 +160,13 @@ let addon: Addon | undefined;
 export const native: Addon = new Proxy({} as Addon, {
   get: (_target, key) => (addon ??= load())[key as keyof Addon],
 });
+
+/**
+ * Ends a process whose every write was synchronous (the CLI's: files, pipes and terminals are written
+ * synchronously on Linux): with _exit(2) once the addon is loaded anyway (a start, a stop), which skips
+ * Node's teardown of a millisecond or more; else (a --status) with process.exit, not to load it for this.
+ */
+export function exitProcess(code: number): never {
+  if (addon !== undefined) addon.exitNow(code);
+  process.exit(code);
+}

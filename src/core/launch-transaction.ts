@@ -14,7 +14,7 @@ import { openOperatorFile } from '../safe-open';
 import type { Settings } from '../settings';
 import { closeStdio, openStdio, removeCreated, type OpenedStdio } from '../stdio';
 import type { TargetUser } from '../user';
-import { killTree, treeOf, type StartedTree } from './process-tree';
+import { killTree, type StartedTree } from './process-tree';
 
 /**
  * A system error (EMFILE, ENOSPC...) thrown by a step, in the one message shape, naming the step. Anything
@@ -145,16 +145,16 @@ export class LaunchTransaction {
    * Undo: SIGKILL it and everything it has started (see process-tree.ts).
    */
   spawnDaemon(plan: Omit<SpawnPlan, 'mode'>, explain: (error: unknown) => DaemonizeError): number {
-    let pid: number;
+    let tree: StartedTree;
     try {
-      pid = native.spawn({ ...plan, mode: 'daemon' });
+      const started = native.spawn({ ...plan, mode: 'daemon' });
+      tree = { root: started.pid, session: started.session };
     } catch (error) {
       throw explain(error);
     }
-    const tree = treeOf(pid);
     this.trees.push(tree);
     this.onRollback(() => killTree(tree));
-    return pid;
+    return tree.root;
   }
 
   /** Kills every tree started so far, now (a timeout); the rollback that follows finds nothing left to kill. */

@@ -2,18 +2,12 @@
 // task children files) and every process left in its session. The session catches what the ppid links
 // lose: a grandchild whose parent died is reparented to PID 1, but it stays in the daemon's session unless
 // it called setsid, and the daemon, alone in a session made for it, shares that session with nobody else.
-import { descendants, isAlive, liveProcesses, readEntry, signalQuietly, type ProcessEntry } from '../process-table';
+import { descendants, isAlive, liveProcesses, signalQuietly, type ProcessEntry } from '../process-table';
 
-/** A started process and the session it was started in (null when it was gone before we could look). */
+/** A started process and the session it was started in (null: not known). */
 export interface StartedTree {
   root: number;
   session: number | null;
-}
-
-/** Notes a just-started daemon's session while it is certainly alive (it has just exec'd). */
-export function treeOf(root: number): StartedTree {
-  const entry = readEntry(root);
-  return { root, session: entry === null ? null : entry.session };
 }
 
 /** The live members of the tree, the root first when it is alive. */
