@@ -223,6 +223,9 @@ void WaitFor(pid_t pid) {
     _exit(1);
   }
   WriteReport(report_fd, kReportPid, daemon, 0);
+  // Closed now, not by _exit: the launcher's end of file then comes at once, not after the teardown of
+  // this process's copy of its memory.
+  close(report_fd);
   _exit(0);
 }
 
@@ -288,14 +291,17 @@ Napi::Value ForkAndWait(Napi::Env env, const Plan& plan, bool daemon) {
     failure = {kStepExecWait, ETIMEDOUT};
     failed = true;
   }
-  // A daemon's first child exits at once; a supervisor's failed child is reaped here, a live one later.
-  if (daemon || failed) WaitFor(pid);
+  // A failed child is reaped here. A daemon's first child that reported the daemon is exiting: the
+  // caller reaps it (its pid is the session returned) once it has written the pidfile, by when its
+  // memory is torn down. A supervisor's live child is reaped when it ends.
+  bool reported = outcome == kReadDone && !failed && result > 0;
+  if (failed || (daemon && !reported)) WaitFor(pid);
   if (outcome == kReadFailed) return ThrowErrno(env, read_errno, "read");
   if (failed) return ThrowFailure(env, failure);
   if (result <= 0) return ThrowErrno(env, ECHILD, "fork");
   if (!daemon) return Napi::Number::New(env, result);
   // The first child called setsid: its pid is the daemon's session, known here without asking /proc,
-  // which would wait for the daemon's exec to finish to answer.
+  // which would wait for the daemon's exec to finish to answer. It is still the caller's to reap.
   Napi::Object started = Napi::Object::New(env);
   started.Set("pid", Napi::Number::New(env, result));
   started.Set("session", Napi::Number::New(env, pid));

@@ -77,7 +77,11 @@ export interface WaitResult {
 }
 
 interface Addon {
-  /** Mode 'daemon': the daemon and its session (the first child's pid: it called setsid). */
+  /**
+   * Mode 'daemon': the daemon and its session, which is the first child's pid (it called setsid). That
+   * child is exiting, and is the caller's to reap (waitpid(session, true)): after the pidfile is written,
+   * by when its exit has cost nothing.
+   */
   spawn(plan: SpawnPlan & { mode: 'daemon' }): { pid: number; session: number };
   /** Modes 'child' and 'exec' (which returns only by throwing): the child's pid. */
   spawn(plan: SpawnPlan): number;

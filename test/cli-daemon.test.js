@@ -34,6 +34,9 @@ describe('the daemon it makes', () => {
     assert.notEqual(s.session, proc.stat(process.pid).session, 'the daemon must leave the caller\'s session');
     assert.equal(s.ttyNr, 0);
     assert.equal(s.comm, 'sleep', 'the pidfile names the exec\'d program itself');
+    // The first fork made the session (its pid is the session's id) and exited: the launcher reaped it.
+    // Left unreaped, it would be a zombie under a PID 1 that reaps nothing.
+    assert.equal(proc.stat(s.session), null, `the session leader ${s.session} is reaped, not left a zombie`);
   });
 
   it('resets signal dispositions and the mask even when the caller ignored and blocked signals', () => {

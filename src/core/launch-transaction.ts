@@ -152,6 +152,8 @@ export class LaunchTransaction {
     } catch (error) {
       throw explain(error);
     }
+    // The first fork, which made the session and has exited: reaped at the end, not waited for now.
+    this.onSettle(() => native.waitpid(tree.session as number, true));
     this.trees.push(tree);
     this.onRollback(() => killTree(tree));
     return tree.root;
