@@ -13,6 +13,10 @@
 #include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sched.h>
+#include <sys/mman.h>
+#endif
 
 #include <algorithm>
 
@@ -172,9 +176,50 @@ void WaitFor(pid_t pid) {
   }
 }
 
-// The first child of a daemon: leaves the caller's session, forks the daemon, and relays its exec
-// result. Waiting here for the grandchild's exec means a grandchild that fails is reaped by its own
-// parent instead of lingering as a zombie under a PID 1 that reaps nothing.
+// What the daemon needs up to its exec: its plan, and the descriptors it must close or report on.
+struct DaemonStart {
+  const Plan* plan;
+  int report_fd;    // the launcher's pipe, which the daemon must not keep
+  int inner_read;   // the session leader's end of the daemon's own pipe
+  int inner_write;  // the daemon's end: a failed step is written there; exec closes it (O_CLOEXEC)
+};
+
+// The daemon, from its birth to its exec. Not a session leader, so it can never acquire a controlling
+// terminal.
+[[noreturn]] int RunDaemonUntilExec(void* arg) {
+  const DaemonStart* start = static_cast<const DaemonStart*>(arg);
+  close(start->report_fd);
+  close(start->inner_read);
+  Failure failure;
+  ApplyPlanAndExec(*start->plan, &failure);
+  WriteReport(start->inner_write, kReportFailure, failure.step, failure.err);
+  _exit(127);
+}
+
+// Starts the daemon. On Linux it shares the session leader's memory until its exec (CLONE_VM, on a stack
+// of its own): no copy of the page tables of Node's whole memory to make, and none to tear down at the
+// exec. Not CLONE_VFORK: the session leader goes on, to kill a daemon stuck before its exec at the
+// deadline. Safe because the session leader is a one-thread fork that only waits on a pipe, and the
+// daemon only makes system calls, on its own stack (errno, in the shared thread storage, is read by
+// the leader only after a failed call of its own, which it does not expect). The stack is never unmapped:
+// it goes with the leader's exit and the daemon's exec. Elsewhere, or where the kernel refuses, a fork.
+pid_t StartDaemon(DaemonStart* start) {
+#ifdef __linux__
+  constexpr size_t kStackBytes = 256 * 1024;
+  void* stack = mmap(nullptr, kStackBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack != MAP_FAILED) {
+    pid_t pid = clone(RunDaemonUntilExec, static_cast<char*>(stack) + kStackBytes, CLONE_VM | SIGCHLD, start);
+    if (pid > 0) return pid;
+  }
+#endif
+  pid_t pid = ForkForExec();
+  if (pid == 0) RunDaemonUntilExec(start);
+  return pid;
+}
+
+// The first child of a daemon: leaves the caller's session, starts the daemon, and relays its exec
+// result. Waiting here for the daemon's exec means a daemon that fails is reaped by its own parent
+// instead of lingering as a zombie under a PID 1 that reaps nothing.
 [[noreturn]] void RunSessionLeader(const Plan& plan, int report_fd) {
   if (setsid() < 0) {
     WriteReport(report_fd, kReportFailure, kStepSetsid, errno);
@@ -185,19 +230,11 @@ void WaitFor(pid_t pid) {
     WriteReport(report_fd, kReportFailure, kStepFork, errno);
     _exit(1);
   }
-  pid_t daemon = ForkForExec();
+  DaemonStart start = {&plan, report_fd, inner[0], inner[1]};
+  pid_t daemon = StartDaemon(&start);
   if (daemon < 0) {
     WriteReport(report_fd, kReportFailure, kStepFork, errno);
     _exit(1);
-  }
-  if (daemon == 0) {
-    // Not a session leader, so the daemon can never acquire a controlling terminal.
-    close(report_fd);
-    close(inner[0]);
-    Failure failure;
-    ApplyPlanAndExec(plan, &failure);
-    WriteReport(inner[1], kReportFailure, failure.step, failure.err);
-    _exit(127);
   }
   close(inner[1]);
   pid_t ignored = 0;
