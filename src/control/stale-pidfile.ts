@@ -11,16 +11,6 @@ function same(a: fs.BigIntStats, b: FileId): boolean {
   return a.dev === b.dev && a.ino === b.ino;
 }
 
-/** Whether `path` still names the file `expected` (an error other than "no such file" counts as yes). */
-export function stillNames(path: string, expected: FileId): boolean {
-  try {
-    const found = fs.lstatSync(path, { bigint: true, throwIfNoEntry: false });
-    return found !== undefined && same(found, expected);
-  } catch {
-    return true;
-  }
-}
-
 /** Unlinks `path` if it is still `expected` and still unlocked; returns whether it did. */
 export function removeStalePidfile(path: string, expected: FileId): boolean {
   let fd: number;

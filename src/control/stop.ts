@@ -10,7 +10,7 @@ import { isHeld, lockHolders, type FileId } from '../identity';
 import { isAlive, liveProcesses, readEntry, type ProcessEntry } from '../process-table';
 import type { Inspection } from './inspect';
 import { permissionDenied, send } from './send';
-import { removeStalePidfile, stillNames } from './stale-pidfile';
+import { removeStalePidfile } from './stale-pidfile';
 import { pollUntil } from './wait';
 
 /** Extra time a supervisor gets beyond its own --stop-timeout: to SIGKILL its group, reap it and exit. */
@@ -98,12 +98,7 @@ export async function stopInspected(found: Inspection, timeoutSeconds?: number):
   // A supervisor gives its descriptor to no child (they start with stdio and held sockets only), so once
   // it and its tree are gone, so is its lock.
   const lockFree = found.supervised ? () => true : () => !isHeld(file);
-  // A supervisor removes its pidfile at its very end, and only once its whole tree is gone (src/supervisor/
-  // run.ts): a dead supervisor whose pidfile is gone ended so, and no reading of all of /proc is needed.
-  // One that died otherwise (a crash, SIGKILL) left it: then everything in scope is looked for.
-  const endedClean = found.supervised ? () => !stillNames(found.pidfile, file) : () => false;
-  const gone = (): boolean => holders.every((pid) => !isAlive(pid)) &&
-    (endedClean() || (liveProcesses(inScope).length === 0 && lockFree()));
+  const gone = (): boolean => holders.every((pid) => !isAlive(pid)) && liveProcesses(inScope).length === 0 && lockFree();
   let killed = false;
   if (!(await pollUntil(gone, stopTimeoutFor(found, timeoutSeconds) * 1000, LOOK_MS))) {
     killed = true;

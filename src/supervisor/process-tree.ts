@@ -94,14 +94,13 @@ const pause = new Int32Array(new SharedArrayBuffer(4));
 /**
  * SIGKILLs whatever is still alive in this process's tree, look after look until nothing is, for the
  * supervisor's last moment: a process the last --on-exit hook left (in a session of its own, say) would
- * otherwise outlive the supervisor, orphaned. Looks for `ms` at most; returns whether the tree is empty.
+ * otherwise outlive the supervisor, orphaned. Looks for `ms` at most.
  */
-export function killOwnTree(ms = 2000): boolean {
+export function killOwnTree(ms = 2000): void {
   const deadline = Date.now() + ms;
   for (;;) {
     const live = locals(scanDescendants().filter((entry) => !isDead(entry)));
-    if (live.length === 0) return true;
-    if (Date.now() >= deadline) return false;
+    if (live.length === 0 || Date.now() >= deadline) return;
     for (const pid of live) signalQuietly(pid, 'SIGKILL');
     Atomics.wait(pause, 0, 0, 1);
     // Reaped here, those that came back to us: after our exit, init might not.

@@ -318,13 +318,10 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
       // The last end's hook runs to its end (--stop-timeout at most): the supervisor's exit would kill it.
       const end = (): void => {
         // Nothing the supervisor started or adopted outlives it, not even what that last hook left.
-        const empty = killOwnTree();
+        killOwnTree();
         letGo();
         if (config.statusFile !== undefined) removeStatus(config.statusFile);
-        // A pidfile the supervisor removed says its whole tree is gone: --stop takes that as the end
-        // (src/control/stop.ts). Anything it could not kill keeps it, and --stop then looks for itself.
-        if (empty) ownPidfile?.remove();
-        else log.write('stopped, but some of what it started would not die: its pidfile is left for --stop to look');
+        ownPidfile?.remove();
         onFinish(code);
       };
       if (hook !== null) hook.settle(end);
