@@ -196,25 +196,34 @@ struct DaemonStart {
   _exit(127);
 }
 
+// Starts the daemon in a copy of this process.
+pid_t ForkThenRun(DaemonStart* start) {
+  pid_t pid = ForkForExec();
+  if (pid == 0) RunDaemonUntilExec(start);
+  return pid;
+}
+
 // Starts the daemon. On Linux it shares the session leader's memory until its exec (CLONE_VM, on a stack
 // of its own): no copy of the page tables of Node's whole memory to make, and none to tear down at the
 // exec. Not CLONE_VFORK: the session leader goes on, to kill a daemon stuck before its exec at the
 // deadline. Safe because the session leader is a one-thread fork that only waits on a pipe, and the
 // daemon only makes system calls, on its own stack (errno, in the shared thread storage, is read by
 // the leader only after a failed call of its own, which it does not expect). The stack is never unmapped:
-// it goes with the leader's exit and the daemon's exec. Elsewhere, or where the kernel refuses, a fork.
+// it goes with the leader's exit and the daemon's exec. Not with --user: between its setuid and its exec
+// the daemon would share a root process's memory, and a kernel that lets that user trace it
+// (fs.suid_dumpable=1) would let the user write into root's process. Elsewhere, or where the kernel
+// refuses, a fork.
 pid_t StartDaemon(DaemonStart* start) {
 #ifdef __linux__
   constexpr size_t kStackBytes = 256 * 1024;
+  if (start->plan->has_ids) return ForkThenRun(start);
   void* stack = mmap(nullptr, kStackBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (stack != MAP_FAILED) {
     pid_t pid = clone(RunDaemonUntilExec, static_cast<char*>(stack) + kStackBytes, CLONE_VM | SIGCHLD, start);
     if (pid > 0) return pid;
   }
 #endif
-  pid_t pid = ForkForExec();
-  if (pid == 0) RunDaemonUntilExec(start);
-  return pid;
+  return ForkThenRun(start);
 }
 
 // The first child of a daemon: leaves the caller's session, starts the daemon, and relays its exec

@@ -1,5 +1,4 @@
 // The command line. This is the only module that reads argv and calls process.exit.
-import { writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
 import { Command, CommanderError } from 'commander';
@@ -11,6 +10,7 @@ import { DESCRIPTION, EXAMPLES, USAGE } from './help';
 import { nonUtf8FileOption, rawArgv, rawEnvironment } from './raw-bytes';
 import { settle, type DaemonOptions, type Settings } from './settings';
 import { isSyslogValue, takeSyslogOptions, type SyslogStreams } from './syslog';
+import { writeTo } from './std-streams';
 import { setVerbose } from './verbose';
 
 const PROGRAM = 'daemonize';
@@ -147,10 +147,10 @@ export function buildCommand(): Command {
 function fail(error: unknown): never {
   if (error instanceof DaemonizeError) {
     const kind = error.exitCode === ExitCode.USAGE ? 'usage' : 'fatal';
-    process.stderr.write(`${PROGRAM}: ${kind}: ${error.message}\n`);
+    tell(`${PROGRAM}: ${kind}: ${error.message}\n`);
     process.exit(error.exitCode);
   }
-  process.stderr.write(`${PROGRAM}: fatal: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  tell(`${PROGRAM}: fatal: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
   process.exit(ExitCode.FAILURE);
 }
 
@@ -159,12 +159,15 @@ function usage(message: string): DaemonizeError {
 }
 
 function print(line: string): void {
-  // Straight to fd 1: process.stdout's first use loads Node's stream machinery, a few ms of a verb's start-up.
+  writeTo(1, `${line}\n`);
+}
+
+/** A failure's message on stderr; one that cannot be written (EPIPE) is lost, not thrown from the failure. */
+function tell(text: string): void {
   try {
-    writeSync(1, `${line}\n`);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
-    process.stdout.write(`${line}\n`);
+    writeTo(2, text);
+  } catch {
+    // nobody reads our stderr any more
   }
 }
 
@@ -207,9 +210,7 @@ function runLogs(options: CliOptions, settings: Settings, words: string[]): Prom
   if (paths.length === 0) {
     throw new DaemonizeError(`unable to find the logs of ${settings.pidfile}: no status record names them; give --stdout, --stderr, --output or --errlog`);
   }
-  const write = (text: string): void => {
-    process.stdout.write(text);
-  };
+  const write = (text: string): void => writeTo(1, text);
   // Opened once: --follow goes on from exactly where the tails end.
   const files = logs.openLogs(paths);
   logs.printTails(files, lines ?? logs.DEFAULT_LINES, write);
@@ -254,7 +255,7 @@ function printUnit(name: string, options: CliOptions, settings: Settings, words:
   const program = resolveProgramFor(words[0], settings, process.cwd());
   // systemd runs the unit from / long after this: arguments naming files here must say where they are.
   const args = settings.root === undefined ? absoluteFileArgs(words.slice(1), process.cwd(), settings.cwd) : words.slice(1);
-  process.stdout.write(systemdUnit(name, [program, ...args], settings, {
+  writeTo(1, systemdUnit(name, [program, ...args], settings, {
     foreground: options.foreground === true, respawn: options.respawn === true, notify: options.systemdNotify === true,
     passThrough: passThroughFlags(options),
   }));
@@ -262,7 +263,7 @@ function printUnit(name: string, options: CliOptions, settings: Settings, words:
 }
 
 function warn(message: string): void {
-  process.stderr.write(`${PROGRAM}: warning: ${message}\n`);
+  writeTo(2, `${PROGRAM}: warning: ${message}\n`);
 }
 
 /** --pty's mode, checked against the streams it replaces. */

@@ -3,6 +3,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { usedNodeStreams } from './std-streams';
+
 export interface SpawnIds {
   uid: number;
   gid: number;
@@ -166,11 +168,12 @@ export const native: Addon = new Proxy({} as Addon, {
 });
 
 /**
- * Ends a process whose every write was synchronous (the CLI's: files, pipes and terminals are written
- * synchronously on Linux): with _exit(2) once the addon is loaded anyway (a start, a stop), which skips
- * Node's teardown of a millisecond or more; else (a --status) with process.exit, not to load it for this.
+ * Ends the CLI. With _exit(2) when the addon is loaded anyway (a start, a stop) and the CLI wrote only
+ * straight to its descriptors (src/std-streams.ts): nothing is left to flush then, and Node's teardown
+ * costs a millisecond or more. Else with process.exit: not to load the addon for this (a --status), or
+ * so that Node finishes its stdout and stderr streams and sets back the descriptors' flags.
  */
 export function exitProcess(code: number): never {
-  if (addon !== undefined) addon.exitNow(code);
+  if (addon !== undefined && !usedNodeStreams()) addon.exitNow(code);
   process.exit(code);
 }

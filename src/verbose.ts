@@ -1,5 +1,7 @@
 // -v, --verbose: the launcher says each step it takes, one line each on stderr
 // ("daemonize: pidfile /run/web.pid locked"). Off unless the command line turns it on.
+import { writeTo } from './std-streams';
+
 let enabled = false;
 
 export function setVerbose(on: boolean): void {
@@ -7,5 +9,5 @@ export function setVerbose(on: boolean): void {
 }
 
 export function verbose(step: string): void {
-  if (enabled) process.stderr.write(`daemonize: ${step}\n`);
+  if (enabled) writeTo(2, `daemonize: ${step}\n`);
 }

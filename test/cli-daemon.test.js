@@ -94,6 +94,28 @@ os.execv(sys.argv[1], sys.argv[1:])`;
     for (const target of Object.values(proc.fds(pid))) assert.doesNotMatch(target, /^socket:/);
   });
 
+  it('leaves the pipe its stdout and stderr share with the caller blocking, as it found it (-v writes to it)', () => {
+    // The launcher ends with _exit(2) after a start; Node's exit would have set back a flag its own stream
+    // for stderr set (O_NONBLOCK on the pipe's open file, which the caller and later writers share).
+    const dir = scratch.dir();
+    const pidfile = path.join(dir, 'verbose.pid');
+    const token = scratch.token();
+    const script = `
+import fcntl, os, subprocess, sys
+r, w = os.pipe()
+code = subprocess.run(sys.argv[1:], stdout=w, stderr=w).returncode
+blocking = not (fcntl.fcntl(w, fcntl.F_GETFL) & os.O_NONBLOCK)
+os.close(w)
+print(code, blocking, os.read(r, 65536).decode().count('daemonize: '))`;
+    const run = spawnSync('python3', ['-c', script, process.execPath, CLI, '-v', '--pidfile', pidfile, '--', 'sleep', `1000.${token}`],
+      { encoding: 'utf8' });
+    scratch.track(readPidfile(pidfile));
+    const [code, blocking, lines] = run.stdout.trim().split(' ');
+    assert.equal(code, '0', run.stderr);
+    assert.equal(blocking, 'True', 'O_NONBLOCK left on the shared pipe');
+    assert.ok(Number(lines) >= 4, `the verbose lines reached the pipe: ${run.stdout}`);
+  });
+
   it('appends stdout and stderr to the named files, created not world-writable', async () => {
     const dir = scratch.dir();
     const out = path.join(dir, 'out.log');

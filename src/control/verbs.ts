@@ -1,6 +1,7 @@
 // The control verbs as the CLI runs them: a thin layer over the API (src/control/api.ts) that prints
 // lines or JSON and returns the exit status. Errors (DaemonizeError) go up to the CLI's one error printer.
 import { ExitCode } from '../exit-codes';
+import { writeTo } from '../std-streams';
 import * as api from './api';
 import { describeInspection, statusCode } from './describe';
 import { nameOf, toStatus } from './inspect';
@@ -32,7 +33,7 @@ export async function runPidfileVerb(verb: Exclude<Verb, 'list'>, pidfile: strin
     }
     case 'stop': {
       const stopped = await api.stop(target, { timeout: options.stopTimeout });
-      if (stopped.killed) process.stderr.write(`daemonize: ${stopped.name} did not stop in time: sent SIGKILL\n`);
+      if (stopped.killed) writeTo(2, `daemonize: ${stopped.name} did not stop in time: sent SIGKILL\n`);
       return ExitCode.OK;
     }
     case 'signal':

@@ -35,6 +35,8 @@ export class LaunchTransaction {
   private readonly finals: (() => void)[] = [];
   private readonly kept = new Set<Pidfile>();
   private readonly trees: StartedTree[] = [];
+  /** First forks (each a daemon's session leader) that have exited or are exiting, not reaped yet. */
+  private readonly leaders: number[] = [];
   private settled = false;
   private rolledBack = false;
 
@@ -92,9 +94,13 @@ export class LaunchTransaction {
     if (pidfile) this.kept.add(pidfile);
   }
 
-  /** Writes the pid into the pidfile (no pidfile: nothing to do). */
+  /**
+   * Writes the pid into the pidfile (no pidfile: nothing to do), then reaps the daemon's first fork, which
+   * has ended meanwhile: every launch writes its pidfile right after the spawn, and some wait long after.
+   */
   writePidfile(pidfile: Pidfile | undefined, pid: number): void {
     pidfile?.write(pid);
+    this.reapLeaders();
   }
 
   /** Opens the program's stdio. Undo: remove the files it created. Settle: close them. */
@@ -145,18 +151,28 @@ export class LaunchTransaction {
    * Undo: SIGKILL it and everything it has started (see process-tree.ts).
    */
   spawnDaemon(plan: Omit<SpawnPlan, 'mode'>, explain: (error: unknown) => DaemonizeError): number {
-    let tree: StartedTree;
+    let started: { pid: number; session: number };
     try {
-      const started = native.spawn({ ...plan, mode: 'daemon' });
-      tree = { root: started.pid, session: started.session };
+      started = native.spawn({ ...plan, mode: 'daemon' });
     } catch (error) {
       throw explain(error);
     }
-    // The first fork, which made the session and has exited: reaped at the end, not waited for now.
-    this.onSettle(() => native.waitpid(tree.session as number, true));
+    const tree: StartedTree = { root: started.pid, session: started.session };
+    // The first fork, which made the session, is exiting: reaped once the pidfile is written (its teardown
+    // costs nothing then), or before a rollback looks for the session's members.
+    this.leaders.push(started.session);
+    this.onSettle(() => this.reapLeaders());
     this.trees.push(tree);
-    this.onRollback(() => killTree(tree));
+    this.onRollback(() => {
+      this.reapLeaders();
+      killTree(tree);
+    });
     return tree.root;
+  }
+
+  /** Reaps the daemons' first forks (a blocking wait: each has reported and is exiting). */
+  private reapLeaders(): void {
+    for (const pid of this.leaders.splice(0)) native.waitpid(pid, true);
   }
 
   /** Kills every tree started so far, now (a timeout); the rollback that follows finds nothing left to kill. */
