@@ -92,16 +92,38 @@ function spawnChild(config: SupervisorConfig, forensics: Forensics, extra: Child
   }
 }
 
+/** How long the status record may lag the supervisor's state (see statusWriter). */
+const RECORD_DELAY_MS = 10;
+
+/** Writes the status record (run.ts's part of the world), and removes it at the end. */
+interface StatusRecordWriter {
+  write(status: SupervisorStatus): void;
+  /** Writes a record still waiting, now. */
+  flush(): void;
+  /** Drops a waiting record and removes the file: the supervisor ends. */
+  remove(): void;
+}
+
 /**
  * The status record, kept honest: when it cannot be written (a full disk), the old one is removed rather
  * than left to name a dead child, the failure is logged once, and the next change tries again.
+ * A change is written RECORD_DELAY_MS later, with whatever changed meanwhile: a stop that is over by then
+ * (SIGTERM, the program's end, its empty tree, the finish) writes nothing before the record is removed,
+ * and a burst of changes writes once (each write is a rename over the old record, which costs a block
+ * flush on ext4). Whoever is told "ready" reads the record at once: the readiness news flushes it first.
  */
 function statusWriter(config: SupervisorConfig, started: number, log: EventLog,
-  lastExit: () => LastExit | null): (status: SupervisorStatus) => void {
+  lastExit: () => LastExit | null): StatusRecordWriter {
   let failing = false;
-  return (status) => {
+  let waiting: SupervisorStatus | null = null;
+  let turn: NodeJS.Timeout | null = null;
+  const flush = (): void => {
+    if (turn !== null) clearTimeout(turn);
+    turn = null;
     const path = config.statusFile;
-    if (path === undefined) return;
+    const status = waiting;
+    waiting = null;
+    if (path === undefined || status === null) return;
     try {
       writeStatus(path, {
         supervisor: process.pid, started, log: config.errlog ?? null, ...status, lastExit: lastExit(),
@@ -119,6 +141,19 @@ function statusWriter(config: SupervisorConfig, started: number, log: EventLog,
       if (!failing) log.write(`unable to write ${path}: ${describe(error)}`);
       failing = true;
     }
+  };
+  return {
+    write: (status) => {
+      waiting = status;
+      turn ??= setTimeout(flush, RECORD_DELAY_MS);
+    },
+    flush,
+    remove: () => {
+      if (turn !== null) clearTimeout(turn);
+      turn = null;
+      waiting = null;
+      if (config.statusFile !== undefined) removeStatus(config.statusFile);
+    },
   };
 }
 
@@ -254,8 +289,8 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
     if (probe !== null) clearInterval(probe);
     channel.close();
     held.close();
-    for (const [signal, handler] of handlers) process.removeListener(signal, handler);
   };
+  const records = statusWriter(config, started, log, () => lastExit);
   // Health checks, the memory limit and the watchdog post into the driver; none runs without its option.
   const probes = new Probes(config.probes ?? {}, realProbeWorld(config, log), (event) => driver.post(event));
   const driver: SupervisorDriver = new SupervisorDriver({
@@ -268,6 +303,7 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
       }, syslog, (line) => log.write(line), onRefused);
     },
     ready: (pid, first) => {
+      records.flush();
       if (first) tell({ ok: true, child: pid });
       const restarts = driver.state.restarts;
       systemd?.(`READY=1\nSTATUS=${config.label} (pid ${pid}) ready; ${restarts} restart${restarts === 1 ? '' : 's'}`);
@@ -293,7 +329,7 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
       hook?.fire(end, explained);
       return words;
     },
-    status: statusWriter(config, started, log, () => lastExit),
+    status: (record) => records.write(record),
     reopenLog: () => {
       // A log that cannot be opened again (EACCES, EROFS) stays the old file, which says why (EventLog.reopen).
       const fd = log.reopen();
@@ -319,8 +355,10 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
       const end = (): void => {
         // Nothing the supervisor started or adopted outlives it, not even what that last hook left.
         killOwnTree();
+        // The signal listeners stay: onFinish ends the process, and a signal until then finds the driver
+        // finished (it ignores it) instead of its default action ending the supervisor half-way.
         letGo();
-        if (config.statusFile !== undefined) removeStatus(config.statusFile);
+        records.remove();
         ownPidfile?.remove();
         onFinish(code);
       };
@@ -375,7 +413,8 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
     probes.stop();
     outcome = undefined;
     letGo();
-    if (config.statusFile !== undefined) removeStatus(config.statusFile);
+    for (const [signal, handler] of handlers) process.removeListener(signal, handler);
+    records.remove();
     throw error instanceof DaemonizeError ? error : new DaemonizeError(String(error), ExitCode.FAILURE);
   }
   // A child may have ended between its exec and our handler's first run.
