@@ -3,6 +3,8 @@
 // of it, who holds its lock); from JavaScript each file costs an open, a stat, two reads and a close
 // through the fs layer, a few milliseconds for a table of a hundred processes. Here it is one openat,
 // one read and one close per process. The parsing stays in TypeScript (src/process-table.ts).
+// procStats(above, also) reads only the processes newer than a pid, and a few named ones: what --stop
+// must look at again once a daemon is gone (src/process-table.ts liveSince).
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -11,7 +13,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "bindings.h"
 #include "errors.h"
@@ -54,9 +58,24 @@ void AppendStat(int proc, const char* name, std::string* out) {
 }  // namespace
 
 // procStats(): Buffer "stat line\0stat line\0..." for every process /proc lists; throws when /proc
-// cannot be read (no /proc, no descriptor left).
+// cannot be read (no /proc, no descriptor left). procStats(above, also): only the processes whose pid
+// is above `above` or in the array `also`.
 Napi::Value ProcStats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  bool filtered = info.Length() >= 2;
+  long above = 0;
+  std::vector<long> also;
+  if (filtered) {
+    if (!info[0].IsNumber() || !info[1].IsArray()) return ThrowType(env, "procStats(above?: number, also?: number[])");
+    above = info[0].As<Napi::Number>().Int64Value();
+    Napi::Array list = info[1].As<Napi::Array>();
+    for (uint32_t i = 0; i < list.Length(); i++) {
+      Napi::Value item = list.Get(i);
+      if (!item.IsNumber()) return ThrowType(env, "procStats(above?: number, also?: number[])");
+      also.push_back(item.As<Napi::Number>().Int64Value());
+    }
+    std::sort(also.begin(), also.end());
+  }
   int proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (proc < 0) return ThrowErrno(env, errno, "open");
   std::string out;
@@ -74,7 +93,12 @@ Napi::Value ProcStats(const Napi::CallbackInfo& info) {
     for (long at = 0; at < got;) {
       const DirEntry* entry = reinterpret_cast<const DirEntry*>(entries + at);
       at += entry->reclen;
-      if (entry->name[0] >= '1' && entry->name[0] <= '9') AppendStat(proc, entry->name, &out);
+      if (entry->name[0] < '1' || entry->name[0] > '9') continue;
+      if (filtered) {
+        long pid = strtol(entry->name, nullptr, 10);
+        if (pid <= above && !std::binary_search(also.begin(), also.end(), pid)) continue;
+      }
+      AppendStat(proc, entry->name, &out);
     }
   }
   close(proc);

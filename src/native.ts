@@ -121,7 +121,7 @@ interface Addon {
   /** Connects to a Unix stream socket and closes at once; throws its errno (ECONNREFUSED: nobody listens). */
   connectUnix(path: string): void;
   /** Every /proc/PID/stat line, NUL-separated, read in one call (src/process-table.ts parses them). */
-  procStats(): Buffer;
+  procStats(above?: number, also?: number[]): Buffer;
 }
 
 /** A system error as the addon throws it. */

@@ -54,9 +54,11 @@ export function isAlive(pid: number): boolean {
 /**
  * Every process /proc lists, zombies included, read in one call to the addon: the whole table is read
  * several times while a daemon stops, and file by file from here it costs several times as much.
+ * `only`: just the processes whose pid is above `above` or in `also` (src/process-snapshot.ts).
  */
-export function processTable(): ProcessEntry[] {
-  const records = native.procStats().toString('latin1').split('\0');
+export function processTable(only?: { above: number; also: number[] }): ProcessEntry[] {
+  const stats = only === undefined ? native.procStats() : native.procStats(only.above, only.also);
+  const records = stats.toString('latin1').split('\0');
   records.pop();
   return records.map(parseStat);
 }

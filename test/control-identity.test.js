@@ -115,6 +115,28 @@ describe('--stop reaches everything the daemon started', () => {
     assert.equal(proc.isAlive(escaped), false, 'the setsid grandchild is stopped too');
     assert.deepEqual(proc.findByToken(token), []);
   });
+
+  it('a process the daemon starts as it stops (after --stop read the table), holding no lock, is gone when --stop returns', async () => {
+    const dir = scratch.dir();
+    const pidfile = path.join(dir, 'late.pid');
+    const late = path.join(dir, 'late-child');
+    const token = scratch.token();
+    // On SIGTERM the daemon starts a sleeper in its session, which closes the inherited lock descriptor,
+    // and exits: only a new reading of the table can find it.
+    const sleeper = `python3 -c 'import os; os.closerange(3, 65536); os.execvp("sleep", ["sleep", "1000.${token}"])'`;
+    const result = runCli(['--pidfile', pidfile, '--', 'sh', '-c',
+      `trap '${sleeper.replace(/'/g, `'"'"'`)} & echo $! > ${late}; exit 0' TERM; while :; do sleep 0.05; done`]);
+    assert.equal(result.status, 0, result.stderr);
+    const daemon = scratch.track(readPidfile(pidfile));
+    const stop = runCli(['--pidfile', pidfile, '--stop', '--stop-timeout', '0.5']);
+    assert.equal(stop.status, 0, stop.stderr);
+    const child = Number(fs.readFileSync(late, 'utf8'));
+    scratch.track(child);
+    assert.match(stop.stderr, /did not stop in time: sent SIGKILL/, 'it outlived the timeout: --stop waited for it');
+    assert.equal(proc.isAlive(daemon), false);
+    assert.equal(proc.isAlive(child), false, 'the late sleeper is gone');
+    assert.deepEqual(proc.findByToken(token), []);
+  });
 });
 
 describe('a locked pidfile that names no holder', () => {

@@ -13,7 +13,7 @@ import { knownSignalName, signalNumbers } from '../supervisor/exit-description';
 import { describeInspection, StatusCode } from './describe';
 import { inspect, nameOf, toStatus, type DaemonStatus, type Inspection, type OverlapFailure } from './inspect';
 import { permissionDenied, send } from './send';
-import { stopInspected, stopTimeoutFor, SUPERVISOR_MARGIN_SECONDS, type StopResult } from './stop';
+import { stopInspected, stopPidfile, stopTimeoutFor, SUPERVISOR_MARGIN_SECONDS, type StopResult } from './stop';
 import { pollUntil } from './wait';
 
 /** A daemon by its pidfile, or by --name (in --pidfiles, else the default directory). */
@@ -128,7 +128,9 @@ export async function running(target: Target): Promise<boolean> {
 /** Stops the daemon and every process in its session; resolves once they are gone. ENOTRUNNING, EPERM. */
 export async function stop(target: Target, options?: StopOptions): Promise<StopResult> {
   const timeout = timeoutOption(options);
-  return stopInspected(inspectTarget(target), timeout);
+  const pidfile = pidfileOf(target);
+  checkPidfileTrust(pidfile);
+  return stopPidfile(pidfile, timeout);
 }
 
 /** Sends `signalName` to the daemon (the supervisor, for -r, which passes most signals on). */

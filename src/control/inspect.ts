@@ -111,7 +111,7 @@ export function readRecord(pidfile: string, supervisor: number): SupervisorRecor
 }
 
 /** Our supervisor names itself in its title (src/supervisor/main.ts): known even without its record. */
-function looksLikeSupervisor(pid: number): boolean {
+export function looksLikeSupervisor(pid: number): boolean {
   return commandOf(pid)?.[0]?.startsWith('daemonize: supervising') === true;
 }
 
@@ -142,7 +142,11 @@ function supervisedState(record: SupervisorRecord | null, child: number | null):
 
 /** What the verbs see: the holder the pidfile names is enough (identify), every holder only when it names none. */
 export function inspect(pidfile: string): Inspection {
-  const identity = identify(pidfile, false);
+  return inspectIdentified(pidfile, identify(pidfile, false));
+}
+
+/** inspect(), for a pidfile whose holders `identity` already tells. */
+export function inspectIdentified(pidfile: string, identity: PidfileIdentity): Inspection {
   const base = { name: nameOf(pidfile), pidfile, identity, record: null, child: null, childSource: null };
   if (identity.daemon === null && identity.hidden === null) {
     const state = identity.file === null ? 'stopped' : 'dead';

@@ -6,9 +6,10 @@ import { DEFAULT_STOP_TIMEOUT } from '../durations';
 import { DaemonizeError } from '../errors';
 import { ExitCode } from '../exit-codes';
 import { members } from '../core/process-tree';
-import { isHeld, lockHolders, type FileId } from '../identity';
-import { isAlive, liveProcesses, readEntry, type ProcessEntry } from '../process-table';
-import type { Inspection } from './inspect';
+import { identify, isHeld, lockHolders, type FileId, type PidfileIdentity } from '../identity';
+import { isAlive, isDead, liveProcesses, type ProcessEntry } from '../process-table';
+import { liveSince, readTable } from '../process-snapshot';
+import { inspectIdentified, looksLikeSupervisor, nameOf, readRecord, type Inspection } from './inspect';
 import { permissionDenied, send } from './send';
 import { removeStalePidfile } from './stale-pidfile';
 import { pollUntil } from './wait';
@@ -33,24 +34,43 @@ export interface StopResult {
   killed: boolean;
 }
 
+/** Who a stop waits for: `accept` tells them; `left()` reads which of them live now. */
+interface Scope {
+  accept: (entry: ProcessEntry) => boolean;
+  left: () => ProcessEntry[];
+}
+
 /**
  * Who to wait for, and kill after the timeout: the holders, their descendants (even those that left the
  * session with setsid), and everyone in the holders' sessions; narrower when a session is also ours (a
- * foreground run): then the holder's process group. Never this process.
+ * foreground run): then the holder's process group. Never this process. Taken from one reading of the
+ * table, which left() reads again in part only (src/process-snapshot.ts).
  */
-function scopeOf(pids: number[]): (entry: ProcessEntry) => boolean {
-  const self = readEntry(process.pid);
+function scopeOf(pids: number[]): Scope {
+  const reading = readTable();
+  const byPid = new Map(reading.entries.map((entry) => [entry.pid, entry]));
+  const self = byPid.get(process.pid);
   const sessions = new Set<number>();
   const groups = new Set<number>();
+  // A process may move into a group of its own session (setpgid): the groups' sessions are read again too.
+  const groupSessions = new Set<number>();
   for (const pid of pids) {
-    const entry = readEntry(pid);
-    if (entry === null) continue;
-    if (entry.session !== self?.session && entry.session !== 0) sessions.add(entry.session);
-    else if (entry.pgrp !== self?.pgrp) groups.add(entry.pgrp);
+    const entry = byPid.get(pid);
+    if (entry === undefined) continue;
+    if (entry.session !== self?.session && entry.session !== 0) {
+      sessions.add(entry.session);
+    } else if (entry.pgrp !== self?.pgrp) {
+      groups.add(entry.pgrp);
+      groupSessions.add(entry.session);
+    }
   }
-  const family = new Set(pids.flatMap((pid) => members({ root: pid, session: null })));
-  return (entry) => entry.pid !== process.pid &&
+  const live = reading.entries.filter((entry) => !isDead(entry));
+  const family = new Set(pids.flatMap((pid) => members({ root: pid, session: null }, live)));
+  const accept = (entry: ProcessEntry): boolean => entry.pid !== process.pid &&
     (sessions.has(entry.session) || groups.has(entry.pgrp) || family.has(entry.pid));
+  const keep = (entry: ProcessEntry): boolean =>
+    sessions.has(entry.session) || groupSessions.has(entry.session) || family.has(entry.pid);
+  return { accept, left: () => liveSince(reading, keep, accept) };
 }
 
 /**
@@ -58,14 +78,17 @@ function scopeOf(pids: number[]): (entry: ProcessEntry) => boolean {
  * record) plus a margin, since the supervisor escalates on its own first, plus the time its --on-exit
  * hooks may take after the program; a plain daemon gets the default.
  */
-export function stopTimeoutFor(found: Inspection, given: number | undefined): number {
+export function stopTimeoutFor(found: Pick<Inspection, 'supervised' | 'record'>, given: number | undefined): number {
   if (given !== undefined) return given;
   if (!found.supervised) return DEFAULT_STOP_TIMEOUT;
   return (found.record?.stopTimeout ?? DEFAULT_STOP_TIMEOUT) + (found.record?.hookTimeout ?? 0) + SUPERVISOR_MARGIN_SECONDS;
 }
 
+/** What a stop needs to know of its daemon. */
+type StopSubject = Pick<Inspection, 'name' | 'pidfile' | 'identity'> & { supervised: boolean };
+
 /** A stale pidfile (nobody holds its lock): removed when still the same file and unlocked; never signalled. */
-export function notRunning(found: Inspection, verb: string): DaemonizeError {
+export function notRunning(found: Pick<Inspection, 'name' | 'pidfile' | 'identity'>, verb: string): DaemonizeError {
   const { file } = found.identity;
   let why = '';
   if (file !== null) {
@@ -77,6 +100,25 @@ export function notRunning(found: Inspection, verb: string): DaemonizeError {
 
 /** Stops the daemon `found` describes; `timeoutSeconds` (see stopTimeoutFor) before SIGKILL. */
 export async function stopInspected(found: Inspection, timeoutSeconds?: number): Promise<StopResult> {
+  return stopSubject({ ...found, supervised: found.supervised === true }, () => stopTimeoutFor(found, timeoutSeconds));
+}
+
+/**
+ * Stops the daemon `pidfile` names. A holder whose title says it is our supervisor gets SIGTERM as soon as
+ * it is identified: its record, which only sets the deadline, is read while it stops. Any other holder is
+ * inspected whole first.
+ */
+export async function stopPidfile(pidfile: string, timeoutSeconds?: number): Promise<StopResult> {
+  const identity: PidfileIdentity = identify(pidfile, false);
+  const daemon = identity.daemon;
+  if (daemon === null || !looksLikeSupervisor(daemon)) return stopInspected(inspectIdentified(pidfile, identity), timeoutSeconds);
+  // A record already removed (the supervisor ended in the meantime, or could not write it) gives the defaults.
+  return stopSubject({ name: nameOf(pidfile), pidfile, identity, supervised: true },
+    () => stopTimeoutFor({ supervised: true, record: readRecord(pidfile, daemon) }, timeoutSeconds));
+}
+
+/** The stop itself: `deadline()`, asked right after SIGTERM, gives the seconds before SIGKILL. */
+async function stopSubject(found: StopSubject, deadline: () => number): Promise<StopResult> {
   const { identity } = found;
   const what = `stop ${found.name}`;
   if (identity.daemon === null && identity.hidden !== null) throw permissionDenied(what, identity.hidden.pid);
@@ -92,25 +134,27 @@ export async function stopInspected(found: Inspection, timeoutSeconds?: number):
   // while it stops: the table read no longer delays the signal.
   const plainScope = found.supervised ? null : scopeOf(holders);
   send(identity.daemon, 'SIGTERM', what);
-  let inScope = plainScope ?? scopeOf(holders);
+  let scope = plainScope ?? scopeOf(holders);
   // The cheap checks first. A plain daemon's children inherit its lock, and one that left its tree before
   // the stop may hold it still: only the kernel's list tells (/proc/locks, an RCU grace period to read).
   // A supervisor gives its descriptor to no child (they start with stdio and held sockets only), so once
   // it and its tree are gone, so is its lock.
   const lockFree = found.supervised ? () => true : () => !isHeld(file);
-  const gone = (): boolean => holders.every((pid) => !isAlive(pid)) && liveProcesses(inScope).length === 0 && lockFree();
+  const gone = (): boolean => holders.every((pid) => !isAlive(pid)) && scope.left().length === 0 && lockFree();
   let killed = false;
-  if (!(await pollUntil(gone, stopTimeoutFor(found, timeoutSeconds) * 1000, LOOK_MS))) {
+  if (!(await pollUntil(gone, deadline() * 1000, LOOK_MS))) {
     killed = true;
     // Every holder now, with their sessions and descendants: all of them are SIGKILLed.
     const more = lockHolders(file).holders.map((entry) => entry.pid).filter((pid) => !holders.includes(pid));
     // Added to what was in scope before SIGTERM: a descendant the daemon's death reparented to init is
     // no longer found under it.
-    const before = inScope;
-    const theirs = scopeOf(more);
-    inScope = (entry) => before(entry) || theirs(entry);
+    const before = scope.accept;
+    const theirs = scopeOf(more).accept;
+    const accept = (entry: ProcessEntry): boolean => before(entry) || theirs(entry);
+    // Scopes taken at two moments: from here on, every process is read.
+    scope = { accept, left: () => liveProcesses(accept) };
     holders = [...holders, ...more];
-    const left = new Set([...liveProcesses(inScope).map((entry) => entry.pid), ...holders.filter(isAlive)]);
+    const left = new Set([...scope.left().map((entry) => entry.pid), ...holders.filter(isAlive)]);
     // Every one of them, even when one may not be killed (EPERM): that one is reported after.
     let refused: unknown = null;
     for (const pid of left) {
