@@ -25,5 +25,7 @@ Napi::Value ListenSocket(const Napi::CallbackInfo& info);    // sockets.cc
 Napi::Value ConnectUnix(const Napi::CallbackInfo& info);     // sockets.cc
 Napi::Value OpenPty(const Napi::CallbackInfo& info);         // pty.cc
 Napi::Value ProcStats(const Napi::CallbackInfo& info);       // proc-table.cc
+Napi::Value PidClock(const Napi::CallbackInfo& info);        // proc-table.cc
+Napi::Value WatchExit(const Napi::CallbackInfo& info);       // exit-watch.cc
 
 }  // namespace daemonize

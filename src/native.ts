@@ -121,7 +121,14 @@ interface Addon {
   /** Connects to a Unix stream socket and closes at once; throws its errno (ECONNREFUSED: nobody listens). */
   connectUnix(path: string): void;
   /** Every /proc/PID/stat line, NUL-separated, read in one call (src/process-table.ts parses them). */
-  procStats(above?: number, also?: number[]): Buffer;
+  procStats(pids?: number[]): Buffer;
+  /** [the pid /proc shows for us, last pid handed out, tasks now, tasks made since boot, pid_max]; -1: unreadable. */
+  pidClock(): [number, number, number, number, number];
+  /**
+   * Calls `callback` once, from the event loop, when process `pid` has ended (a zombie, or gone); returns
+   * what stops the watch, or null where the kernel gives no pidfd (before Linux 5.3, a process reaped).
+   */
+  watchExit(pid: number, callback: () => void): (() => void) | null;
 }
 
 /** A system error as the addon throws it. */

@@ -1,15 +1,15 @@
 // A reading of the process table that is cheap to read again: the second time, only the processes that
-// could still matter and those started since are read. --stop reads the table right after SIGTERM (the
-// daemon's tree) and again once the daemon is gone (is anything of it left?); on a machine running a
-// thousand processes, each whole reading is a thousand files.
+// could still matter and those started since are read, by pid, without listing /proc. --stop reads the
+// table right after SIGTERM (the daemon's tree) and again once the daemon is gone (is anything of it
+// left?); on a machine running a thousand processes, each whole reading is a thousand files.
 //
 // Started since: the kernel hands out pids in increasing order, wrapping at pid_max. A process started
-// after a reading has a pid above the last one handed out before it, unless the pids wrapped meanwhile.
-// To wrap, the kernel must first use up every free pid above that last one, and it counts every task it
-// makes (/proc/stat's "processes"): fewer new tasks than free pids means no wrap. Anything uncertain (no
-// /proc/loadavg, a /proc of another pid namespace, pids that may have wrapped) reads the whole table.
-import { readFileSync, readlinkSync } from 'node:fs';
-
+// after a reading has a pid between the last one handed out before it and the last one handed out now,
+// unless the pids wrapped meanwhile. To wrap, the kernel must first use up every free pid above that
+// last one, and it counts every task it makes (/proc/stat's "processes"): fewer new tasks than free pids
+// means no wrap. Anything uncertain (no /proc/loadavg, a /proc of another pid namespace, pids that may
+// have wrapped, too many new ones) reads the whole table.
+import { native } from './native';
 import { isDead, processTable, type ProcessEntry } from './process-table';
 
 /** Where the kernel's pid allocation stood at one moment. */
@@ -29,22 +29,16 @@ export interface TableReading {
   clock: PidClock | null;
 }
 
+/** More pids handed out since a reading than this, and the whole table is read again instead. */
+const MAX_NEW_PIDS = 512;
+
+/** Read by the addon in one call (four small /proc files); null when any of it is missing. */
 function pidClock(): PidClock | null {
-  try {
-    // Our /proc must be our pid namespace's, the one /proc/loadavg's last pid speaks of.
-    if (Number(readlinkSync('/proc/self')) !== process.pid) return null;
-    // "0.38 0.51 0.57 1/75 13411": running/all tasks, then the last pid handed out.
-    const load = readFileSync('/proc/loadavg', 'latin1').trim().split(' ');
-    const clock = {
-      lastPid: Number(load[4]),
-      tasks: Number(load[3]?.split('/')[1]),
-      forks: Number(/^processes (\d+)$/m.exec(readFileSync('/proc/stat', 'latin1'))?.[1]),
-      pidMax: Number(readFileSync('/proc/sys/kernel/pid_max', 'latin1')),
-    };
-    return Object.values(clock).every(Number.isSafeInteger) ? clock : null;
-  } catch {
-    return null;
-  }
+  const [self, lastPid, tasks, forks, pidMax] = native.pidClock();
+  // Our /proc must be our pid namespace's, the one /proc/loadavg's last pid speaks of.
+  if (self !== process.pid) return null;
+  const clock = { lastPid, tasks, forks, pidMax };
+  return Object.values(clock).every((value) => Number.isSafeInteger(value) && value >= 0) ? clock : null;
 }
 
 /** Whether no pid at or below `then.lastPid` can have been handed out again by the time of `now`. */
@@ -67,8 +61,14 @@ export function readTable(): TableReading {
 export function liveSince(then: TableReading, keep: (entry: ProcessEntry) => boolean,
   accept: (entry: ProcessEntry) => boolean): ProcessEntry[] {
   const now = then.clock === null ? null : pidClock();
-  const table = then.clock !== null && now !== null && noWrap(then.clock, now)
-    ? processTable({ above: then.clock.lastPid, also: then.entries.filter(keep).map((entry) => entry.pid) })
-    : processTable();
+  let table: ProcessEntry[];
+  if (then.clock !== null && now !== null && noWrap(then.clock, now) && now.lastPid - then.clock.lastPid <= MAX_NEW_PIDS) {
+    const known = new Set(then.entries.map((entry) => entry.pid));
+    const pids = then.entries.filter(keep).map((entry) => entry.pid);
+    for (let pid = then.clock.lastPid + 1; pid <= now.lastPid; pid++) if (!known.has(pid)) pids.push(pid);
+    table = processTable(pids);
+  } else {
+    table = processTable();
+  }
   return table.filter((entry) => !isDead(entry) && accept(entry));
 }

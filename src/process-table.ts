@@ -54,10 +54,10 @@ export function isAlive(pid: number): boolean {
 /**
  * Every process /proc lists, zombies included, read in one call to the addon: the whole table is read
  * several times while a daemon stops, and file by file from here it costs several times as much.
- * `only`: just the processes whose pid is above `above` or in `also` (src/process-snapshot.ts).
+ * `pids`: only those, the ones that exist (src/process-snapshot.ts); a thread's id gives its thread.
  */
-export function processTable(only?: { above: number; also: number[] }): ProcessEntry[] {
-  const stats = only === undefined ? native.procStats() : native.procStats(only.above, only.also);
+export function processTable(pids?: number[]): ProcessEntry[] {
+  const stats = pids === undefined ? native.procStats() : native.procStats(pids);
   const records = stats.toString('latin1').split('\0');
   records.pop();
   return records.map(parseStat);
