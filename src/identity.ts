@@ -10,9 +10,8 @@
 import * as fs from 'node:fs';
 
 import { DaemonizeError, unable } from './errors';
+import { native } from './native';
 import { hasAncestor, readEntry, type ProcessEntry } from './process-table';
-
-const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
 
 /** Exact device and inode numbers (bigint: 64-bit inode numbers do not fit a double). */
 export interface FileId {
@@ -43,10 +42,9 @@ export interface PidfileIdentity {
 
 /** The pidfile's identity and the number written in it, without following a link at its last component. */
 function readPidfile(path: string): { file: FileId; number: number | null } | null {
-  let fd: number;
+  let read: ReturnType<typeof native.readPidfile>;
   try {
-    // O_NONBLOCK: a FIFO planted at the path must not hang a --status.
-    fd = fs.openSync(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+    read = native.readPidfile(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return null;
@@ -55,34 +53,9 @@ function readPidfile(path: string): { file: FileId; number: number | null } | nu
     }
     throw unable(`read pidfile ${path}`, error);
   }
-  try {
-    const stat = fs.fstatSync(fd, { bigint: true });
-    if (!stat.isFile()) throw new DaemonizeError(`unable to read pidfile ${path}: it is not a regular file`, undefined, 'EINVAL');
-    const buffer = Buffer.alloc(64);
-    const length = fs.readSync(fd, buffer, 0, buffer.length, 0);
-    const match = /^\s*(\d{1,10})\s*$/.exec(buffer.toString('latin1', 0, length));
-    return { file: { dev: stat.dev, ino: stat.ino }, number: match ? Number(match[1]) : null };
-  } catch (error) {
-    if (error instanceof DaemonizeError) throw error;
-    throw unable(`read pidfile ${path}`, error);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-/** Whether descriptor `fd` of `pid` owns a flock lock (a waiter's "->" line is not one). */
-function holdsFlock(pid: number, fd: number): boolean {
-  try {
-    const info = fs.readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'latin1');
-    return /^lock:\s+\d+: FLOCK /m.test(info);
-  } catch {
-    return false;
-  }
-}
-
-function sameFile(pid: number, fd: number, file: FileId): boolean {
-  const stat = fs.statSync(`/proc/${pid}/fd/${fd}`, { bigint: true, throwIfNoEntry: false });
-  return stat !== undefined && stat.ino === file.ino && stat.dev === file.dev;
+  if (!read.regular) throw new DaemonizeError(`unable to read pidfile ${path}: it is not a regular file`, undefined, 'EINVAL');
+  const match = /^\s*(\d{1,10})\s*$/.exec(read.text);
+  return { file: { dev: read.dev, ino: read.ino }, number: match ? Number(match[1]) : null };
 }
 
 /** The descriptors of `pid`: 'gone', or 'hidden' when we may not read them (another user's process). */
@@ -94,19 +67,13 @@ function descriptorsOf(pid: number): string[] | 'gone' | 'hidden' {
   }
 }
 
-/** Whether `pid` holds the lock on `file`; null when its descriptors may not be read. */
+/**
+ * Whether `pid` holds the lock on `file`: one of its descriptors is that file (stat, highest first) and
+ * its fdinfo shows a granted flock lock (a waiter's "->" line is not one). Null when its descriptors may
+ * not be read. The addon looks (native/lock-holder.cc): every verb asks this first.
+ */
 function holds(pid: number, file: FileId): boolean | null {
-  const fds = descriptorsOf(pid);
-  if (fds === 'gone') return false;
-  if (fds === 'hidden') return null;
-  try {
-    // Highest first: a supervisor's lock is among its last descriptors (Node opens its own first), and
-    // a plain daemon has few. Each look is a stat, most of the cost of a --status.
-    return fds.map(Number).sort((a, b) => b - a).some((fd) => sameFile(pid, fd, file) && holdsFlock(pid, fd));
-  } catch {
-    // Gone while we looked (its fd directory vanished under us).
-    return false;
-  }
+  return native.holdsLock(pid, file.dev, file.ino);
 }
 
 /**

@@ -129,6 +129,10 @@ interface Addon {
    * what stops the watch, or null where the kernel gives no pidfd (before Linux 5.3, a process reaped).
    */
   watchExit(pid: number, callback: () => void): (() => void) | null;
+  /** A pidfile opened without following a link at its last component: its identity and first 64 bytes (latin1). */
+  readPidfile(path: string): { dev: bigint; ino: bigint; regular: boolean; text: string };
+  /** Whether a descriptor of `pid` is that file and owns a flock lock on it; null: its descriptors may not be read. */
+  holdsLock(pid: number, dev: bigint, ino: bigint): boolean | null;
 }
 
 /** A system error as the addon throws it. */
@@ -167,18 +171,18 @@ export const addonPath: string = existsSync(join(__dirname, '..', 'build', 'Rele
 let addon: Addon | undefined;
 
 /**
- * The addon, loaded on its first use: a control verb that asks /proc who runs never needs it, and its
- * dlopen is most of a millisecond of that verb's start-up.
+ * The addon, loaded on its first use: --help, --version and a usage error never need it, and its dlopen
+ * is a fraction of a millisecond of a start-up. Every verb does (its first look at the pidfile's holder).
  */
 export const native: Addon = new Proxy({} as Addon, {
   get: (_target, key) => (addon ??= load())[key as keyof Addon],
 });
 
 /**
- * Ends the CLI. With _exit(2) when the addon is loaded anyway (a start, a stop) and the CLI wrote only
+ * Ends the CLI. With _exit(2) when the addon is loaded anyway (a start, a verb) and the CLI wrote only
  * straight to its descriptors (src/std-streams.ts): nothing is left to flush then, and Node's teardown
- * costs a millisecond or more. Else with process.exit: not to load the addon for this (a --status), or
- * so that Node finishes its stdout and stderr streams and sets back the descriptors' flags.
+ * costs a millisecond or more. Else with process.exit: not to load the addon for this (--help, a usage
+ * error), or so that Node finishes its stdout and stderr streams and sets back the descriptors' flags.
  */
 export function exitProcess(code: number): never {
   if (addon !== undefined && !usedNodeStreams()) addon.exitNow(code);
