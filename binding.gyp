@@ -18,7 +18,6 @@
         "native/sockets.cc",
         "native/pty.cc",
         "native/proc-table.cc",
-        "native/exit-watch.cc",
         "native/lock-holder.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
@@ -26,7 +25,7 @@
       "cflags": ["-Wall", "-Wextra", "-Wno-unused-parameter"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "conditions": [
-        ["OS=='win'", { "sources!": ["native/spawn.cc", "native/child.cc", "native/fds.cc", "native/exec.cc", "native/flock.cc", "native/users.cc", "native/process.cc", "native/library.cc", "native/notify.cc", "native/sockets.cc", "native/pty.cc", "native/proc-table.cc", "native/exit-watch.cc", "native/lock-holder.cc"] }]
+        ["OS=='win'", { "sources!": ["native/spawn.cc", "native/child.cc", "native/fds.cc", "native/exec.cc", "native/flock.cc", "native/users.cc", "native/process.cc", "native/library.cc", "native/notify.cc", "native/sockets.cc", "native/pty.cc", "native/proc-table.cc", "native/lock-holder.cc"] }]
       ]
     }
   ]

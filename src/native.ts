@@ -124,11 +124,6 @@ interface Addon {
   procStats(pids?: number[]): Buffer;
   /** [the pid /proc shows for us, last pid handed out, tasks now, tasks made since boot, pid_max]; -1: unreadable. */
   pidClock(): [number, number, number, number, number];
-  /**
-   * Calls `callback` once, from the event loop, when process `pid` has ended (a zombie, or gone); returns
-   * what stops the watch, or null where the kernel gives no pidfd (before Linux 5.3, a process reaped).
-   */
-  watchExit(pid: number, callback: () => void): (() => void) | null;
   /** A pidfile opened without following a link at its last component: its identity and first 64 bytes (latin1). */
   readPidfile(path: string): { dev: bigint; ino: bigint; regular: boolean; text: string };
   /** Whether a descriptor of `pid` is that file and owns a flock lock on it; null: its descriptors may not be read. */

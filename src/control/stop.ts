@@ -4,7 +4,6 @@
 // own), so nothing survives to hold its port. No holder: nothing is signalled, ever.
 import { DEFAULT_STOP_TIMEOUT } from '../durations';
 import { DaemonizeError } from '../errors';
-import { native } from '../native';
 import { ExitCode } from '../exit-codes';
 import { members } from '../core/process-tree';
 import { identify, isHeld, lockHolders, type FileId, type PidfileIdentity } from '../identity';
@@ -143,12 +142,7 @@ async function stopSubject(found: StopSubject, deadline: () => number): Promise<
   const lockFree = found.supervised ? () => true : () => !isHeld(file);
   const gone = (): boolean => holders.every((pid) => !isAlive(pid)) && scope.left().length === 0 && lockFree();
   let killed = false;
-  // Each holder's end is watched (a pidfd): the look after it comes at once, not on the next step.
-  const holdersEnd = (lookNow: () => void): (() => void) => {
-    const watches = holders.map((pid) => native.watchExit(pid, lookNow));
-    return () => watches.forEach((stopWatch) => stopWatch?.());
-  };
-  if (!(await pollUntil(gone, deadline() * 1000, LOOK_MS, holdersEnd))) {
+  if (!(await pollUntil(gone, deadline() * 1000, LOOK_MS))) {
     killed = true;
     // Every holder now, with their sessions and descendants: all of them are SIGKILLed.
     const more = lockHolders(file).holders.map((entry) => entry.pid).filter((pid) => !holders.includes(pid));
