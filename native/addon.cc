@@ -28,7 +28,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("connectUnix", Napi::Function::New(env, ConnectUnix, "connectUnix"));
   exports.Set("openPty", Napi::Function::New(env, OpenPty, "openPty"));
   exports.Set("procStats", Napi::Function::New(env, ProcStats, "procStats"));
-  exports.Set("pidClock", Napi::Function::New(env, PidClock, "pidClock"));
   exports.Set("readPidfile", Napi::Function::New(env, ReadPidfile, "readPidfile"));
   exports.Set("holdsLock", Napi::Function::New(env, HoldsLock, "holdsLock"));
   return exports;

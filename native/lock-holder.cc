@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -69,6 +70,8 @@ Napi::Value ReadPidfile(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsString()) return ThrowType(env, "readPidfile(path: string)");
   std::string path = info[0].As<Napi::String>().Utf8Value();
+  // A NUL inside would open the name before it (Node's fs refuses such a path too).
+  if (path.find('\0') != std::string::npos) return ThrowErrno(env, EINVAL, "open");
   int fd;
   do {
     fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -105,11 +108,12 @@ Napi::Value HoldsLock(const Napi::CallbackInfo& info) {
   if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsBigInt() || !info[2].IsBigInt()) {
     return ThrowType(env, "holdsLock(pid: number, dev: bigint, ino: bigint)");
   }
-  int pid = info[0].As<Napi::Number>().Int32Value();
+  // Not truncated to 32 bits: a number that is no pid names no process, not one that is.
+  int64_t pid = info[0].As<Napi::Number>().Int64Value();
   bool ok = true;
   uint64_t dev = BigIntArg(info[1], &ok);
   uint64_t ino = BigIntArg(info[2], &ok);
-  if (!ok || pid <= 0) return Napi::Boolean::New(env, false);
+  if (!ok || pid <= 0 || pid > INT32_MAX) return Napi::Boolean::New(env, false);
   std::string base = "/proc/" + std::to_string(pid);
   DIR* dir = opendir((base + "/fd").c_str());
   if (dir == nullptr) return errno == ENOENT || errno == ESRCH ? Napi::Value(Napi::Boolean::New(env, false)) : env.Null();

@@ -121,9 +121,7 @@ interface Addon {
   /** Connects to a Unix stream socket and closes at once; throws its errno (ECONNREFUSED: nobody listens). */
   connectUnix(path: string): void;
   /** Every /proc/PID/stat line, NUL-separated, read in one call (src/process-table.ts parses them). */
-  procStats(pids?: number[]): Buffer;
-  /** [the pid /proc shows for us, last pid handed out, tasks now, tasks made since boot, pid_max]; -1: unreadable. */
-  pidClock(): [number, number, number, number, number];
+  procStats(): Buffer;
   /** A pidfile opened without following a link at its last component: its identity and first 64 bytes (latin1). */
   readPidfile(path: string): { dev: bigint; ino: bigint; regular: boolean; text: string };
   /** Whether a descriptor of `pid` is that file and owns a flock lock on it; null: its descriptors may not be read. */

@@ -54,11 +54,9 @@ export function isAlive(pid: number): boolean {
 /**
  * Every process /proc lists, zombies included, read in one call to the addon: the whole table is read
  * several times while a daemon stops, and file by file from here it costs several times as much.
- * `pids`: only those, the ones that exist (src/process-snapshot.ts); a thread's id gives its thread.
  */
-export function processTable(pids?: number[]): ProcessEntry[] {
-  const stats = pids === undefined ? native.procStats() : native.procStats(pids);
-  const records = stats.toString('latin1').split('\0');
+export function processTable(): ProcessEntry[] {
+  const records = native.procStats().toString('latin1').split('\0');
   records.pop();
   return records.map(parseStat);
 }

@@ -7,7 +7,6 @@ const { describe, it } = require('node:test');
 
 const { native } = require('../dist/native');
 const { liveProcesses, processTable, readEntry } = require('../dist/process-table');
-const { liveSince, noWrap, readTable } = require('../dist/process-snapshot');
 const { waitFor } = require('./helpers/harness');
 
 describe('processTable()', () => {
@@ -58,63 +57,5 @@ describe('processTable()', () => {
       native.waitpid(pid, true);
       fs.rmSync(dir, { recursive: true, force: true });
     }
-  });
-});
-
-describe('a table reading read again in part (src/process-snapshot.ts)', () => {
-  const spawnSleep = () => native.spawn({ mode: 'child', file: '/bin/sleep', argv: ['sleep', '30'], env: [] });
-  const end = (pid) => {
-    process.kill(pid, 'SIGKILL');
-    native.waitpid(pid, true);
-  };
-
-  it('finds a process started after the reading, though `keep` takes nothing of the reading', () => {
-    const reading = readTable();
-    assert.notEqual(reading.clock, null, 'this machine shows /proc/loadavg and /proc/stat');
-    const pid = spawnSleep();
-    try {
-      assert.ok(pid > reading.clock.lastPid);
-      assert.deepEqual(liveSince(reading, () => false, (entry) => entry.pid === pid).map((entry) => entry.pid), [pid]);
-    } finally {
-      end(pid);
-    }
-  });
-
-  it('reads again the processes of the reading that `keep` takes, and only those of them', () => {
-    const pid = spawnSleep();
-    try {
-      const reading = readTable();
-      assert.deepEqual(liveSince(reading, (entry) => entry.pid === pid, (entry) => entry.pid === pid).map((entry) => entry.pid), [pid]);
-      // Taken by `accept` but not kept: not read again (the caller's `keep` must cover `accept`).
-      const left = liveSince(reading, () => false, () => true).map((entry) => entry.pid);
-      assert.ok(!left.includes(pid));
-      assert.ok(left.every((other) => other > reading.clock.lastPid && !reading.entries.some((entry) => entry.pid === other)), 'only the processes newer than the reading');
-    } finally {
-      end(pid);
-    }
-  });
-
-  it('leaves out a process that ended, and the zombie it leaves', () => {
-    const reading = readTable();
-    const pid = spawnSleep();
-    process.kill(pid, 'SIGKILL');
-    try {
-      assert.deepEqual(liveSince(reading, () => false, (entry) => entry.pid === pid), []);
-    } finally {
-      native.waitpid(pid, true);
-    }
-  });
-
-  it('reads the whole table again when the pids may have wrapped', () => {
-    const clock = { lastPid: 32000, forks: 1000, tasks: 100, pidMax: 32768 };
-    assert.equal(noWrap(clock, { ...clock, lastPid: 32010, forks: 1010 }), true);
-    // Fewer pids handed out now than then: they wrapped.
-    assert.equal(noWrap(clock, { ...clock, lastPid: 400, forks: 1800 }), false);
-    // Above the reading's last pid, 667 were free at least (767 above it, 100 tasks then): as many new
-    // tasks may have gone round once and come back above it.
-    assert.equal(noWrap(clock, { ...clock, lastPid: 32100, forks: 1666 }), true);
-    assert.equal(noWrap(clock, { ...clock, lastPid: 32100, forks: 1667 }), false);
-    // pid_max lowered under the last pid: the next pid wraps.
-    assert.equal(noWrap(clock, { ...clock, lastPid: 32001, forks: 1001, pidMax: 4096 }), false);
   });
 });

@@ -7,8 +7,7 @@ import { DaemonizeError } from '../errors';
 import { ExitCode } from '../exit-codes';
 import { members } from '../core/process-tree';
 import { identify, isHeld, lockHolders, type FileId, type PidfileIdentity } from '../identity';
-import { isAlive, isDead, liveProcesses, type ProcessEntry } from '../process-table';
-import { liveSince, readTable } from '../process-snapshot';
+import { isAlive, liveProcesses, readEntry, type ProcessEntry } from '../process-table';
 import { inspectIdentified, looksLikeSupervisor, nameOf, readRecord, type Inspection } from './inspect';
 import { permissionDenied, send } from './send';
 import { removeStalePidfile } from './stale-pidfile';
@@ -34,43 +33,24 @@ export interface StopResult {
   killed: boolean;
 }
 
-/** Who a stop waits for: `accept` tells them; `left()` reads which of them live now. */
-interface Scope {
-  accept: (entry: ProcessEntry) => boolean;
-  left: () => ProcessEntry[];
-}
-
 /**
  * Who to wait for, and kill after the timeout: the holders, their descendants (even those that left the
  * session with setsid), and everyone in the holders' sessions; narrower when a session is also ours (a
- * foreground run): then the holder's process group. Never this process. Taken from one reading of the
- * table, which left() reads again in part only (src/process-snapshot.ts).
+ * foreground run): then the holder's process group. Never this process.
  */
-function scopeOf(pids: number[]): Scope {
-  const reading = readTable();
-  const byPid = new Map(reading.entries.map((entry) => [entry.pid, entry]));
-  const self = byPid.get(process.pid);
+function scopeOf(pids: number[]): (entry: ProcessEntry) => boolean {
+  const self = readEntry(process.pid);
   const sessions = new Set<number>();
   const groups = new Set<number>();
-  // A process may move into a group of its own session (setpgid): the groups' sessions are read again too.
-  const groupSessions = new Set<number>();
   for (const pid of pids) {
-    const entry = byPid.get(pid);
-    if (entry === undefined) continue;
-    if (entry.session !== self?.session && entry.session !== 0) {
-      sessions.add(entry.session);
-    } else if (entry.pgrp !== self?.pgrp) {
-      groups.add(entry.pgrp);
-      groupSessions.add(entry.session);
-    }
+    const entry = readEntry(pid);
+    if (entry === null) continue;
+    if (entry.session !== self?.session && entry.session !== 0) sessions.add(entry.session);
+    else if (entry.pgrp !== self?.pgrp) groups.add(entry.pgrp);
   }
-  const live = reading.entries.filter((entry) => !isDead(entry));
-  const family = new Set(pids.flatMap((pid) => members({ root: pid, session: null }, live)));
-  const accept = (entry: ProcessEntry): boolean => entry.pid !== process.pid &&
+  const family = new Set(pids.flatMap((pid) => members({ root: pid, session: null })));
+  return (entry) => entry.pid !== process.pid &&
     (sessions.has(entry.session) || groups.has(entry.pgrp) || family.has(entry.pid));
-  const keep = (entry: ProcessEntry): boolean =>
-    sessions.has(entry.session) || groupSessions.has(entry.session) || family.has(entry.pid);
-  return { accept, left: () => liveSince(reading, keep, accept) };
 }
 
 /**
@@ -134,13 +114,13 @@ async function stopSubject(found: StopSubject, deadline: () => number): Promise<
   // while it stops: the table read no longer delays the signal.
   const plainScope = found.supervised ? null : scopeOf(holders);
   send(identity.daemon, 'SIGTERM', what);
-  let scope = plainScope ?? scopeOf(holders);
+  let inScope = plainScope ?? scopeOf(holders);
   // The cheap checks first. A plain daemon's children inherit its lock, and one that left its tree before
   // the stop may hold it still: only the kernel's list tells (/proc/locks, an RCU grace period to read).
   // A supervisor gives its descriptor to no child (they start with stdio and held sockets only), so once
   // it and its tree are gone, so is its lock.
   const lockFree = found.supervised ? () => true : () => !isHeld(file);
-  const gone = (): boolean => holders.every((pid) => !isAlive(pid)) && scope.left().length === 0 && lockFree();
+  const gone = (): boolean => holders.every((pid) => !isAlive(pid)) && liveProcesses(inScope).length === 0 && lockFree();
   let killed = false;
   if (!(await pollUntil(gone, deadline() * 1000, LOOK_MS))) {
     killed = true;
@@ -148,13 +128,11 @@ async function stopSubject(found: StopSubject, deadline: () => number): Promise<
     const more = lockHolders(file).holders.map((entry) => entry.pid).filter((pid) => !holders.includes(pid));
     // Added to what was in scope before SIGTERM: a descendant the daemon's death reparented to init is
     // no longer found under it.
-    const before = scope.accept;
-    const theirs = scopeOf(more).accept;
-    const accept = (entry: ProcessEntry): boolean => before(entry) || theirs(entry);
-    // Scopes taken at two moments: from here on, every process is read.
-    scope = { accept, left: () => liveProcesses(accept) };
+    const before = inScope;
+    const theirs = scopeOf(more);
+    inScope = (entry) => before(entry) || theirs(entry);
     holders = [...holders, ...more];
-    const left = new Set([...scope.left().map((entry) => entry.pid), ...holders.filter(isAlive)]);
+    const left = new Set([...liveProcesses(inScope).map((entry) => entry.pid), ...holders.filter(isAlive)]);
     // Every one of them, even when one may not be killed (EPERM): that one is reported after.
     let refused: unknown = null;
     for (const pid of left) {

@@ -107,14 +107,16 @@ interface StatusRecordWriter {
 /**
  * The status record, kept honest: when it cannot be written (a full disk), the old one is removed rather
  * than left to name a dead child, the failure is logged once, and the next change tries again.
- * A change is written RECORD_DELAY_MS later, with whatever changed meanwhile: a stop that is over by then
- * (SIGTERM, the program's end, its empty tree, the finish) writes nothing before the record is removed,
- * and a burst of changes writes once (each write is a rename over the old record, which costs a block
- * flush on ext4). Whoever is told "ready" reads the record at once: the readiness news flushes it first.
+ * Once written, a change is written RECORD_DELAY_MS later, with whatever changed meanwhile: a stop that is
+ * over by then (SIGTERM, the program's end, its empty tree, the finish) writes nothing before the record is
+ * removed, and a burst of changes writes once (each write is a rename over the old record, which costs a
+ * block flush on ext4). Whoever is told "ready" reads the record at once: the readiness news flushes it
+ * first. With --on-exit, every change is written at once.
  */
 function statusWriter(config: SupervisorConfig, started: number, log: EventLog,
   lastExit: () => LastExit | null): StatusRecordWriter {
   let failing = false;
+  let written = false;
   let waiting: SupervisorStatus | null = null;
   let turn: NodeJS.Timeout | null = null;
   const flush = (): void => {
@@ -132,6 +134,7 @@ function statusWriter(config: SupervisorConfig, started: number, log: EventLog,
       });
       if (failing) log.write(`${path} written again`);
       failing = false;
+      written = true;
     } catch (error) {
       try {
         removeStatus(path);
@@ -145,7 +148,10 @@ function statusWriter(config: SupervisorConfig, started: number, log: EventLog,
   return {
     write: (status) => {
       waiting = status;
-      turn ??= setTimeout(flush, RECORD_DELAY_MS);
+      // At once while there is none (a --stop during a start reads its deadlines there), and always when
+      // --on-exit hooks run: a hook started at an end may read the record straight away.
+      if (!written || config.onExit !== undefined) flush();
+      else turn ??= setTimeout(flush, RECORD_DELAY_MS);
     },
     flush,
     remove: () => {
