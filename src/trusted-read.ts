@@ -49,6 +49,9 @@ const NOT_THERE = new Set(['ENOENT', 'ENOTDIR', 'EACCES']);
  * ('profile', 'env file'); `allowedUids` are the owners root accepts (other users accept any owner).
  */
 export function readTrustedText(path: string, what: string, allowedUids: readonly number[], optional = false): string | null {
+  // Asked first without an exception: every command looks for profile files that are mostly not there,
+  // and each thrown ENOENT costs more than the system call.
+  if (optional && !fs.existsSync(path)) return null;
   let fd: number;
   try {
     fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
