@@ -23,13 +23,14 @@ const MAX_ATTEMPTS = 20;
  */
 export function checkPidfileTrust(path: string): void {
   checkDirectoryTrust(path, 'pidfile');
-  let stat: fs.Stats;
+  let stat: fs.Stats | undefined;
   try {
-    stat = fs.lstatSync(path);
+    // No pidfile yet (a start): answered without a thrown ENOENT, which costs more than the lstat.
+    stat = fs.lstatSync(path, { throwIfNoEntry: false });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw unable(`use pidfile ${path}`, error);
   }
+  if (stat === undefined) return;
   const reason = untrustedReason(stat);
   if (reason !== null) throw refuse('pidfile', path, reason);
 }
