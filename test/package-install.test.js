@@ -89,7 +89,10 @@ function pack() {
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(tree, 'node_modules'));
   const out = path.join(work, 'out');
   fs.mkdirSync(out);
-  const result = run('npm', ['pack', '--pack-destination', out], { cwd: tree, env: userEnv({ JOBS: 'max' }) });
+  // prebuildify leaves a directory in the temporary directory: this test's own, removed with it.
+  const tmp = path.join(work, 'tmp');
+  fs.mkdirSync(tmp);
+  const result = run('npm', ['pack', '--pack-destination', out], { cwd: tree, env: userEnv({ JOBS: 'max', TMPDIR: tmp }) });
   assert.equal(result.status, 0, `npm pack failed:\n${tail(result)}`);
   const tarballs = fs.readdirSync(out).filter((name) => name.endsWith('.tgz'));
   assert.deepEqual(tarballs, [`${NAME}-${VERSION}.tgz`]);
