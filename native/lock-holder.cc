@@ -73,6 +73,7 @@ Napi::Value ReadPidfile(const Napi::CallbackInfo& info) {
   // A NUL inside would open the name before it (Node's fs refuses such a path too).
   if (path.find('\0') != std::string::npos) return ThrowErrno(env, EINVAL, "open");
   int fd;
+  // O_NONBLOCK: a FIFO planted at the path must not hang a --status (it is then no regular file, unread).
   do {
     fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   } while (fd < 0 && errno == EINTR);

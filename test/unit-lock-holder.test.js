@@ -3,7 +3,7 @@
 // a holder, a waiter blocked on the lock, a process that only has the file open, a gone pid; and the
 // pidfile read without following a link, bytes as they are.
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
+const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const { describe, it, after } = require('node:test');
@@ -47,7 +47,7 @@ describe('holdsLock()', () => {
 });
 
 describe('readPidfile()', () => {
-  it('reads the file as bytes, refuses a link at its last component, and says what is not a regular file', () => {
+  it('reads the file as bytes, refuses a link at its last component, and says what is not a regular file (a FIFO without hanging)', () => {
     const dir = scratch.dir();
     const file = path.join(dir, 'x.pid');
     fs.writeFileSync(file, Buffer.from([0x31, 0x32, 0x0a, 0xff]));
@@ -58,5 +58,9 @@ describe('readPidfile()', () => {
     assert.throws(() => native.readPidfile(path.join(dir, 'link.pid')), { code: 'ELOOP' });
     assert.throws(() => native.readPidfile(path.join(dir, 'none.pid')), { code: 'ENOENT' });
     assert.equal(native.readPidfile(dir).regular, false);
+    // A FIFO with no writer: opened without blocking, and not read.
+    const fifo = path.join(dir, 'fifo.pid');
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+    assert.equal(native.readPidfile(fifo).regular, false);
   });
 });
