@@ -19,6 +19,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setSubreaper", Napi::Function::New(env, SetSubreaper, "setSubreaper"));
   exports.Set("hasChildren", Napi::Function::New(env, HasChildren, "hasChildren"));
   exports.Set("exitNow", Napi::Function::New(env, ExitNow, "exitNow"));
+  exports.Set("isMainThread", Napi::Function::New(env, IsMainThread, "isMainThread"));
   exports.Set("poll", Napi::Function::New(env, Poll, "poll"));
   exports.Set("setCloseOnExec", Napi::Function::New(env, SetCloseOnExec, "setCloseOnExec"));
   exports.Set("notify", Napi::Function::New(env, Notify, "notify"));

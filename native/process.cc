@@ -7,6 +7,12 @@
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#else
+#include <pthread.h>
+#if defined(__FreeBSD__) || defined(__OpenBSD__)
+#include <pthread_np.h>
+#endif
 #endif
 
 #include "bindings.h"
@@ -54,6 +60,17 @@ Napi::Value HasChildren(const Napi::CallbackInfo& info) {
   if (rc < 0 && errno == ECHILD) return Napi::Boolean::New(env, false);
   if (rc < 0) return ThrowErrno(env, errno, "waitid");
   return Napi::Boolean::New(env, true);
+}
+
+// isMainThread(): whether the calling thread is the process's first thread (its thread id is the pid), the
+// one that may fork, change ids and exit for the process. Asked here rather than of node:worker_threads,
+// whose load costs a daemonize() app milliseconds on every start.
+Napi::Value IsMainThread(const Napi::CallbackInfo& info) {
+#ifdef __linux__
+  return Napi::Boolean::New(info.Env(), static_cast<pid_t>(syscall(SYS_gettid)) == getpid());
+#else
+  return Napi::Boolean::New(info.Env(), pthread_main_np() != 0);
+#endif
 }
 
 // exitNow(code): _exit(2) at once. A supervisor that has written and closed all it keeps (its record,

@@ -102,6 +102,8 @@ interface Addon {
   hasChildren(): boolean;
   /** _exit(2): no 'exit' listeners, no teardown; for a process whose every write was synchronous. */
   exitNow(code: number): never;
+  /** Whether the caller is the process's first thread (not a worker thread). */
+  isMainThread(): boolean;
   /** revents (POLLIN, POLLHUP...) for each fd; all zeros when interrupted. timeoutMs -1: no limit. */
   poll(fds: number[], timeoutMs: number): number[];
   setCloseOnExec(fd: number, on: boolean): void;

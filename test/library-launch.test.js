@@ -5,6 +5,8 @@
 // daemon stays in the app's working directory unless `chdir` says otherwise.
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
+const { fork } = require('node:child_process');
+const { once } = require('node:events');
 const path = require('node:path');
 const { describe, it, after } = require('node:test');
 
@@ -98,6 +100,38 @@ describe('a cluster worker', () => {
     await waitFor(() => fs.existsSync(path.join(dir, 'worker-shutdown')), 'the worker\'s shutdown listener');
     await waitFor(() => !proc.isAlive(worker.pid), 'the worker to exit');
     assert.ok(proc.isAlive(daemon));
+  });
+});
+
+describe('a worker thread', () => {
+  it('gets an error from daemonize(): no fork, no pidfile, the process goes on', () => {
+    const dir = scratch.dir();
+    const pidfile = path.join(dir, 'thread.pid');
+    const result = runApp(scratch, 'lib-thread.js', { dir, options: { pidfile } });
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stdout, 'daemonize() must be called from the main thread\n');
+    assert.equal(fs.existsSync(pidfile), false);
+    assert.deepEqual(proc.findByToken(result.token).filter((pid) => pid !== process.pid), []);
+  });
+});
+
+describe('an app started with an IPC channel that is not a cluster worker (child_process.fork)', () => {
+  it('daemonizes as any other: the launcher exits 0 and the pidfile names the live daemon', async () => {
+    const dir = scratch.dir();
+    const pidfile = path.join(dir, 'forked.pid');
+    const token = scratch.token();
+    const child = fork(path.join(__dirname, 'fixtures', 'lib-app.js'), [JSON.stringify({ dir, options: { pidfile } }), token],
+      { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    scratch.track(child.pid);
+    let stderr = '';
+    child.stderr.on('data', (chunk) => { stderr += chunk; });
+    const [status] = await once(child, 'exit');
+    assert.equal(status, 0, stderr);
+    const daemon = scratch.track(readPidfile(pidfile));
+    assert.notEqual(daemon, child.pid);
+    assert.ok(proc.isAlive(daemon), 'the daemon lives');
+    await waitFor(() => fs.existsSync(path.join(dir, 'facts.json')), 'facts.json');
+    assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'facts.json'), 'utf8')).pid, daemon);
   });
 });
 

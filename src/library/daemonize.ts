@@ -11,6 +11,7 @@
 import { basename } from 'node:path';
 
 import { DaemonizeError } from '../errors';
+import { native } from '../native';
 import { rawArgv, rawEnvironment } from '../raw-bytes';
 import { foregroundRequested } from './foreground';
 import type { DaemonHandle } from './handle';
@@ -41,9 +42,18 @@ function fatal(message: string, exitCode: number): never {
   process.exit(exitCode);
 }
 
-/** Only the main thread can fork, exit and own the process's signals. */
+/** Only the main thread can fork, exit and own the process's signals. (Asked of the addon: see its isMainThread.) */
 function isMainThread(): boolean {
-  return (require('node:worker_threads') as typeof import('node:worker_threads')).isMainThread;
+  return native.isMainThread();
+}
+
+/**
+ * A cluster worker is always started with an IPC channel, and a process started without one has no
+ * process.send (Node's documentation of both). Only such a process loads worker.ts and node:cluster to
+ * ask: they cost milliseconds on every start of an app that is not a worker.
+ */
+function mayBeClusterWorker(): boolean {
+  return typeof process.send === 'function';
 }
 
 /**
@@ -62,10 +72,12 @@ export function daemonize(options?: DaemonizeOptions): DaemonHandle {
     return startDaemon(state.marker, checked.choices);
   }
   if (!isMainThread()) throw new Error('daemonize() must be called from the main thread');
-  const { isClusterWorker, startWorker } = require('./worker') as typeof import('./worker');
-  if (isClusterWorker()) {
-    state.called = true;
-    return startWorker(foregroundRequested(checked.choices.foreground, process.env));
+  if (mayBeClusterWorker()) {
+    const { isClusterWorker, startWorker } = require('./worker') as typeof import('./worker');
+    if (isClusterWorker()) {
+      state.called = true;
+      return startWorker(foregroundRequested(checked.choices.foreground, process.env));
+    }
   }
   const settings = settleLibrary(checked.options, process.cwd(), rawEnvironment(process.env));
   state.called = true;
