@@ -41,6 +41,9 @@ export function startDaemon(marker: Marker, choices: LibraryChoices): DaemonHand
       closeSync(marker.readyFd);
     },
   });
+  // An app ready at once reports before the watch below is set up: the watch loads node:net, milliseconds
+  // that the launcher, and the shell behind it, would wait for. (Its callback runs later either way.)
+  if (choices.ready === 'auto') handle.ready();
   whenLauncherGone(marker.aliveFd, () => {
     if (handle.isReady) {
       relayStragglers(marker.relayFd);
@@ -51,6 +54,5 @@ export function startDaemon(marker: Marker, choices: LibraryChoices): DaemonHand
     warn(`the launcher is gone before ${marker.label} was ready: exiting`);
     process.exit(ExitCode.NOT_READY);
   });
-  if (choices.ready === 'auto') handle.ready();
   return handle;
 }

@@ -8,12 +8,14 @@
 // into its own stderr, its log. Neither watch keeps the daemon alive, and the copy ends when the last of
 // them closes the pipe (at once, when there are none).
 import { writeSync } from 'node:fs';
-import { Socket } from 'node:net';
+import type { Socket } from 'node:net';
 
 import { native } from '../native';
 
+/** Loads node:net on first use (milliseconds): an app ready at once reports before it needs it (daemon.ts). */
 function readEnd(fd: number): Socket {
-  const socket = new Socket({ fd, readable: true, writable: false });
+  const { Socket: SocketClass } = require('node:net') as typeof import('node:net');
+  const socket = new SocketClass({ fd, readable: true, writable: false });
   socket.unref();
   socket.on('error', () => socket.destroy());
   return socket;
