@@ -6,6 +6,7 @@ import { basename, join } from 'node:path';
 
 import { DaemonizeError, unable } from '../errors';
 import { ExitCode, type ExitCodeValue } from '../exit-codes';
+import { environmentSetAside } from '../extra-ca-certs';
 import { LaunchTransaction } from '../core/launch-transaction';
 import { basePlan, explainSpawnFailure } from '../launch';
 import type { Pidfile } from '../pidfile';
@@ -148,7 +149,8 @@ export function launchSupervisor(command: string[], settings: Settings, supervis
     const pid = tx.spawnDaemon({
       file: process.execPath,
       argv: [process.execPath, ...SUPERVISOR_NODE_FLAGS, SUPERVISOR_MAIN, String(configRead), String(reportWrite)],
-      env: Object.entries(process.env).map(([name, value]) => `${name}=${value}`),
+      // Its program's environment is in the config; its own skips the certificate parse (src/extra-ca-certs.ts).
+      env: environmentSetAside(process.env),
       cwd: '/',
       umask: settings.umask,
       stdio: [devNull, log, log],

@@ -3,6 +3,7 @@
 // (src/supervisor/config.ts) and hears on the second whether the first child started.
 import { DaemonizeError, unable } from '../errors';
 import { ExitCode } from '../exit-codes';
+import { restoreExtraCaCerts } from '../extra-ca-certs';
 import { receiveConfig, type StartReport } from './config';
 import { native } from '../native';
 import { report, runSupervisor } from './run';
@@ -12,6 +13,7 @@ function descriptor(word: string | undefined): number | undefined {
 }
 
 function main(): void {
+  restoreExtraCaCerts(process.env);
   const configFd = descriptor(process.argv[2]);
   const reportFd = descriptor(process.argv[3]);
   if (configFd === undefined || reportFd === undefined) {
