@@ -6,7 +6,9 @@ const path = require('node:path');
 const goals = require('./goals');
 const procfs = require('../tools/procfs');
 const { nowMs, waitFor, median, runPairs, measureInto } = require('./lib/measure');
-const { DAEMONIZE, commandPath, nodePath, sleepPath, timedSpawn, checkExit, nodeBaselineOnce, nodeRow, readPid } = require('./lib/commands');
+const {
+  DAEMONIZE, commandPath, nodePath, sleepPath, timedSpawn, checkExit, nodeBaselineOnce, withoutExtraCaCerts, nodeRow, readPid,
+} = require('./lib/commands');
 const { newToken, makeTmpDir, removeDir, endRun } = require('./lib/cleanup');
 const { bmcDaemonizePath } = require('./lib/machine');
 const { fmtMs } = require('./lib/format');
@@ -18,6 +20,12 @@ function subjects() {
   return [
     { subject: 'daemonize', tool: 'daemonize', path: DAEMONIZE, goal: goals.start, pids, command: 'bin/daemonize --pidfile P -- sleep 1000.N',
       args: (pidfile, token) => ['--pidfile', pidfile, '--', 'sleep', `1000.${token}`] },
+    // The CLI's own cost over Node's start, where Node's start parses no certificates on either side.
+    ...(process.env.NODE_EXTRA_CA_CERTS === undefined ? [] : [{ subject: 'daemonize, no NODE_EXTRA_CA_CERTS', tool: 'daemonize', path: DAEMONIZE,
+      pids, env: withoutExtraCaCerts(), qualifier: 'without NODE_EXTRA_CA_CERTS', command: 'bin/daemonize --pidfile P -- sleep 1000.N, both sides without NODE_EXTRA_CA_CERTS',
+      args: (pidfile, token) => ['--pidfile', pidfile, '--', 'sleep', `1000.${token}`],
+      note: 'daemonize, no NODE_EXTRA_CA_CERTS: the bench\'s environment without the variable, for daemonize and node -e 0 alike: '
+        + 'what the CLI itself adds to a Node start on a machine that does not set it' }]),
     { subject: 'daemon (libslack)', tool: 'libslack', path: commandPath('daemon'), command: 'daemon --pidfile=P -- sleep 1000.N',
       args: (pidfile, token) => [`--pidfile=${pidfile}`, '--', 'sleep', `1000.${token}`],
       pids: (pidfile) => [readPid(pidfile), readPid(pidfile.replace(/\.pid$/, '.clientpid'))],
@@ -42,7 +50,7 @@ function launchOnce(spec, dir, stats, measured) {
   const token = newToken();
   const pidfile = path.join(dir, `${token}.pid`);
   const t0 = nowMs();
-  const r = timedSpawn(spec.path, spec.args(pidfile, token), { stderrFile: path.join(dir, `${token}.err`) });
+  const r = timedSpawn(spec.path, spec.args(pidfile, token), { stderrFile: path.join(dir, `${token}.err`), env: spec.env });
   const readyAtExit = runsToken(spec.pids(pidfile).at(-1), token);
   try {
     checkExit(spec.subject, r);
@@ -66,10 +74,10 @@ module.exports = {
   title: 'Launcher start-up',
   async run(ctx) {
     const pairs = ctx.quick ? 5 : 21;
-    const node = nodePath(); // as the shebang of bin/daemonize finds it, so both sides start the same binary
+    const node = nodePath(); // as bin/daemonize's shell line finds it, so both sides start the same binary
     const rows = [];
     for (const spec of subjects()) {
-      const row = nodeRow(node, { measure: 'launch: spawn -> launcher exit 0', subject: spec.subject, compare: { line: 'launch', tool: spec.tool },
+      const row = nodeRow(node, { measure: 'launch: spawn -> launcher exit 0', subject: spec.subject, compare: { line: 'launch', tool: spec.tool, qualifier: spec.qualifier },
         command: spec.command, goal: spec.goal || null, notes: spec.note ? [spec.note] : [] });
       rows.push(row);
       if (!spec.path) {
@@ -80,7 +88,7 @@ module.exports = {
       const stats = { readyAtExit: 0, readyMs: [] };
       ctx.log(`launch: ${spec.subject} vs node -e 0, ${pairs} pairs`);
       await measureInto(row, async () => {
-        const result = await runPairs({ pairs, warmup: ctx.quick ? 1 : 2, baseline: () => nodeBaselineOnce(node),
+        const result = await runPairs({ pairs, warmup: ctx.quick ? 1 : 2, baseline: () => nodeBaselineOnce(node, spec.env),
           subject: (i, warm) => launchOnce(spec, dir, stats, !warm) });
         const readyMedian = median(stats.readyMs);
         row.notes.push(`${spec.subject}: pidfile named the exec'd program when the launcher exited in ${stats.readyAtExit}/${pairs} runs; `

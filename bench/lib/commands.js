@@ -15,7 +15,7 @@ function commandPath(name) {
   return r.status === 0 && out ? out : null;
 }
 
-/** The `node` the sections time: the one on PATH, as the shebang of bin/daemonize finds it. */
+/** The `node` the sections time: the one on PATH, as bin/daemonize's shell line finds it. */
 const nodePath = () => commandPath('node') || process.execPath;
 
 /** An absolute sleep(1): peers such as bmc daemonize want one. */
@@ -57,8 +57,15 @@ function timedOk(label, file, args, options) {
   return r.ms;
 }
 
-/** The common baseline: one `node -e 0`, its wall time in ms. */
-const nodeBaselineOnce = (node) => timedOk('node -e 0', node, ['-e', '0']);
+/** The common baseline: one `node -e 0`, its wall time in ms (`env`: another environment than the bench's). */
+const nodeBaselineOnce = (node, env) => timedOk('node -e 0', node, ['-e', '0'], { env });
+
+/** The bench's environment without NODE_EXTRA_CA_CERTS (which bin/daemonize sets aside, and `node -e 0` parses). */
+function withoutExtraCaCerts() {
+  const env = { ...process.env };
+  delete env.NODE_EXTRA_CA_CERTS;
+  return env;
+}
 
 /** A pid from a pidfile; null when missing, empty or not a number. */
 function readPid(file) {
@@ -75,4 +82,6 @@ function nodeRow(node, fields) {
   return { baseline: 'node -e 0', baselineCommand: `${node} -e 0`, unit: 'ms', goal: null, notes: [], ...fields };
 }
 
-module.exports = { ROOT, DAEMONIZE, commandPath, nodePath, sleepPath, timedSpawn, checkExit, timedOk, nodeBaselineOnce, nodeRow, readPid };
+module.exports = {
+  ROOT, DAEMONIZE, commandPath, nodePath, sleepPath, timedSpawn, checkExit, timedOk, nodeBaselineOnce, withoutExtraCaCerts, nodeRow, readPid,
+};
