@@ -5,7 +5,6 @@ import { Command, CommanderError } from 'commander';
 
 import { DaemonizeError } from './errors';
 import { ExitCode } from './exit-codes';
-import { restoreExtraCaCerts } from './extra-ca-certs';
 import { exitProcess } from './native';
 import { DESCRIPTION, EXAMPLES, USAGE } from './help';
 import { nonUtf8FileOption, rawArgv, rawEnvironment } from './raw-bytes';
@@ -326,8 +325,6 @@ function programWords(given: CliOptions, options: CliOptions, args: string[]): s
 
 /** `end` ends the process with a status once all is done (writeCache in bin/daemonize stubs it). */
 export function main(argv: string[], end: (code: number) => never = exitProcess): void {
-  // Before anything reads the environment: bin/daemonize may have set this variable aside.
-  restoreExtraCaCerts(process.env);
   const command = buildCommand();
   try {
     // The caller's exact bytes, where Node's decoding would have replaced some (src/raw-bytes.ts).

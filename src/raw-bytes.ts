@@ -9,8 +9,6 @@
 // takes a path, fsPath() gives it the bytes as a Buffer.
 import { readFileSync } from 'node:fs';
 
-import { givenName } from './extra-ca-certs';
-
 const ESCAPE_BASE = 0xdc00;
 const ESCAPED = /[\udc80-\udcff]/;
 
@@ -139,8 +137,7 @@ export function rawEnvironment(env: NodeJS.ProcessEnv, environ = '/proc/self/env
     if (!hasEscapedBytes(entry)) continue;
     const at = entry.indexOf('=');
     if (at < 1) continue;
-    // A process of ours may have started with NODE_EXTRA_CA_CERTS set aside (src/extra-ca-certs.ts).
-    const [name, value] = [givenName(entry.slice(0, at)), entry.slice(at + 1)];
+    const [name, value] = [entry.slice(0, at), entry.slice(at + 1)];
     const decodedName = encodeBytes(name).toString('utf8');
     if (env[decodedName] === undefined || !sameWord(value, env[decodedName] as string)) continue;
     delete result[decodedName];

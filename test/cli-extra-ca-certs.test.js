@@ -1,8 +1,9 @@
 'use strict';
-// NODE_EXTRA_CA_CERTS: run as a command (its #!/bin/sh line), the CLI starts Node with the variable set
-// aside, and the supervisor it starts likewise, so neither parses the certificates (Node warns on stderr
-// when the file cannot be loaded: that warning is the sign of a parse). The program gets the variable as
-// it was given: the same bytes, unset when it was unset, empty when it was empty; never the carrier.
+// The environment a program gets, and NODE_EXTRA_CA_CERTS. The CLI run as a command passes the caller's
+// environment through unchanged, names no shell would keep included (nothing may rebuild it on the way,
+// as a #!/bin/sh line would). The -r supervisor starts with NODE_EXTRA_CA_CERTS set aside, so it does not
+// parse the certificates (Node warns on stderr when the file cannot be loaded: that warning is the sign of
+// a parse); its program, hooks and checks get the variable as it was given, and never the carrier.
 const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -18,15 +19,7 @@ after(() => scratch.cleanup());
 const WARNING = /Ignoring extra certs/;
 const CARRIER = 'DAEMONIZE_NODE_EXTRA_CA_CERTS';
 
-/** The environment without either name, plus `extra`. */
-function envWith(extra) {
-  const env = { ...process.env };
-  delete env.NODE_EXTRA_CA_CERTS;
-  delete env[CARRIER];
-  return { ...env, ...extra };
-}
-
-/** NAME=value entries (as Buffers) of a NUL-separated environment dump. */
+/** NAME=value entries (Buffers) of a NUL-separated environment. */
 function entries(file) {
   const bytes = fs.readFileSync(file);
   const list = [];
@@ -39,89 +32,88 @@ function valueOf(list, name) {
   return found === undefined ? undefined : found.subarray(name.length + 1);
 }
 
-/**
- * Starts a daemon through the command itself (or `node CLI` with viaNode) whose program copies its
- * environment to DIR/env and sleeps; returns { result, env, pid, dir }.
- */
-async function startDumping(extraEnv, { viaNode = false, respawn = false } = {}) {
-  const dir = scratch.dir();
-  const pidfile = path.join(dir, 'd.pid');
-  const token = scratch.token();
-  const args = [...(respawn ? ['-r', '-E', path.join(dir, 'events.log')] : []), '--pidfile', pidfile, '--',
-    'sh', '-c', `cat /proc/self/environ > ${dir}/env; exec sleep 1000.${token}`];
-  const result = viaNode
-    ? spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: envWith(extraEnv), timeout: 20000 })
-    : spawnSync(CLI, args, { encoding: 'utf8', env: envWith(extraEnv), timeout: 20000 });
+/** `env -i` with these NAME=value words (a shell builds byte values), then the CLI as a command. */
+function runWithEnvironment(words, args) {
+  const script = 'exec env -i "$@"';
+  const result = spawnSync('sh', ['-c', script, 'sh', ...words, CLI, ...args], { encoding: 'utf8', timeout: 20000 });
   if (result.error) throw result.error;
-  assert.equal(result.status, 0, result.stderr);
-  const pid = scratch.track(readPidfile(pidfile));
-  await waitFor(() => fs.existsSync(path.join(dir, 'env')) && proc.findByToken(token).length > 0, 'the program\'s environment');
-  for (const found of proc.findByToken(token)) scratch.track(found);
-  return { result, env: entries(path.join(dir, 'env')), pid, dir };
+  return result;
 }
 
-describe('NODE_EXTRA_CA_CERTS', () => {
-  it('run as `node CLI`, Node parses the file (the warning this test looks for is real)', async () => {
-    const missing = path.join(scratch.dir(), 'missing.pem');
-    const { result } = await startDumping({ NODE_EXTRA_CA_CERTS: missing }, { viaNode: true });
-    assert.match(result.stderr, WARNING);
-  });
-
-  it('run as a command, the CLI does not parse it; the program gets it as given, and no carrier', async () => {
-    const missing = path.join(scratch.dir(), 'missing.pem');
-    const { result, env } = await startDumping({ NODE_EXTRA_CA_CERTS: missing });
-    assert.doesNotMatch(result.stderr, WARNING);
-    assert.equal(result.stderr, '');
-    assert.equal(valueOf(env, 'NODE_EXTRA_CA_CERTS')?.toString(), missing);
-    assert.equal(valueOf(env, CARRIER), undefined);
-  });
-
-  it('unset stays unset, and empty stays empty', async () => {
-    const unset = await startDumping({});
-    assert.equal(valueOf(unset.env, 'NODE_EXTRA_CA_CERTS'), undefined);
-    assert.equal(valueOf(unset.env, CARRIER), undefined);
-    const empty = await startDumping({ NODE_EXTRA_CA_CERTS: '' });
-    assert.equal(valueOf(empty.env, 'NODE_EXTRA_CA_CERTS')?.toString(), '');
-    assert.equal(valueOf(empty.env, CARRIER), undefined);
-  });
-
-  it('keeps a value that is not UTF-8 byte for byte', async () => {
+describe('the environment a program gets', () => {
+  it('is the caller\'s, unchanged, with the CLI run as a command: names no shell keeps, no PWD added, IFS, PPID', async () => {
     const dir = scratch.dir();
-    const pidfile = path.join(dir, 'bytes.pid');
+    const pidfile = path.join(dir, 'env.pid');
     const token = scratch.token();
-    // A shell builds the variable from bytes: Node's own spawn takes only strings.
-    const result = spawnSync('sh', ['-c', `NODE_EXTRA_CA_CERTS="$(printf '${dir}/\\377\\376.pem')" exec "$0" --pidfile ${pidfile} -- `
-      + `sh -c 'cat /proc/self/environ > ${dir}/env; exec sleep 1000.${token}'`, CLI], { encoding: 'utf8', env: envWith({}) });
+    const given = ['my.var=1', 'FOO-BAR=2', 'IFS=x', 'PPID=7', 'OPTIND=3', 'BASH_FUNC_f%%=() {  echo ran\n}', `PATH=${process.env.PATH}`];
+    const result = runWithEnvironment(given, ['--pidfile', pidfile, '--', '/bin/sh', '-c', `cat /proc/$$/environ > ${dir}/env; exec sleep 1000.${token}`]);
     assert.equal(result.status, 0, result.stderr);
     scratch.track(readPidfile(pidfile));
     await waitFor(() => fs.existsSync(path.join(dir, 'env')) && proc.findByToken(token).length > 0, 'the program\'s environment');
-    assert.deepEqual(valueOf(entries(path.join(dir, 'env')), 'NODE_EXTRA_CA_CERTS'), Buffer.concat([Buffer.from(`${dir}/`), Buffer.from([0xff, 0xfe]), Buffer.from('.pem')]));
+    assert.deepEqual(entries(path.join(dir, 'env')).map(String), given);
   });
+});
 
-  it('under -r, the supervisor does not parse it either, and its program gets it', async () => {
+describe('NODE_EXTRA_CA_CERTS under -r', () => {
+  /** daemonize -r whose program dumps its environment and sleeps, with an --on-exit hook that dumps its own. */
+  async function start(words) {
+    const dir = scratch.dir();
+    const pidfile = path.join(dir, 'sv.pid');
+    const token = scratch.token();
+    const result = runWithEnvironment([...words, `PATH=${process.env.PATH}`], ['-r', '-E', path.join(dir, 'events.log'), '--pidfile', pidfile,
+      '--on-exit', `cat /proc/$$/environ > ${dir}/hook-env`, '--',
+      '/bin/sh', '-c', `cat /proc/$$/environ > ${dir}/env; exec sleep 1000.${token}`]);
+    assert.equal(result.status, 0, result.stderr);
+    const supervisor = scratch.track(readPidfile(pidfile));
+    await waitFor(() => fs.existsSync(path.join(dir, 'env')) && proc.findByToken(token).length > 0, 'the program\'s environment');
+    for (const pid of proc.findByToken(token)) scratch.track(pid);
+    return { dir, pidfile, supervisor, token, result };
+  }
+
+  it('the supervisor starts without it and does not parse it; the program and its hook get it as given', async () => {
     const missing = path.join(scratch.dir(), 'missing.pem');
-    // Through node: the CLI warns, but the supervisor it starts must not.
-    const { result, env, pid, dir } = await startDumping({ NODE_EXTRA_CA_CERTS: missing }, { viaNode: true, respawn: true });
+    const { dir, supervisor, token, result } = await start([`NODE_EXTRA_CA_CERTS=${missing}`]);
+    // The CLI, a Node process started with the variable, parses it: the warning this test looks for is real.
     assert.match(result.stderr, WARNING);
-    assert.equal(valueOf(env, 'NODE_EXTRA_CA_CERTS')?.toString(), missing);
-    assert.equal(valueOf(env, CARRIER), undefined);
-    const own = entries(`/proc/${pid}/environ`);
+    const own = entries(`/proc/${supervisor}/environ`);
     assert.equal(valueOf(own, 'NODE_EXTRA_CA_CERTS'), undefined, 'the supervisor started without it');
     assert.equal(valueOf(own, CARRIER)?.toString(), missing);
-    assert.doesNotMatch(fs.readFileSync(path.join(dir, 'events.log'), 'utf8'), WARNING);
-    // ...and kept its stderr, the event log, free of the warning until it stops.
-    const stop = spawnSync(CLI, ['--stop', '--pidfile', path.join(dir, 'd.pid')], { encoding: 'utf8', env: envWith({ NODE_EXTRA_CA_CERTS: missing }) });
-    assert.equal(stop.status, 0, stop.stderr);
-    assert.equal(stop.stderr, '');
-    assert.doesNotMatch(fs.readFileSync(path.join(dir, 'events.log'), 'utf8'), WARNING);
+    const program = entries(path.join(dir, 'env'));
+    assert.equal(valueOf(program, 'NODE_EXTRA_CA_CERTS')?.toString(), missing);
+    assert.equal(valueOf(program, CARRIER), undefined);
+    // A restart runs the hook, which gets the program's environment.
+    for (const pid of proc.findByToken(token)) process.kill(pid, 'SIGKILL');
+    await waitFor(() => fs.existsSync(path.join(dir, 'hook-env')), 'the hook\'s environment');
+    const hook = entries(path.join(dir, 'hook-env'));
+    assert.equal(valueOf(hook, 'NODE_EXTRA_CA_CERTS')?.toString(), missing);
+    assert.equal(valueOf(hook, CARRIER), undefined);
+    assert.doesNotMatch(fs.readFileSync(path.join(dir, 'events.log'), 'utf8'), WARNING, 'the supervisor never warned');
   });
 
-  it('passes every word to the CLI unchanged through its shell line: spaces, empty words, $, quotes, globs', async () => {
+  it('unset stays unset and empty stays empty; a value that is not UTF-8 arrives byte for byte', async () => {
+    const unset = await start([]);
+    assert.equal(valueOf(entries(path.join(unset.dir, 'env')), 'NODE_EXTRA_CA_CERTS'), undefined);
+    assert.equal(valueOf(entries(`/proc/${unset.supervisor}/environ`), CARRIER), undefined);
+    const empty = await start(['NODE_EXTRA_CA_CERTS=']);
+    assert.equal(valueOf(entries(path.join(empty.dir, 'env')), 'NODE_EXTRA_CA_CERTS')?.toString(), '');
+    const bytes = Buffer.concat([Buffer.from('/tmp/'), Buffer.from([0xff, 0xfe]), Buffer.from('.pem')]);
+    // The shell turns the escapes into bytes: Node's spawn takes only strings.
     const dir = scratch.dir();
-    const out = path.join(dir, 'out');
-    const words = ['a b', '', '$HOME', '"q"', "'s'", '*', '-n', '\\'];
-    const result = spawnSync(CLI, ['-f', '--stdout', out, '--', 'printf', '%s|', ...words], { encoding: 'utf8', env: envWith({}), cwd: dir });
+    const pidfile = path.join(dir, 'bytes.pid');
+    const token = scratch.token();
+    const result = spawnSync('sh', ['-c', `NODE_EXTRA_CA_CERTS="$(printf '/tmp/\\377\\376.pem')" exec "$0" -r -E ${dir}/events.log --pidfile ${pidfile} -- `
+      + `/bin/sh -c 'cat /proc/$$/environ > ${dir}/env; exec sleep 1000.${token}'`, CLI], { encoding: 'utf8' });
     assert.equal(result.status, 0, result.stderr);
-    assert.equal(fs.readFileSync(out, 'utf8'), words.map((word) => `${word}|`).join(''));
+    scratch.track(readPidfile(pidfile));
+    await waitFor(() => fs.existsSync(path.join(dir, 'env')) && proc.findByToken(token).length > 0, 'the program\'s environment');
+    assert.deepEqual(valueOf(entries(path.join(dir, 'env')), 'NODE_EXTRA_CA_CERTS'), bytes);
+  });
+
+  it('a carrier set by hand reaches the program as given and never stands in for the variable', async () => {
+    const { dir, supervisor } = await start([`${CARRIER}=mine`, 'NODE_EXTRA_CA_CERTS=real']);
+    const program = entries(path.join(dir, 'env'));
+    assert.equal(valueOf(program, 'NODE_EXTRA_CA_CERTS')?.toString(), 'real');
+    assert.equal(valueOf(program, CARRIER)?.toString(), 'mine');
+    assert.equal(valueOf(entries(`/proc/${supervisor}/environ`), CARRIER)?.toString(), 'real');
   });
 });
