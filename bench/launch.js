@@ -74,7 +74,7 @@ module.exports = {
   title: 'Launcher start-up',
   async run(ctx) {
     const pairs = ctx.quick ? 5 : 21;
-    const node = nodePath(); // as bin/daemonize's shell line finds it, so both sides start the same binary
+    const node = nodePath(); // as the shebang of bin/daemonize finds it, so both sides start the same binary
     const rows = [];
     for (const spec of subjects()) {
       const row = nodeRow(node, { measure: 'launch: spawn -> launcher exit 0', subject: spec.subject, compare: { line: 'launch', tool: spec.tool, qualifier: spec.qualifier },

@@ -15,7 +15,7 @@ function commandPath(name) {
   return r.status === 0 && out ? out : null;
 }
 
-/** The `node` the sections time: the one on PATH, as bin/daemonize's shell line finds it. */
+/** The `node` the sections time: the one on PATH, as the shebang of bin/daemonize finds it. */
 const nodePath = () => commandPath('node') || process.execPath;
 
 /** An absolute sleep(1): peers such as bmc daemonize want one. */
@@ -60,7 +60,7 @@ function timedOk(label, file, args, options) {
 /** The common baseline: one `node -e 0`, its wall time in ms (`env`: another environment than the bench's). */
 const nodeBaselineOnce = (node, env) => timedOk('node -e 0', node, ['-e', '0'], { env });
 
-/** The bench's environment without NODE_EXTRA_CA_CERTS (which bin/daemonize sets aside, and `node -e 0` parses). */
+/** The bench's environment without NODE_EXTRA_CA_CERTS (which every Node start, `node -e 0` too, parses first). */
 function withoutExtraCaCerts() {
   const env = { ...process.env };
   delete env.NODE_EXTRA_CA_CERTS;

@@ -29,7 +29,7 @@ function renderMarkdown(results) {
       ['kernel', `${m.platform} ${m.kernel}`],
       ['Debian', m.debian ?? 'unknown'],
       ['Node', `${m.node} (${m.nodePath})`],
-      ['Node start-up settings', m.nodeEnv?.length ? `${m.nodeEnv.join(', ')} (every Node start pays for them, \`node -e 0\` too; bin/daemonize sets NODE_EXTRA_CA_CERTS aside for the CLI and its supervisor, see the README)` : 'none'],
+      ['Node start-up settings', m.nodeEnv?.length ? `${m.nodeEnv.join(', ')} (every Node start pays for them, \`node -e 0\` and daemonize's CLI too; its -r supervisor starts with NODE_EXTRA_CA_CERTS set aside, see the README)` : 'none'],
       ['npm', m.npm ?? 'unknown'],
       ['load average (1, 5, 15 min)', `${m.loadavg.join(', ')} at the start; ${m.loadavgAtEnd.join(', ')} at the end`],
       ['run', `${s.quick ? 'quick' : 'full'}; ${results.seconds} s in all (${results.sections.map((x) => `${x.id} ${x.seconds} s`).join(', ')})`],
