@@ -8,9 +8,11 @@
 #ifdef __linux__
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#elif defined(__NetBSD__)
+#include <lwp.h>
 #else
 #include <pthread.h>
-#if defined(__FreeBSD__) || defined(__OpenBSD__)
+#if defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__DragonFly__)
 #include <pthread_np.h>
 #endif
 #endif
@@ -68,6 +70,9 @@ Napi::Value HasChildren(const Napi::CallbackInfo& info) {
 Napi::Value IsMainThread(const Napi::CallbackInfo& info) {
 #ifdef __linux__
   return Napi::Boolean::New(info.Env(), static_cast<pid_t>(syscall(SYS_gettid)) == getpid());
+#elif defined(__NetBSD__)
+  // NetBSD has no pthread_main_np; a process's first LWP is number 1.
+  return Napi::Boolean::New(info.Env(), _lwp_self() == 1);
 #else
   return Napi::Boolean::New(info.Env(), pthread_main_np() != 0);
 #endif
