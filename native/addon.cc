@@ -20,6 +20,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("hasChildren", Napi::Function::New(env, HasChildren, "hasChildren"));
   exports.Set("exitNow", Napi::Function::New(env, ExitNow, "exitNow"));
   exports.Set("isMainThread", Napi::Function::New(env, IsMainThread, "isMainThread"));
+  exports.Set("seekEnd", Napi::Function::New(env, SeekEnd, "seekEnd"));
   exports.Set("poll", Napi::Function::New(env, Poll, "poll"));
   exports.Set("setCloseOnExec", Napi::Function::New(env, SetCloseOnExec, "setCloseOnExec"));
   exports.Set("notify", Napi::Function::New(env, Notify, "notify"));

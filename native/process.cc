@@ -110,6 +110,15 @@ Napi::Value Dup2(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// seekEnd(fd): lseek(fd, 0, SEEK_END), which Node's fs lacks. On /dev/kmsg it means "from the next record
+// on": the supervisor opens the kernel log as a child starts and reads, at its end, only what came since.
+Napi::Value SeekEnd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) return ThrowType(env, "seekEnd(fd: number)");
+  if (lseek(info[0].As<Napi::Number>().Int32Value(), 0, SEEK_END) < 0) return ThrowErrno(env, errno, "lseek");
+  return env.Undefined();
+}
+
 // setSubreaper(on): true when set; false where the system has no such thing (not Linux).
 Napi::Value SetSubreaper(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();

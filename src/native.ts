@@ -104,6 +104,8 @@ interface Addon {
   exitNow(code: number): never;
   /** Whether the caller is the process's first thread (not a worker thread). */
   isMainThread(): boolean;
+  /** lseek(fd, 0, SEEK_END). */
+  seekEnd(fd: number): void;
   /** revents (POLLIN, POLLHUP...) for each fd; all zeros when interrupted. timeoutMs -1: no limit. */
   poll(fds: number[], timeoutMs: number): number[];
   setCloseOnExec(fd: number, on: boolean): void;

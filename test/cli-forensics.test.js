@@ -117,6 +117,54 @@ describe('the OOM killer', () => {
   });
 });
 
+describe('the kernel log', () => {
+  const writable = process.getuid() === 0 && (() => {
+    try {
+      fs.accessSync('/dev/kmsg', fs.constants.W_OK | fs.constants.R_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+
+  it('a record naming the child as killed for memory, logged while it ran, is the evidence', async (t) => {
+    if (!writable) return t.skip('needs root and a readable, writable /dev/kmsg');
+    const dir = scratch.dir();
+    const d = supervise(scratch, ['--errlog', path.join(dir, 'events.log'), '-a', '0', '-A', '1000'], scratch.sleeper(), dir);
+    const first = await d.nextChild(null);
+    // As the kernel words it (root may write a record into the log); SIGKILL from outside, as the OOM killer sends it.
+    fs.writeFileSync('/dev/kmsg', `daemonize test: Out of memory: Killed process ${first.child} (sleep) total-vm:1kB\n`);
+    process.kill(first.child, 'SIGKILL');
+    await d.nextChild(first.child);
+    const line = await waitFor(() => d.logLines().find((l) => l.includes(`(pid ${first.child}) killed by signal 9`)), 'the end\'s line');
+    assert.match(line, new RegExp(`killed by the kernel's OOM killer \\(the kernel log names pid ${first.child}\\)`));
+  });
+
+  it('is read through one descriptor per run, opened as it starts and closed with its end', async (t) => {
+    if (!writable) return t.skip('needs root and a readable, writable /dev/kmsg');
+    const dir = scratch.dir();
+    const d = supervise(scratch, ['--errlog', path.join(dir, 'events.log'), '-a', '0', '-A', '1000'], scratch.sleeper(), dir);
+    let child = (await d.nextChild(null)).child;
+    const fds = () => fs.readdirSync(`/proc/${d.supervisor}/fd`).map((fd) => {
+      try {
+        return fs.readlinkSync(`/proc/${d.supervisor}/fd/${fd}`);
+      } catch {
+        return null; // closed while listed
+      }
+    }).filter((target) => target !== null);
+    const before = fds().length;
+    assert.equal(fds().filter((target) => target === '/dev/kmsg').length, 1, 'the running child\'s');
+    // Each death from outside is SIGKILL, so each reads the log.
+    for (let i = 0; i < 6; i++) {
+      process.kill(child, 'SIGKILL');
+      child = (await d.nextChild(child)).child;
+    }
+    await waitFor(() => d.logLines().filter((l) => / killed by signal 9 /.test(l)).length === 6, 'six ends logged');
+    assert.equal(fds().length, before, 'no descriptor left behind by seven runs');
+    assert.equal(fds().filter((target) => target === '/dev/kmsg').length, 1);
+  });
+});
+
 describe('--on-exit', () => {
   /** A hook that records its DAEMONIZE_* environment, its uid, its tail file and that file's directory. */
   function recordingHook(dir) {

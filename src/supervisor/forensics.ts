@@ -7,7 +7,7 @@ import { closeSync, fstatSync, openSync } from 'node:fs';
 import { endSentence, type ChildEnd } from './child-end';
 import { signalName } from './exit-description';
 import { lastLines, readTailText } from '../file-tail';
-import { judgeOom, oomBaseline, oomFindings, type OomBaseline } from './oom-evidence';
+import { judgeOom, oomBaseline, oomFindings, releaseOomBaseline, type OomBaseline } from './oom-evidence';
 
 /** Up to this many of the program's last lines are quoted. */
 export const LAST_WORDS = 10;
@@ -144,4 +144,5 @@ export class Forensics {
 
 function close(run: Run | null): void {
   if (run?.stderr) closeSync(run.stderr.fd);
+  if (run) releaseOomBaseline(run.oom);
 }

@@ -5,6 +5,8 @@
 // ran, which is only a guess: another process may have been the one killed.
 import { closeSync, constants, openSync, readFileSync, readSync } from 'node:fs';
 
+import { native } from '../native';
+
 /** An OOM-kill counter file and its count when the child started. */
 export interface CgroupCounter {
   /** The cgroup's path, for the sentence: "/system.slice/web.service". */
@@ -18,8 +20,13 @@ export interface OomBaseline {
   cgroups: CgroupCounter[];
   /** /proc/vmstat's oom_kill, or null where the kernel has none. */
   system: number | null;
-  /** CLOCK_MONOTONIC in µs (the kernel log's clock), to ignore kills logged before it started. */
-  startedUs: number;
+  /**
+   * /dev/kmsg opened as the child started, at the end of the log: read at its end, it gives only what the
+   * kernel logged while it ran. Reading the whole ring at each death took 20 ms on a machine whose log was
+   * full of other processes' OOM kills, all of it before a respawn. Null when the log cannot be read (a
+   * container, kernel.dmesg_restrict for a non-root supervisor). Closed by releaseOomBaseline().
+   */
+  kernelLog: number | null;
 }
 
 /** What was found at its end. */
@@ -94,8 +101,21 @@ export function counterFiles(procCgroup: string, mountinfo: string): { cgroup: s
   return files;
 }
 
-function monotonicUs(): number {
-  return Number(process.hrtime.bigint() / 1000n);
+/** /dev/kmsg, positioned after its last record, or null. */
+function kernelLogFromNow(): number | null {
+  let fd: number;
+  try {
+    fd = openSync('/dev/kmsg', constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch {
+    return null;
+  }
+  try {
+    native.seekEnd(fd);
+    return fd;
+  } catch {
+    closeSync(fd);
+    return null;
+  }
 }
 
 /**
@@ -112,46 +132,41 @@ export function oomBaseline(): OomBaseline {
       if (count !== null) cgroups.push({ cgroup, file, count });
     }
   }
-  return { cgroups, system: oomKillCount(readOrNull('/proc/vmstat')), startedUs: monotonicUs() };
+  return { cgroups, system: oomKillCount(readOrNull('/proc/vmstat')), kernelLog: kernelLogFromNow() };
+}
+
+/** Closes what oomBaseline() opened. */
+export function releaseOomBaseline(baseline: OomBaseline): void {
+  if (baseline.kernelLog !== null) closeSync(baseline.kernelLog);
+  baseline.kernelLog = null;
 }
 
 /** At most this many kernel log records are read (the ring holds a few thousand). */
 const KMSG_RECORDS = 20000;
 
 /**
- * True when the kernel log says it killed `pid` for lack of memory since `sinceUs`; false when it does
- * not; null when the log cannot be read (a container, kernel.dmesg_restrict for a non-root supervisor).
+ * True when the kernel log records read from `kernelLog` (opened at the child's start, see OomBaseline)
+ * say the kernel killed `pid` for lack of memory; false when they do not; null when there is no log.
  */
-export function kernelLogNamesOomKill(pid: number, sinceUs: number): boolean | null {
-  let fd: number;
-  try {
-    fd = openSync('/dev/kmsg', constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch {
-    return null;
-  }
+export function kernelLogNamesOomKill(pid: number, kernelLog: number | null): boolean | null {
+  if (kernelLog === null) return null;
   // "Memory cgroup out of memory: Killed process 4127 (node) ..." or "Out of memory: Killed process 4127 (node)"
   const killed = new RegExp(`(?:out of memory|oom).*: Killed process ${pid} \\(`, 'i');
   const buffer = Buffer.alloc(8192);
-  try {
-    for (let n = 0; n < KMSG_RECORDS; n++) {
-      let got: number;
-      try {
-        got = readSync(fd, buffer, 0, buffer.length, null);
-      } catch (error) {
-        // EPIPE: records were overwritten while we read; the next read goes on from the oldest left.
-        if ((error as NodeJS.ErrnoException).code === 'EPIPE') continue;
-        return false; // EAGAIN: the end
-      }
-      if (got === 0) return false;
-      const record = buffer.toString('utf8', 0, got);
-      const semicolon = record.indexOf(';');
-      const stamp = Number(record.slice(0, semicolon).split(',')[2]);
-      if (stamp >= sinceUs && killed.test(record.slice(semicolon + 1))) return true;
+  for (let n = 0; n < KMSG_RECORDS; n++) {
+    let got: number;
+    try {
+      got = readSync(kernelLog, buffer, 0, buffer.length, null);
+    } catch (error) {
+      // EPIPE: records were overwritten while it ran; the next read goes on from the oldest left.
+      if ((error as NodeJS.ErrnoException).code === 'EPIPE') continue;
+      return false; // EAGAIN: the end
     }
-    return false;
-  } finally {
-    closeSync(fd);
+    if (got === 0) return false;
+    const record = buffer.toString('utf8', 0, got);
+    if (killed.test(record.slice(record.indexOf(';') + 1))) return true;
   }
+  return false;
 }
 
 /** Read at the child's end: what moved since `baseline`. */
@@ -163,8 +178,7 @@ export function oomFindings(pid: number, baseline: OomBaseline): OomFindings {
   }
   const system = oomKillCount(readOrNull('/proc/vmstat'));
   return {
-    // A second of slack: the kernel's clock and ours are both monotonic, read at slightly different moments.
-    kernelLog: kernelLogNamesOomKill(pid, baseline.startedUs - 1_000_000),
+    kernelLog: kernelLogNamesOomKill(pid, baseline.kernelLog),
     cgroups,
     system: system !== null && baseline.system !== null ? system - baseline.system : null,
   };
