@@ -46,7 +46,7 @@ describe('the environment a program gets', () => {
     const pidfile = path.join(dir, 'env.pid');
     const token = scratch.token();
     const given = ['my.var=1', 'FOO-BAR=2', 'IFS=x', 'PPID=7', 'OPTIND=3', 'BASH_FUNC_f%%=() {  echo ran\n}', `PATH=${process.env.PATH}`];
-    const result = runWithEnvironment(given, ['--pidfile', pidfile, '--', '/bin/sh', '-c', `cat /proc/$$/environ > ${dir}/env; exec sleep 1000.${token}`]);
+    const result = runWithEnvironment(given, ['--pidfile', pidfile, '--', '/bin/sh', '-c', `cat /proc/$$/environ > ${dir}/env.new && mv ${dir}/env.new ${dir}/env; exec sleep 1000.${token}`]);
     assert.equal(result.status, 0, result.stderr);
     scratch.track(readPidfile(pidfile));
     await waitFor(() => fs.existsSync(path.join(dir, 'env')) && proc.findByToken(token).length > 0, 'the program\'s environment');
@@ -61,8 +61,8 @@ describe('NODE_EXTRA_CA_CERTS under -r', () => {
     const pidfile = path.join(dir, 'sv.pid');
     const token = scratch.token();
     const result = runWithEnvironment([...words, `PATH=${process.env.PATH}`], ['-r', '-E', path.join(dir, 'events.log'), '--pidfile', pidfile,
-      '--on-exit', `cat /proc/$$/environ > ${dir}/hook-env`, '--',
-      '/bin/sh', '-c', `cat /proc/$$/environ > ${dir}/env; exec sleep 1000.${token}`]);
+      '--on-exit', `cat /proc/$$/environ > ${dir}/hook-env.new && mv ${dir}/hook-env.new ${dir}/hook-env`, '--',
+      '/bin/sh', '-c', `cat /proc/$$/environ > ${dir}/env.new && mv ${dir}/env.new ${dir}/env; exec sleep 1000.${token}`]);
     assert.equal(result.status, 0, result.stderr);
     const supervisor = scratch.track(readPidfile(pidfile));
     await waitFor(() => fs.existsSync(path.join(dir, 'env')) && proc.findByToken(token).length > 0, 'the program\'s environment');
@@ -102,7 +102,7 @@ describe('NODE_EXTRA_CA_CERTS under -r', () => {
     const pidfile = path.join(dir, 'bytes.pid');
     const token = scratch.token();
     const result = spawnSync('sh', ['-c', `NODE_EXTRA_CA_CERTS="$(printf '/tmp/\\377\\376.pem')" exec "$0" -r -E ${dir}/events.log --pidfile ${pidfile} -- `
-      + `/bin/sh -c 'cat /proc/$$/environ > ${dir}/env; exec sleep 1000.${token}'`, CLI], { encoding: 'utf8' });
+      + `/bin/sh -c 'cat /proc/$$/environ > ${dir}/env.new && mv ${dir}/env.new ${dir}/env; exec sleep 1000.${token}'`, CLI], { encoding: 'utf8' });
     assert.equal(result.status, 0, result.stderr);
     scratch.track(readPidfile(pidfile));
     await waitFor(() => fs.existsSync(path.join(dir, 'env')) && proc.findByToken(token).length > 0, 'the program\'s environment');
