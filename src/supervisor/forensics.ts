@@ -7,7 +7,7 @@ import { closeSync, fstatSync, openSync } from 'node:fs';
 import { endSentence, type ChildEnd } from './child-end';
 import { signalName } from './exit-description';
 import { lastLines, readTailText } from '../file-tail';
-import { judgeOom, oomBaseline, oomFindings, releaseOomBaseline, type OomBaseline } from './oom-evidence';
+import { followKernelLog, judgeOom, oomBaseline, oomFindings, releaseOomBaseline, type OomBaseline } from './oom-evidence';
 
 /** Up to this many of the program's last lines are quoted. */
 export const LAST_WORDS = 10;
@@ -59,16 +59,21 @@ interface Run {
 
 /**
  * Runs kept for children not yet explained: with --listen an old child serves (and ends) beside its
- * successor, and a few replaced ones may still be finishing. Beyond this the oldest is dropped (a child
- * whose end was never told: it cannot happen, and must not leak descriptors if it does).
+ * successor, and a few replaced ones may still be finishing (more with a long --stop-timeout and many
+ * restarts). Beyond this the oldest is dropped, with its descriptors; its end, when it comes, is told
+ * without last words rather than with another child's.
  */
 const MAX_RUNS = 8;
+/** Pids whose run was dropped, remembered (up to this many) so that their ends borrow no other run. */
+const MAX_DROPPED = 64;
 
 export class Forensics {
   /** The run prepared for the spawn under way. */
   private pending: Run | null = null;
   /** Each started child's run until its end is explained, by pid, oldest first. */
   private readonly runs = new Map<number, Run>();
+  /** Children whose run was dropped (MAX_RUNS), oldest first. */
+  private readonly dropped = new Set<number>();
 
   /**
    * Just before a spawn: `stderrFd` is the descriptor the program gets as its stderr, when that is a file.
@@ -91,12 +96,18 @@ export class Forensics {
   /** The spawn worked: the run prepared is child `pid`'s. */
   started(pid: number): void {
     if (this.pending === null) return;
+    followKernelLog(this.pending.oom);
     this.runs.set(pid, this.pending);
     this.pending = null;
     for (const [oldest, run] of this.runs) {
       if (this.runs.size <= MAX_RUNS) break;
       close(run);
       this.runs.delete(oldest);
+      this.dropped.add(oldest);
+    }
+    for (const oldest of this.dropped) {
+      if (this.dropped.size <= MAX_DROPPED) break;
+      this.dropped.delete(oldest);
     }
   }
 
@@ -111,7 +122,8 @@ export class Forensics {
    * the followed process's, whose pid was never spawned), the newest: its program's.
    */
   explain(end: ChildEnd, now = Date.now()): Explained {
-    const key = this.runs.has(end.pid) ? end.pid : [...this.runs.keys()].pop();
+    const dropped = this.dropped.delete(end.pid);
+    const key = this.runs.has(end.pid) ? end.pid : dropped ? undefined : [...this.runs.keys()].pop();
     const run = key === undefined ? null : this.runs.get(key) ?? null;
     if (key !== undefined) this.runs.delete(key);
     let lastWords: string[] = [];

@@ -21,10 +21,13 @@ export interface OomBaseline {
   /** /proc/vmstat's oom_kill, or null where the kernel has none. */
   system: number | null;
   /**
-   * /dev/kmsg opened as the child started, at the end of the log: read at its end, it gives only what the
-   * kernel logged while it ran. Reading the whole ring at each death took 20 ms on a machine whose log was
-   * full of other processes' OOM kills, all of it before a respawn. Null when the log cannot be read (a
-   * container, kernel.dmesg_restrict for a non-root supervisor). Closed by releaseOomBaseline().
+   * /dev/kmsg opened once the child has exec'd (followKernelLog), at the end of the log: read at its end,
+   * it gives only what the kernel logged while it ran. Reading the whole ring at each death took 20 ms on a
+   * machine whose log was full of other processes' OOM kills, all of it before a respawn. Opened after the
+   * spawn, not before, so a spawn near the descriptor limit has as many as it always had; the OOM killer
+   * does not pick a program in the microseconds between its exec and the open. Null until then, or when the
+   * log cannot be read (a container, kernel.dmesg_restrict for a non-root supervisor). Closed by
+   * releaseOomBaseline().
    */
   kernelLog: number | null;
 }
@@ -132,7 +135,12 @@ export function oomBaseline(): OomBaseline {
       if (count !== null) cgroups.push({ cgroup, file, count });
     }
   }
-  return { cgroups, system: oomKillCount(readOrNull('/proc/vmstat')), kernelLog: kernelLogFromNow() };
+  return { cgroups, system: oomKillCount(readOrNull('/proc/vmstat')), kernelLog: null };
+}
+
+/** The child has exec'd: from now on, what the kernel logs is read at its end. */
+export function followKernelLog(baseline: OomBaseline): void {
+  if (baseline.kernelLog === null) baseline.kernelLog = kernelLogFromNow();
 }
 
 /** Closes what oomBaseline() opened. */
