@@ -90,6 +90,32 @@ async function restarts(pidfile, times) {
   return printed;
 }
 
+describe('--listen with readiness at exec (no --ready)', () => {
+  it('--restart stops each old child once its successor has exec\'d: one child left, not one per restart', async () => {
+    const dir = scratch.dir();
+    const pidfile = path.join(dir, 'exec.pid');
+    const token = scratch.token();
+    const port = await freePort();
+    const started = runCli(['-r', '--listen', `127.0.0.1:${port}`, '--pidfile', pidfile, '-l', path.join(dir, 'events.log'), '--', 'sleep', `1000.${token}`]);
+    assert.equal(started.status, 0, started.stderr);
+    scratch.track(readPidfile(pidfile));
+    const sleepers = () => proc.findByToken(token).filter((pid) => proc.isAlive(pid));
+    await waitFor(() => sleepers().length === 1, 'the first child');
+    for (let i = 0; i < 3; i++) {
+      const restarted = runCli(['--restart', '--pidfile', pidfile]);
+      assert.equal(restarted.status, 0, restarted.stderr);
+      for (const pid of sleepers()) scratch.track(pid);
+    }
+    await waitFor(() => sleepers().length === 1, 'every replaced child to be gone');
+    const record = JSON.parse(fs.readFileSync(path.join(dir, 'exec.status'), 'utf8'));
+    assert.deepEqual(sleepers(), [record.child]);
+    const log = fs.readFileSync(path.join(dir, 'events.log'), 'utf8');
+    assert.equal((log.match(/is ready after \d+\.\d s: stopping pid \d+ with SIGTERM/g) ?? []).length, 3, log);
+    assert.equal((log.match(/killed by signal 15 \(SIGTERM\)[^\n]*replaced by pid/g) ?? []).length, 3, log);
+    assert.equal(runCli(['--stop', '--pidfile', pidfile]).status, 0);
+  });
+});
+
 describe('zero-downtime restarts with held sockets (--listen)', () => {
   it('serves every request during 20 restarts with --listen and --ready notify; counts a plain restart\'s failures', async (t) => {
     const port = await freePort();

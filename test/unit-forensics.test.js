@@ -137,6 +137,29 @@ describe('each child\'s own run', () => {
   });
 });
 
+describe('runs dropped past the limit', () => {
+  it('a child whose run was dropped is told without last words, not with the newest child\'s', () => {
+    const file = path.join(dir, 'many.err');
+    fs.writeFileSync(file, '');
+    const fd = fs.openSync(file, 'a');
+    const forensics = new Forensics();
+    try {
+      // Ten children at once (replaced ones that ignore SIGTERM under a long --stop-timeout): eight are kept.
+      for (let pid = 1000; pid < 1010; pid++) {
+        forensics.prepare(fd);
+        forensics.started(pid);
+        fs.appendFileSync(file, `I am ${pid}\n`);
+      }
+      assert.deepEqual(forensics.explain({ ...END, pid: 1000 }).lastWords, [], 'dropped: nothing of its own to quote');
+      assert.deepEqual(forensics.explain({ ...END, pid: 1001 }).lastWords, []);
+      assert.deepEqual(forensics.explain({ ...END, pid: 1009 }).lastWords, ['I am 1009']);
+      assert.deepEqual(forensics.explain({ ...END, pid: 1002 }).lastWords.at(0), 'I am 1002', 'a kept run is still its own');
+    } finally {
+      fs.closeSync(fd);
+    }
+  });
+});
+
 describe('--on-exit hooks, with a fake world', () => {
   const { ExitHook, MAX_WAITING } = require('../dist/supervisor/on-exit');
 

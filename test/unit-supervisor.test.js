@@ -925,6 +925,23 @@ describe('overlapping restarts in the state table', () => {
     assert.equal(gone.next.state, 'running');
   });
 
+  it('with readiness at exec (the default), the old child is told to go at its successor\'s exec', () => {
+    const EXEC = { ...SETTINGS, overlap: true };
+    const begin = step(C.running, E.restart, NOW, EXEC);
+    assert.equal(begin.context.state, 'starting');
+    assert.equal(begin.context.old.pid, 100);
+    const spawned = step(begin.context, E.spawned, NOW + 10, EXEC);
+    assert.equal(spawned.context.state, 'running');
+    assert.equal(spawned.context.child, 300);
+    assert.equal(spawned.context.old, null);
+    assert.deepEqual(spawned.actions.filter((a) => a.do === 'signal').map((a) => `${a.group ? -a.pid : a.pid}:${a.signal}`), ['-100:SIGTERM']);
+    assert.deepEqual(spawned.context.retiring.map((r) => [r.pid, r.next, r.until]), [[100, 'replaced by pid 300', NOW + 10 + 5000]]);
+    assert.equal(spawned.context.deadline, NOW + 10 + 5000);
+    assert.deepEqual(spawned.actions.filter((a) => a.do === 'log').map((a) => a.line),
+      ['started app (pid 300)', 'app (pid 300) is ready after 0.0 s: stopping pid 100 with SIGTERM']);
+    assert.ok(spawned.actions.some((a) => a.do === 'ready' && a.pid === 300));
+  });
+
   it('a failing health check or the memory limit overlaps too: the new copy starts beside the unhealthy one', () => {
     const begin = go(C.running, E.unhealthy);
     assert.equal(begin.next.state, 'starting');

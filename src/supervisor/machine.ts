@@ -542,11 +542,15 @@ export const TABLE: { [S in StateName]: Row } = {
       // A new child has not been told to go by anyone.
       if (settings.readiness === 'wait') return waitForReady({ ...context, cause: null }, event.pid, restarts, now, settings);
       // With readiness 'exec' a child that exec'd is running.
-      return {
-        context: { ...context, state: 'running', child: event.pid, direct: true, childStarted: now, first: false, cause: null, restarts, deadline: null,
-          ...upAgain(context, now) },
-        actions: [log(`started ${settings.label} (pid ${event.pid})${downtimeWords(context, now)}`), { do: 'ready', pid: event.pid, first: context.first }],
-      };
+      const running: Context = { ...context, state: 'running', child: event.pid, direct: true, childStarted: now, first: false, cause: null, restarts,
+        deadline: null, ...upAgain(context, now) };
+      const started = log(`started ${settings.label} (pid ${event.pid})${downtimeWords(context, now)}`);
+      // With --listen, the child it replaces served until this exec, its readiness: now it is told to go.
+      if (context.old !== null) {
+        const step = replaced(running, now, settings);
+        return { context: step.context, actions: [started, ...step.actions] };
+      }
+      return { context: running, actions: [started, { do: 'ready', pid: event.pid, first: context.first }] };
     },
     'spawn-failed': (context, event, now, settings) => {
       if (context.first) return finish(context, 1, event.error);
