@@ -101,4 +101,18 @@ describe('death before ready', () => {
     await waitFor(() => isZombieOrGone(pid), 'the abandoned daemon to exit');
     await waitFor(() => !fs.existsSync(pidfile), 'its pidfile to go');
   });
+
+  it('a launcher killed before an app ready at once reaches daemonize() takes the start down too', async () => {
+    const dir = scratch.dir();
+    const pidfile = path.join(dir, 'auto.pid');
+    const launcher = startApp(scratch, 'lib-slow-auto.js', { dir, options: { pidfile } });
+    await waitFor(() => launcher.output.stderr.includes('slow start'), 'the daemon\'s first words');
+    const pid = scratch.track(readPidfile(pidfile));
+    launcher.child.kill('SIGKILL');
+    await launcher.done;
+    // Now it reports ready, to nobody.
+    fs.writeFileSync(path.join(dir, 'go'), '');
+    await waitFor(() => isZombieOrGone(pid), 'the abandoned daemon to exit');
+    await waitFor(() => !fs.existsSync(pidfile), 'its pidfile to go');
+  });
 });

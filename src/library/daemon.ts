@@ -27,6 +27,12 @@ export function startDaemon(marker: Marker, choices: LibraryChoices): DaemonHand
   const pidfile = marker.pidfile !== undefined && marker.lockFd !== undefined
     ? Pidfile.adopt(marker.pidfile, marker.lockFd) : undefined;
   const logs = new LogFiles(marker.stdout, marker.stderr, marker.stderrFd);
+  /** Interrupted (Ctrl-C) or killed: nobody will ever hear that this start succeeded, so it did not. */
+  const abandoned = (): never => {
+    logs.activate();
+    warn(`the launcher is gone before ${marker.label} was ready: exiting`);
+    process.exit(ExitCode.NOT_READY);
+  };
   const handle = startHandle({
     foreground: false,
     pidfile,
@@ -34,7 +40,7 @@ export function startDaemon(marker: Marker, choices: LibraryChoices): DaemonHand
     becomeReady: () => {
       // Every byte the daemon wrote to stderr so far is in the pipe ahead of the report, and the launcher
       // copies them all before it lets go; only then does stderr become the file.
-      report({ ok: true });
+      if (!report({ ok: true })) abandoned();
       awaitLauncherDone(marker.aliveFd, LAUNCHER_DONE_MS);
       logs.activate();
       // The launcher exits on this EOF: by then the daemon's stdio are final.
@@ -49,10 +55,7 @@ export function startDaemon(marker: Marker, choices: LibraryChoices): DaemonHand
       relayStragglers(marker.relayFd);
       return;
     }
-    // Interrupted (Ctrl-C) or killed: nobody will ever hear that this start succeeded, so it did not.
-    logs.activate();
-    warn(`the launcher is gone before ${marker.label} was ready: exiting`);
-    process.exit(ExitCode.NOT_READY);
+    abandoned();
   });
   return handle;
 }

@@ -82,12 +82,12 @@ export function libraryState(): LibraryState {
   return holder[STATE_KEY];
 }
 
-/** Sends the launcher the daemon's one report, once. */
-export function report(line: ReadyReport): void {
+/** Sends the launcher the daemon's one report, once; false when the launcher is no longer there to read it. */
+export function report(line: ReadyReport): boolean {
   const state = libraryState();
-  if (state.reported || state.marker === null) return;
+  if (state.reported || state.marker === null) return true;
   state.reported = true;
-  sendReport(state.marker.readyFd, line);
+  return sendReport(state.marker.readyFd, line);
 }
 
 // Taken as this module loads: before the app's code after its require() or import runs.

@@ -8,15 +8,17 @@ export type ReadyReport =
   | { ok: false; exitCode: number; message: string };
 
 /**
- * Writes the report, leaving the descriptor open: after a failure it closes as the daemon exits, so the
+ * Writes the report; false when nobody reads it any more (the launcher is gone). Leaves the descriptor open: after a failure it closes as the daemon exits, so the
  * launcher's EOF tells it the daemon is gone and its pidfile lock released; after `ok`, the daemon closes
  * it once its stderr is the file, and the launcher waits for that before it exits.
  */
-export function sendReport(fd: number, report: ReadyReport): void {
+export function sendReport(fd: number, report: ReadyReport): boolean {
   try {
     writeSync(fd, `${JSON.stringify(report)}\n`);
+    return true;
   } catch {
     // EPIPE: the launcher is gone (interrupted, or killed); there is nobody left to tell.
+    return false;
   }
 }
 
