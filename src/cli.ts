@@ -3,8 +3,8 @@ import { dirname, resolve } from 'node:path';
 
 import { Command, CommanderError } from 'commander';
 
-import { DaemonizeError } from './errors';
-import { ExitCode } from './exit-codes';
+import { DaemonizeError, unable } from './errors';
+import { ExitCode, type ExitCodeValue } from './exit-codes';
 import { exitProcess } from './native';
 import { DESCRIPTION, EXAMPLES, USAGE } from './help';
 import { nonUtf8FileOption, rawArgv, rawEnvironment } from './raw-bytes';
@@ -152,6 +152,19 @@ function fail(error: unknown): never {
   }
   tell(`${PROGRAM}: fatal: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
   process.exit(ExitCode.FAILURE);
+}
+
+/**
+ * The directory relative paths are taken from. Node's cwd() throws when it was removed (a shell left in a
+ * deleted directory): that is an error in the one shape, and for --status LSB's "unknown" (4).
+ */
+function workingDirectory(forStatus: boolean): string {
+  try {
+    return process.cwd();
+  } catch (error) {
+    const unknown = (require('./control/describe') as typeof import('./control/describe')).StatusCode.UNKNOWN;
+    throw unable('read the working directory', error, forStatus ? unknown as ExitCodeValue : ExitCode.FAILURE);
+  }
 }
 
 function usage(message: string): DaemonizeError {
@@ -348,7 +361,8 @@ export function main(argv: string[], end: (code: number) => never = exitProcess)
     setVerbose(given.verbose === true);
     if (given.config !== undefined && given.noconfig) throw usage('--config and --noconfig cannot be used together');
     const { withProfiles } = require('./config-file/apply') as typeof import('./config-file/apply');
-    const options = withProfiles(command, given, REPEATABLE, process.env, process.cwd());
+    const cwd = workingDirectory(given.status !== undefined);
+    const options = withProfiles(command, given, REPEATABLE, process.env, cwd);
     if (options.core && options.nocore) throw usage('--core and --nocore cannot be used together');
     const verbs = VERB_FLAGS.filter((name) => options[name] !== undefined);
     if (verbs.length > 1) throw usage(`--${verbs[0]} and --${verbs[1]} cannot be used together`);
@@ -361,7 +375,7 @@ export function main(argv: string[], end: (code: number) => never = exitProcess)
     if (badPath !== undefined) throw usage(`${badPath} must name a file by a UTF-8 path`);
     // `syslog[:FACILITY.LEVEL]` in --output, --stdout, --stderr, --errlog: no file (src/syslog.ts).
     const { files, syslog } = takeSyslogOptions(daemonOptions, options.name ?? PROGRAM);
-    const settings = settle(verbs[0] === 'list' ? { ...files, pidfiles: undefined } : files, process.cwd(),
+    const settings = settle(verbs[0] === 'list' ? { ...files, pidfiles: undefined } : files, cwd,
       rawEnvironment(process.env));
     if (verbs.length === 1) {
       code = runVerb(verbs[0], options, settings, words, syslog);

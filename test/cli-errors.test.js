@@ -2,12 +2,13 @@
 // Every failure is reported by the launcher itself: one line, a documented exit code, and nothing left
 // behind (no daemon, no pidfile, no lock, no log file it created).
 const assert = require('node:assert/strict');
+const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const { describe, it, after } = require('node:test');
 
 const proc = require('./helpers/proc');
-const { Scratch, runCli } = require('./helpers/harness');
+const { CLI, Scratch, runCli } = require('./helpers/harness');
 
 const scratch = new Scratch();
 after(() => scratch.cleanup());
@@ -86,6 +87,29 @@ describe('failures before exec', () => {
     const result = runCli(['--pidfile', pidfile, '--chdir', '/dz-no-such-dir', '--', 'true']);
     assert.equal(result.status, 1);
     assert.equal(fs.existsSync(pidfile), false);
+  });
+});
+
+describe('a working directory that was removed', () => {
+  /** The CLI run from inside a directory removed just before (as a shell left in it would). */
+  function inRemoved(args) {
+    const dir = path.join(scratch.dir(), 'gone');
+    fs.mkdirSync(dir);
+    const result = spawnSync('sh', ['-c', 'cd "$1" && rmdir "$1" && shift && exec "$@"', 'sh', dir, process.execPath, CLI, ...args],
+      { encoding: 'utf8', timeout: 20000 });
+    if (result.error) throw result.error;
+    return result;
+  }
+
+  it('is an error in the one shape, no stack: exit 1 for a start, LSB\'s 4 for --status', () => {
+    const pidfile = path.join(scratch.dir(), 'gone.pid');
+    const started = inRemoved(['--pidfile', pidfile, '--', 'sleep', '1']);
+    assert.equal(started.status, 1);
+    assert.equal(started.stderr, 'daemonize: fatal: unable to read the working directory: No such file or directory\n');
+    assert.equal(fs.existsSync(pidfile), false);
+    const status = inRemoved(['--status', '--pidfile', pidfile]);
+    assert.equal(status.status, 4);
+    assert.equal(status.stderr, 'daemonize: fatal: unable to read the working directory: No such file or directory\n');
   });
 });
 
