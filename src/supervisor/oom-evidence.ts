@@ -143,7 +143,7 @@ export function followKernelLog(baseline: OomBaseline): void {
   if (baseline.kernelLog === null) baseline.kernelLog = kernelLogFromNow();
 }
 
-/** Closes what oomBaseline() opened. */
+/** Closes what followKernelLog() opened. */
 export function releaseOomBaseline(baseline: OomBaseline): void {
   if (baseline.kernelLog !== null) closeSync(baseline.kernelLog);
   baseline.kernelLog = null;
@@ -153,7 +153,7 @@ export function releaseOomBaseline(baseline: OomBaseline): void {
 const KMSG_RECORDS = 20000;
 
 /**
- * True when the kernel log records read from `kernelLog` (opened at the child's start, see OomBaseline)
+ * True when the kernel log records read from `kernelLog` (opened once the child exec'd, see OomBaseline)
  * say the kernel killed `pid` for lack of memory; false when they do not; null when there is no log.
  */
 export function kernelLogNamesOomKill(pid: number, kernelLog: number | null): boolean | null {
