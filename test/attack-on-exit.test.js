@@ -121,8 +121,12 @@ describe('--on-exit under attack', () => {
     const dir = scratch.dir();
     const token = scratch.token();
     const marker = path.join(dir, 'ended-once');
-    // The first run crashes (its hook leaves a process behind); the second exits 0 a moment later.
-    const program = ['sh', '-c', `[ -e ${marker} ] && { sleep 1; exit 0; }; touch ${marker}; exit 1`];
+    const gate = path.join(dir, 'gate');
+    // The first run crashes (its hook leaves a process behind); a later run waits for the test to open the
+    // gate, and then exits 0 closing it behind, so the third waits too. Not a timed run: on a loaded machine the
+    // hook can take longer than any fixed run time, and the second run would be gone before it was seen.
+    const program = ['sh', '-c',
+      `[ -e ${marker} ] && { while [ ! -e ${gate} ]; do sleep 0.01; done; rm ${gate}; exit 0; }; touch ${marker}; exit 1`];
     // The hook returns once the process it left has a session of its own (else the hook's group kill may come first).
     const away = path.join(dir, 'away');
     const hook = `setsid sh -c 'echo $$ > ${away}; exec sleep 1005.${token}' & while [ ! -s ${away} ]; do sleep 0.01; done`;
@@ -131,6 +135,7 @@ describe('--on-exit under attack', () => {
     scratch.track(left);
     const second = await waitFor(() => { const s = d.readStatus(); return s?.restarts === 1 && s.state === 'running' && s.child; }, 'the second run');
     scratch.track(second);
+    fs.writeFileSync(gate, '');
     const third = await d.nextChild(second, 'the program restarted after its exit 0');
     assert.equal(proc.cmdline(third.child)[0], 'sh', `the supervisor follows ${proc.cmdline(third.child).join(' ')}:\n${d.logText()}`);
     assert.doesNotMatch(d.logText(), /forked away/);
