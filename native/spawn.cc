@@ -203,33 +203,56 @@ pid_t ForkThenRun(DaemonStart* start) {
   return pid;
 }
 
-// Starts the daemon. On Linux it shares the session leader's memory until its exec (CLONE_VM, on a stack
-// of its own): no copy of the page tables of Node's whole memory to make, and none to tear down at the
-// exec. Not CLONE_VFORK: the session leader goes on, to kill a daemon stuck before its exec at the
-// deadline. Safe because the session leader is a one-thread fork that only waits on a pipe, and the
-// daemon only makes system calls, on its own stack (errno, in the shared thread storage, is read by
-// the leader only after a failed call of its own, which it does not expect). The stack is never unmapped:
-// it goes with the leader's exit and the daemon's exec. Not with --user: between its setuid and its exec
-// the daemon would share a root process's memory, and a kernel that lets that user trace it
-// (fs.suid_dumpable=1) would let the user write into root's process. Elsewhere, or where the kernel
-// refuses, a fork.
-pid_t StartDaemon(DaemonStart* start) {
+// What the session leader needs: the plan, the launcher's pipe, and (Linux) a stack the launcher mapped
+// for the daemon. `daemon_outlived` is set when the leader gives up reaping a daemon it killed: that
+// daemon may still be on its stack.
+struct LeaderStart {
+  const Plan* plan;
+  int report_read;  // the launcher's end, not the leader's to keep
+  int report_fd;
+  char* daemon_stack_top;  // null: the daemon is forked
+  bool daemon_outlived;
+};
+
+// Starts the daemon. On Linux it shares the session leader's memory until its exec (CLONE_VM, on the
+// stack the launcher mapped for it): no copy of the page tables of Node's whole memory to make, and none
+// to tear down at the exec. Not CLONE_VFORK: the session leader goes on, to kill a daemon stuck before its
+// exec at the deadline. Safe because the session leader only waits on a pipe, and the daemon only makes
+// system calls, on its own stack (errno, in the shared thread storage, is read by the leader only after a
+// failed call of its own, which it does not expect). Not with --user (no stack is mapped then): between
+// its setuid and its exec the daemon would share a root process's memory, and a kernel that lets that
+// user trace it (fs.suid_dumpable=1) would let the user write into root's process. Elsewhere, or where
+// the kernel refuses, a fork.
+pid_t StartDaemon(DaemonStart* start, char* stack_top) {
 #ifdef __linux__
-  constexpr size_t kStackBytes = 256 * 1024;
-  if (start->plan->has_ids) return ForkThenRun(start);
-  void* stack = mmap(nullptr, kStackBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-  if (stack != MAP_FAILED) {
-    pid_t pid = clone(RunDaemonUntilExec, static_cast<char*>(stack) + kStackBytes, CLONE_VM | SIGCHLD, start);
+  if (stack_top != nullptr) {
+    pid_t pid = clone(RunDaemonUntilExec, stack_top, CLONE_VM | SIGCHLD, start);
     if (pid > 0) return pid;
   }
 #endif
   return ForkThenRun(start);
 }
 
+// Reaps `pid`, waiting at most `ms`: the leader must end, and a killed daemon stuck in the kernel (an
+// exec from a hung network file system) could keep a plain waitpid waiting as long as it is stuck.
+bool ReapWithin(pid_t pid, int ms) {
+  for (int waited = 0;; waited++) {
+    pid_t got = waitpid(pid, nullptr, WNOHANG);
+    if (got == pid || (got < 0 && errno != EINTR)) return true;
+    if (waited >= ms) return false;
+    struct timespec step = {0, 1000000};
+    nanosleep(&step, nullptr);
+  }
+}
+
 // The first child of a daemon: leaves the caller's session, starts the daemon, and relays its exec
 // result. Waiting here for the daemon's exec means a daemon that fails is reaped by its own parent
 // instead of lingering as a zombie under a PID 1 that reaps nothing.
-[[noreturn]] void RunSessionLeader(const Plan& plan, int report_fd) {
+[[noreturn]] int RunSessionLeader(void* arg) {
+  LeaderStart* leader = static_cast<LeaderStart*>(arg);
+  int report_fd = leader->report_fd;
+  close(leader->report_read);
+  ResetSignalDispositions();
   if (setsid() < 0) {
     WriteReport(report_fd, kReportFailure, kStepSetsid, errno);
     _exit(1);
@@ -239,8 +262,8 @@ pid_t StartDaemon(DaemonStart* start) {
     WriteReport(report_fd, kReportFailure, kStepFork, errno);
     _exit(1);
   }
-  DaemonStart start = {&plan, report_fd, inner[0], inner[1]};
-  pid_t daemon = StartDaemon(&start);
+  DaemonStart start = {leader->plan, report_fd, inner[0], inner[1]};
+  pid_t daemon = StartDaemon(&start, leader->daemon_stack_top);
   if (daemon < 0) {
     WriteReport(report_fd, kReportFailure, kStepFork, errno);
     _exit(1);
@@ -264,16 +287,49 @@ pid_t StartDaemon(DaemonStart* start) {
       break;
   }
   if (failed) {
-    WaitFor(daemon);
+    if (!ReapWithin(daemon, kLeaderMarginMs / 2)) leader->daemon_outlived = true;
     WriteReport(report_fd, kReportFailure, failure.step, failure.err);
     _exit(1);
   }
   WriteReport(report_fd, kReportPid, daemon, 0);
   // Closed now, not by _exit: the launcher's end of file then comes at once, not after the teardown of
-  // this process's copy of its memory.
+  // this process's memory (when it has a copy of its own).
   close(report_fd);
   _exit(0);
 }
+
+#ifdef __linux__
+// A stack for a process that shares this one's memory until its exec, with a guard page below it: an
+// overflow faults instead of writing into Node's memory.
+constexpr size_t kStackBytes = 256 * 1024;
+
+char* MapStack() {
+  size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  void* base = mmap(nullptr, kStackBytes + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (base == MAP_FAILED) return nullptr;
+  if (mprotect(base, page, PROT_NONE) < 0) {
+    munmap(base, kStackBytes + page);
+    return nullptr;
+  }
+  return static_cast<char*>(base) + page + kStackBytes;
+}
+
+void UnmapStack(char* top) {
+  if (top == nullptr) return;
+  size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  munmap(top - kStackBytes - page, kStackBytes + page);
+}
+
+// The session leader, started in this process's memory and with this thread suspended until it exits
+// (CLONE_VM | CLONE_VFORK, as posix_spawn does): no copy of Node's page tables, which on these machines
+// costs milliseconds, and no copy-on-write fault afterwards for each page Node writes again. The leader
+// only makes system calls, on its own stack, and exits once its daemon has exec'd or failed; its wait for
+// the daemon is bounded (ReadReports' deadline, ReapWithin), so this thread's suspension is too. Returns
+// its pid, or -1 with errno when the kernel refuses (the caller then forks).
+pid_t CloneLeader(LeaderStart* leader, char* stack_top) {
+  return clone(RunSessionLeader, stack_top, CLONE_VM | CLONE_VFORK | SIGCHLD, leader);
+}
+#endif
 
 [[noreturn]] void RunChild(const Plan& plan, int report_fd) {
   // Its own process group, so a supervisor can signal the program and everything it forked at once.
@@ -306,20 +362,40 @@ Napi::Value ThrowFailure(Napi::Env env, const Failure& failure) {
 Napi::Value ForkAndWait(Napi::Env env, const Plan& plan, bool daemon) {
   int report[2];
   if (PipeCloseOnExec(report) < 0) return ThrowErrno(env, errno, "pipe");
+  LeaderStart leader = {&plan, report[0], report[1], nullptr, false};
+  char* leader_stack = nullptr;
+#ifdef __linux__
+  // The daemon's stack is mapped here, before the leader starts, whether the leader shares this memory
+  // or has a copy of it; with --user the daemon is forked (see StartDaemon).
+  if (daemon && !plan.has_ids) {
+    leader.daemon_stack_top = MapStack();
+    if (leader.daemon_stack_top != nullptr) leader_stack = MapStack();
+  }
+#endif
   // Blocked around fork, so no handler of Node's runs in the child before the dispositions are reset.
   sigset_t all, previous;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &previous);
-  pid_t pid = ForkForExec();
+  pid_t pid = -1;
+#ifdef __linux__
+  if (leader_stack != nullptr) pid = CloneLeader(&leader, leader_stack);
+#endif
+  if (pid < 0) pid = ForkForExec();
   if (pid == 0) {
+    if (daemon) RunSessionLeader(&leader);
     close(report[0]);
     ResetSignalDispositions();
-    if (daemon) RunSessionLeader(plan, report[1]);
     RunChild(plan, report[1]);
   }
   int fork_errno = errno;
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   close(report[1]);
+#ifdef __linux__
+  // Past a cloned leader's exit, or in a forked one's own copy, nothing runs on these stacks any more,
+  // unless the leader gave up on a daemon stuck before its exec: then its stack is left mapped.
+  UnmapStack(leader_stack);
+  if (!leader.daemon_outlived) UnmapStack(leader.daemon_stack_top);
+#endif
   if (pid < 0) {
     close(report[0]);
     return ThrowErrno(env, fork_errno, "fork");
