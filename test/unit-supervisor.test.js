@@ -619,6 +619,30 @@ describe('SupervisorDriver', () => {
     assert.deepEqual(world.timers, [], 'no timer outlives the supervisor');
   });
 
+  it('rehearses a stop without acting: no signal, spawn, line, record, timer or state changes, running or draining', () => {
+    const world = fakeWorld();
+    const d = makeDriver(world);
+    const seen = () => JSON.stringify({ state: d.state, record: d.statusRecord(), killed: world.killed, spawned: world.spawned,
+      lines: world.lines, statuses: world.statuses, timers: world.timers.map((t) => [t.at, t.ms]), finished: world.finished });
+    const child = d.start();
+    const running = seen();
+    d.rehearseStop();
+    assert.equal(seen(), running);
+    // Draining: a dead child's stubborn leftover, with the drain's deadline armed.
+    world.add(child + 1000, child, { pgid: child, ignoresTerm: true });
+    world.die(child);
+    reap(world, d);
+    assert.equal(d.state.state, 'draining');
+    const draining = seen();
+    d.rehearseStop();
+    assert.equal(seen(), draining);
+    // And the real stop still does everything.
+    d.signal('SIGTERM');
+    world.advance(5000);
+    reap(world, d);
+    assert.equal(world.finished, 0);
+  });
+
   it('leaves no timer behind after a stop, and kills nothing afterwards', () => {
     const world = fakeWorld();
     const d = makeDriver(world);

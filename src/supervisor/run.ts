@@ -425,6 +425,8 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
   }
   // A child may have ended between its exec and our handler's first run.
   reap();
+  // Once the start is told and nothing else waits: see rehearseStop.
+  setImmediate(() => driver.rehearseStop());
   return { driver, firstChild };
 }
 
