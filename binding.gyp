@@ -15,6 +15,7 @@
         "native/process.cc",
         "native/library.cc",
         "native/notify.cc",
+        "native/readable-watch.cc",
         "native/sockets.cc",
         "native/pty.cc",
         "native/proc-table.cc",
@@ -25,7 +26,7 @@
       "cflags": ["-Wall", "-Wextra", "-Wno-unused-parameter"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "conditions": [
-        ["OS=='win'", { "sources!": ["native/spawn.cc", "native/child.cc", "native/fds.cc", "native/exec.cc", "native/flock.cc", "native/users.cc", "native/process.cc", "native/library.cc", "native/notify.cc", "native/sockets.cc", "native/pty.cc", "native/proc-table.cc", "native/lock-holder.cc"] }]
+        ["OS=='win'", { "sources!": ["native/spawn.cc", "native/child.cc", "native/fds.cc", "native/exec.cc", "native/flock.cc", "native/users.cc", "native/process.cc", "native/library.cc", "native/notify.cc", "native/readable-watch.cc", "native/sockets.cc", "native/pty.cc", "native/proc-table.cc", "native/lock-holder.cc"] }]
       ]
     }
   ]

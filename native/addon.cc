@@ -26,6 +26,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("notify", Napi::Function::New(env, Notify, "notify"));
   exports.Set("notifySocket", Napi::Function::New(env, NotifySocket, "notifySocket"));
   exports.Set("receiveNotify", Napi::Function::New(env, ReceiveNotify, "receiveNotify"));
+  exports.Set("watchReadable", Napi::Function::New(env, WatchReadable, "watchReadable"));
+  exports.Set("unwatch", Napi::Function::New(env, Unwatch, "unwatch"));
   exports.Set("listenSocket", Napi::Function::New(env, ListenSocket, "listenSocket"));
   exports.Set("connectUnix", Napi::Function::New(env, ConnectUnix, "connectUnix"));
   exports.Set("openPty", Napi::Function::New(env, OpenPty, "openPty"));

@@ -23,6 +23,8 @@ Napi::Value SetCloseOnExec(const Napi::CallbackInfo& info);  // library.cc
 Napi::Value Notify(const Napi::CallbackInfo& info);          // library.cc
 Napi::Value NotifySocket(const Napi::CallbackInfo& info);    // notify.cc
 Napi::Value ReceiveNotify(const Napi::CallbackInfo& info);   // notify.cc
+Napi::Value WatchReadable(const Napi::CallbackInfo& info);   // readable-watch.cc
+Napi::Value Unwatch(const Napi::CallbackInfo& info);         // readable-watch.cc
 Napi::Value ListenSocket(const Napi::CallbackInfo& info);    // sockets.cc
 Napi::Value ConnectUnix(const Napi::CallbackInfo& info);     // sockets.cc
 Napi::Value OpenPty(const Napi::CallbackInfo& info);         // pty.cc

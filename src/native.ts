@@ -120,6 +120,12 @@ interface Addon {
   notifySocket(path: string): number;
   /** The next datagram on it, or null when none is waiting. */
   receiveNotify(fd: number): NotifyMessage | null;
+  /**
+   * Calls `callback` on the event loop whenever `fd` is readable, until unwatch(id); the watch alone does
+   * not keep the process alive. unwatch before the descriptor is closed.
+   */
+  watchReadable(fd: number, callback: () => void): number;
+  unwatch(id: number): void;
   /** A close-on-exec listening socket: TCP on a numeric address, or a Unix stream socket at a path. */
   listenSocket(address: { host: string; port: number } | { path: string }, backlog: number): number;
   /** Connects to a Unix stream socket and closes at once; throws its errno (ECONNREFUSED: nobody listens). */

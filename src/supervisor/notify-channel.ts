@@ -17,13 +17,10 @@ export function parseNotify(message: string): Record<string, string> {
   return fields;
 }
 
-/** How often the socket is read: Node cannot watch a datagram descriptor, so it is polled. */
-export const NOTIFY_POLL_MS = 100;
-
 export class NotifyChannel {
   readonly address: string;
   private readonly fd: number;
-  private timer: NodeJS.Timeout | null = null;
+  private watch: number | null = null;
 
   constructor() {
     let fd = -1;
@@ -42,8 +39,9 @@ export class NotifyChannel {
   }
 
   /**
-   * Delivers each message whose sender `accept` takes (the service's tree) to `deliver`, every
-   * NOTIFY_POLL_MS, until close().
+   * Delivers each message whose sender `accept` takes (the service's tree) to `deliver`, as it arrives,
+   * until close(). Node cannot watch a datagram socket, so the addon does (watchReadable): no wake-ups
+   * while nothing is sent, and no wait for the next look when something is.
    */
   listen(accept: (pid: number) => boolean, deliver: (pid: number, fields: Record<string, string>) => void,
     ignored: (pid: number, message: string) => void): void {
@@ -53,13 +51,12 @@ export class NotifyChannel {
         else deliver(m.pid, parseNotify(m.message));
       }
     };
-    this.timer = setInterval(read, NOTIFY_POLL_MS);
-    this.timer.unref();
+    this.watch = native.watchReadable(this.fd, read);
   }
 
   close(): void {
-    if (this.timer !== null) clearInterval(this.timer);
-    this.timer = null;
+    if (this.watch !== null) native.unwatch(this.watch);
+    this.watch = null;
     try {
       closeSync(this.fd);
     } catch {
