@@ -303,6 +303,17 @@ describe('--ready', () => {
     assert.equal(await accepts(port), true, 'the port accepts as soon as the start returns');
     const log = fs.readFileSync(path.join(dir, 'py.log'), 'utf8');
     assert.match(log, /sh \(pid \d+\) is ready after (1\.\d|[2-9]\.\d) s/);
+    // Ready, it tries no more connections: the supervisor's main thread sleeps (it woke ten times a second).
+    const supervisor = readPidfile(pidfile);
+    const before = Number(proc.status(supervisor).voluntary_ctxt_switches);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const woke = Number(proc.status(supervisor).voluntary_ctxt_switches) - before;
+    assert.ok(woke <= 2, `the supervisor woke ${woke} times while its service ran`);
+    // A restart waits for the port again.
+    const restart = runCli(['--pidfile', pidfile, '--restart']);
+    assert.equal(restart.status, 0, restart.stderr);
+    assert.equal(fs.readFileSync(path.join(dir, 'py.log'), 'utf8').match(/is ready after (1\.\d|[2-9]\.\d) s/g).length, 2);
+    assert.equal(await accepts(port), true);
     assert.equal(runCli(['--pidfile', pidfile, '--stop']).status, 0);
   });
 

@@ -17,8 +17,8 @@ const { NotifyChannel } = require('../dist/supervisor/notify-channel');
 const scratch = new Scratch();
 after(() => scratch.cleanup());
 
-/** The main thread's voluntary context switches: each is a sleep the thread woke from. */
-const wakeups = (pid) => Number(/^voluntary_ctxt_switches:\s+(\d+)$/m.exec(fs.readFileSync(`/proc/${pid}/task/${pid}/status`, 'utf8'))[1]);
+/** The main thread's voluntary context switches (/proc/PID/status is its): each is a sleep it woke from. */
+const wakeups = (pid) => Number(proc.status(pid).voluntary_ctxt_switches);
 
 describe('the sd_notify socket, watched', () => {
   it('delivers each message from an accepted sender, tells the others, and closes its descriptor', async () => {

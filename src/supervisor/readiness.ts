@@ -48,3 +48,34 @@ export function probeTcp(host: string, port: number, done: (accepted: boolean) =
   socket.once('connect', () => end(true));
   socket.once('error', () => end(false));
 }
+
+/**
+ * --ready tcp:HOST:PORT while the supervisor runs: tries to connect every TCP_PROBE_MS, one attempt at a
+ * time, but only while a child is starting (follow() is told each state), so a running service costs no
+ * wake-ups. `ready(child)` is asked whether that child still waits, and told once its port accepts.
+ */
+export function tcpReadiness(address: { host: string; port: number }, starting: () => number | null,
+  accepted: (child: number) => void): { follow(state: string): void; stop(): void } {
+  let timer: NodeJS.Timeout | null = null;
+  let trying = false;
+  const stop = (): void => {
+    if (timer !== null) clearInterval(timer);
+    timer = null;
+  };
+  const attempt = (): void => {
+    const child = starting();
+    if (trying || child === null) return;
+    trying = true;
+    probeTcp(address.host, address.port, (ok) => {
+      trying = false;
+      if (ok && starting() === child) accepted(child);
+    });
+  };
+  return {
+    follow(state) {
+      if (state !== 'starting') stop();
+      else timer ??= setInterval(attempt, TCP_PROBE_MS);
+    },
+    stop,
+  };
+}

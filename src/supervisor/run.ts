@@ -23,7 +23,7 @@ import { Forensics, type LastExit } from './forensics';
 import { ExitHook, pipeToLog } from './on-exit';
 import { bindAll, type HeldSockets } from './held-sockets';
 import { NotifyChannel } from './notify-channel';
-import { probeTcp, TCP_PROBE_MS } from './readiness';
+import { tcpReadiness } from './readiness';
 import { FORWARDED_SIGNALS } from './machine';
 import { drainOutput, openSyslogOutput } from './output-relay';
 import { openPty, takeOutput } from './pty';
@@ -285,14 +285,19 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
   const systemd = config.reportFd === undefined ? notifier(process.env, (line) => log.write(line)) : null;
   // ...and under its WatchdogSec=, the supervisor's own event loop pings it, as a library app does.
   if (systemd !== null) startWatchdog(process.env, process.pid, systemd);
-  let probe: NodeJS.Timeout | null = null;
+  // --ready tcp:HOST:PORT: connection attempts while a child is starting (the status record tells when).
+  const ready = config.ready;
+  const tcp = ready?.kind === 'tcp' ? tcpReadiness(ready, () => {
+    const { state, child } = driver.state;
+    return state === 'starting' ? child : null;
+  }, () => driver.post({ type: 'ready' })) : null;
 
   const handlers = new Map<NodeJS.Signals, () => void>();
   // Signal listeners do not keep Node's event loop alive; this handle does, until the supervisor ends.
   const keepAlive = setInterval(() => undefined, 2 ** 31 - 1);
   const letGo = (): void => {
     clearInterval(keepAlive);
-    if (probe !== null) clearInterval(probe);
+    tcp?.stop();
     channel.close();
     held.close();
   };
@@ -335,7 +340,10 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
       hook?.fire(end, explained);
       return words;
     },
-    status: (record) => records.write(record),
+    status: (record) => {
+      records.write(record);
+      tcp?.follow(record.state);
+    },
     reopenLog: () => {
       // A log that cannot be opened again (EACCES, EROFS) stays the old file, which says why (EventLog.reopen).
       const fd = log.reopen();
@@ -383,21 +391,6 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
     probes.notified(fields);
     if (fields.READY === '1') driver.post({ type: 'ready' });
   }, ignoredNotifications(config.label, (line) => log.write(line)));
-
-  // --ready tcp:HOST:PORT: while a child is starting, try to connect, one attempt at a time.
-  const ready = config.ready;
-  if (ready?.kind === 'tcp') {
-    let trying = false;
-    probe = setInterval(() => {
-      const { state, child } = driver.state;
-      if (trying || state !== 'starting' || child === null) return;
-      trying = true;
-      probeTcp(ready.host, ready.port, (accepted) => {
-        trying = false;
-        if (accepted && driver.state.state === 'starting' && driver.state.child === child) driver.post({ type: 'ready' });
-      });
-    }, TCP_PROBE_MS);
-  }
 
   const reap = (): void => {
     for (let ended = native.waitpid(-1, false); ended !== null; ended = native.waitpid(-1, false)) {
