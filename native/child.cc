@@ -43,17 +43,13 @@ void WriteReport(int fd, int32_t kind, int32_t value, int32_t err) {
   } while (n < 0 && errno == EINTR);
 }
 
-namespace {
-
 int64_t NowMs() {
   struct timespec now;
   clock_gettime(CLOCK_MONOTONIC, &now);
   return static_cast<int64_t>(now.tv_sec) * 1000 + now.tv_nsec / 1000000;
 }
 
-}  // namespace
-
-ReadOutcome ReadReports(int fd, int deadline_ms, pid_t* pid, Failure* failure, bool* failed) {
+ReadOutcome ReadReports(int fd, int deadline_ms, pid_t* pid, Failure* failure, bool* failed, pid_t* started) {
   const int64_t end = NowMs() + deadline_ms;
   Report report;
   for (;;) {
@@ -70,6 +66,7 @@ ReadOutcome ReadReports(int fd, int deadline_ms, pid_t* pid, Failure* failure, b
     if (n == 0) return kReadDone;
     if (n != sizeof report) continue;  // cannot happen: records are written whole, below PIPE_BUF
     if (report.kind == kReportPid) *pid = report.value;
+    if (report.kind == kReportStarted && started != nullptr) *started = report.value;
     if (report.kind == kReportFailure) {
       *failed = true;
       *failure = {static_cast<Step>(report.value), report.err};

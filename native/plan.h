@@ -40,12 +40,13 @@ constexpr int kLeaderMarginMs = 5000;
 
 // One record on the report pipe. Smaller than PIPE_BUF, so each write is atomic.
 struct Report {
-  int32_t kind;   // kReportPid or kReportFailure
+  int32_t kind;   // kReportPid, kReportFailure or kReportStarted
   int32_t value;  // the daemon's pid, or the failed Step
   int32_t err;    // errno of the failed step
 };
-constexpr int32_t kReportPid = 1;
-constexpr int32_t kReportFailure = 2;
+constexpr int32_t kReportPid = 1;      // the daemon has exec'd: the session leader's last word
+constexpr int32_t kReportFailure = 2;  // a step failed: the child's (or the session leader's) last word
+constexpr int32_t kReportStarted = 3;  // the session leader's first word: the daemon's pid, before its exec
 
 struct Plan {
   std::string file;  // already resolved against PATH by the TypeScript side
@@ -96,8 +97,11 @@ void ResetSignalDispositions();
 void ApplyPlanAndExec(const Plan& plan, Failure* failure);
 void WriteReport(int fd, int32_t kind, int32_t value, int32_t err);
 pid_t ForkForExec();
+// Milliseconds on the monotonic clock (clock_gettime: async-signal-safe).
+int64_t NowMs();
 // Reads Report records until EOF or `deadline_ms` passes. Async-signal-safe (poll, read, clock_gettime).
 enum ReadOutcome { kReadDone, kReadFailed, kReadTimedOut };
-ReadOutcome ReadReports(int fd, int deadline_ms, pid_t* pid, Failure* failure, bool* failed);
+// `started` (may be null) receives a kReportStarted record's pid.
+ReadOutcome ReadReports(int fd, int deadline_ms, pid_t* pid, Failure* failure, bool* failed, pid_t* started = nullptr);
 
 }  // namespace daemonize

@@ -19,6 +19,7 @@
 #endif
 
 #include <algorithm>
+#include <memory>
 
 #include "bindings.h"
 #include "bytes.h"
@@ -236,10 +237,11 @@ pid_t StartDaemon(DaemonStart* start, char* stack_top) {
 // Reaps `pid`, waiting at most `ms`: the leader must end, and a killed daemon stuck in the kernel (an
 // exec from a hung network file system) could keep a plain waitpid waiting as long as it is stuck.
 bool ReapWithin(pid_t pid, int ms) {
-  for (int waited = 0;; waited++) {
+  const int64_t end = NowMs() + ms;
+  for (;;) {
     pid_t got = waitpid(pid, nullptr, WNOHANG);
     if (got == pid || (got < 0 && errno != EINTR)) return true;
-    if (waited >= ms) return false;
+    if (NowMs() >= end) return false;
     struct timespec step = {0, 1000000};
     nanosleep(&step, nullptr);
   }
@@ -268,6 +270,8 @@ bool ReapWithin(pid_t pid, int ms) {
     WriteReport(report_fd, kReportFailure, kStepFork, errno);
     _exit(1);
   }
+  // The launcher's to kill, should this process die before its last word (see ForkAndWait).
+  WriteReport(report_fd, kReportStarted, daemon, 0);
   close(inner[1]);
   pid_t ignored = 0;
   Failure failure;
@@ -276,7 +280,10 @@ bool ReapWithin(pid_t pid, int ms) {
     case kReadDone:
       break;
     case kReadFailed:
+      // Nothing more can be heard of the daemon: it is killed, as a stuck one is, and never left to run
+      // unreported (on the launcher's memory, when it shares it).
       failure = {kStepFork, errno};
+      kill(daemon, SIGKILL);
       failed = true;
       break;
     case kReadTimedOut:
@@ -323,9 +330,11 @@ void UnmapStack(char* top) {
 // The session leader, started in this process's memory and with this thread suspended until it exits
 // (CLONE_VM | CLONE_VFORK, as posix_spawn does): no copy of Node's page tables, which on these machines
 // costs milliseconds, and no copy-on-write fault afterwards for each page Node writes again. The leader
-// only makes system calls, on its own stack, and exits once its daemon has exec'd or failed; its wait for
-// the daemon is bounded (ReadReports' deadline, ReapWithin), so this thread's suspension is too. Returns
-// its pid, or -1 with errno when the kernel refuses (the caller then forks).
+// only makes system calls, on its own stack, and exits once its daemon has exec'd or failed; its own waits
+// are bounded (ReadReports' deadline, ReapWithin). Like any vfork, the suspension lasts while the leader
+// is stopped (SIGSTOP, a tracer, a frozen cgroup): only whoever could stop this process itself can do
+// that, and SIGTERM or SIGINT to this process still end it. Returns the leader's pid, or -1 with errno
+// when the kernel refuses (the caller then forks).
 pid_t CloneLeader(LeaderStart* leader, char* stack_top) {
   return clone(RunSessionLeader, stack_top, CLONE_VM | CLONE_VFORK | SIGCHLD, leader);
 }
@@ -359,7 +368,9 @@ Napi::Value ThrowFailure(Napi::Env env, const Failure& failure) {
   return env.Undefined();
 }
 
-Napi::Value ForkAndWait(Napi::Env env, const Plan& plan, bool daemon) {
+// `plan_in_use` is set when a daemon that shares this process's memory may still be running before its
+// exec: then the plan, and the stacks it runs on, must never be freed.
+Napi::Value ForkAndWait(Napi::Env env, const Plan& plan, bool daemon, bool* plan_in_use) {
   int report[2];
   if (PipeCloseOnExec(report) < 0) return ThrowErrno(env, errno, "pipe");
   LeaderStart leader = {&plan, report[0], report[1], nullptr, false};
@@ -377,8 +388,12 @@ Napi::Value ForkAndWait(Napi::Env env, const Plan& plan, bool daemon) {
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &previous);
   pid_t pid = -1;
+  bool shared = false;
 #ifdef __linux__
-  if (leader_stack != nullptr) pid = CloneLeader(&leader, leader_stack);
+  if (leader_stack != nullptr) {
+    pid = CloneLeader(&leader, leader_stack);
+    shared = pid > 0;
+  }
 #endif
   if (pid < 0) pid = ForkForExec();
   if (pid == 0) {
@@ -390,22 +405,21 @@ Napi::Value ForkAndWait(Napi::Env env, const Plan& plan, bool daemon) {
   int fork_errno = errno;
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   close(report[1]);
-#ifdef __linux__
-  // Past a cloned leader's exit, or in a forked one's own copy, nothing runs on these stacks any more,
-  // unless the leader gave up on a daemon stuck before its exec: then its stack is left mapped.
-  UnmapStack(leader_stack);
-  if (!leader.daemon_outlived) UnmapStack(leader.daemon_stack_top);
-#endif
   if (pid < 0) {
     close(report[0]);
+#ifdef __linux__
+    UnmapStack(leader_stack);
+    UnmapStack(leader.daemon_stack_top);
+#endif
     return ThrowErrno(env, fork_errno, "fork");
   }
   pid_t result = daemon ? 0 : pid;
+  pid_t started = 0;
   Failure failure;
   bool failed = false;
   // Bounded, so a child stuck before exec cannot hang this process: the session leader gives up on the
   // daemon after kExecDeadlineMs and reports it; the margin lets that report arrive first.
-  ReadOutcome outcome = ReadReports(report[0], kExecDeadlineMs + (daemon ? kLeaderMarginMs : 0), &result, &failure, &failed);
+  ReadOutcome outcome = ReadReports(report[0], kExecDeadlineMs + (daemon ? kLeaderMarginMs : 0), &result, &failure, &failed, &started);
   int read_errno = errno;
   close(report[0]);
   if (outcome == kReadTimedOut) {
@@ -413,9 +427,32 @@ Napi::Value ForkAndWait(Napi::Env env, const Plan& plan, bool daemon) {
     failure = {kStepExecWait, ETIMEDOUT};
     failed = true;
   }
+#ifdef __linux__
+  if (shared) {
+    // The leader has exited. Its last word, a pid (the daemon exec'd) or a failure (the daemon was reaped,
+    // or never made), means the daemon is out of this memory. Without it (the leader was killed), or when
+    // the leader gave up reaping a killed daemon, the daemon may still run on the stacks and read the plan:
+    // it is killed, and they are left as they are, for good.
+    bool last_word = outcome == kReadDone && (failed || result > 0);
+    if (last_word && !leader.daemon_outlived) {
+      UnmapStack(leader_stack);
+      UnmapStack(leader.daemon_stack_top);
+    } else {
+      if (started > 0) kill(started, SIGKILL);
+      *plan_in_use = true;
+      if (!failed) {
+        failure = {kStepFork, ECHILD};
+        failed = true;
+      }
+    }
+  } else {
+    UnmapStack(leader_stack);
+    UnmapStack(leader.daemon_stack_top);
+  }
+#endif
   // A failed child is reaped here. A daemon's first child that reported the daemon is exiting: the
-  // caller reaps it (its pid is the session returned) once it has written the pidfile, by when its
-  // memory is torn down. A supervisor's live child is reaped when it ends.
+  // caller reaps it (its pid is the session returned) once it has written the pidfile. A supervisor's
+  // live child is reaped when it ends.
   bool reported = outcome == kReadDone && !failed && result > 0;
   if (failed || (daemon && !reported)) WaitFor(pid);
   if (outcome == kReadFailed) return ThrowErrno(env, read_errno, "read");
@@ -424,10 +461,10 @@ Napi::Value ForkAndWait(Napi::Env env, const Plan& plan, bool daemon) {
   if (!daemon) return Napi::Number::New(env, result);
   // The first child called setsid: its pid is the daemon's session, known here without asking /proc,
   // which would wait for the daemon's exec to finish to answer. It is still the caller's to reap.
-  Napi::Object started = Napi::Object::New(env);
-  started.Set("pid", Napi::Number::New(env, result));
-  started.Set("session", Napi::Number::New(env, pid));
-  return started;
+  Napi::Object started_daemon = Napi::Object::New(env);
+  started_daemon.Set("pid", Napi::Number::New(env, result));
+  started_daemon.Set("session", Napi::Number::New(env, pid));
+  return started_daemon;
 }
 
 // Exec in place: everything the plan changes in this process is saved first (native/exec.cc), so a
@@ -459,13 +496,18 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   Napi::Object options = info[0].As<Napi::Object>();
   Napi::Value mode_value = options.Get("mode");
   std::string mode = mode_value.IsString() ? mode_value.As<Napi::String>().Utf8Value() : "";
-  Plan plan;
-  if (const char* problem = ReadPlan(options, &plan)) return ThrowType(env, problem);
-  if (mode == "daemon") return ForkAndWait(env, plan, true);
-  if (mode == "child") return ForkAndWait(env, plan, false);
+  // On the heap: a daemon that may still run in this memory before its exec keeps it (ForkAndWait).
+  std::unique_ptr<Plan> plan(new Plan());
+  if (const char* problem = ReadPlan(options, plan.get())) return ThrowType(env, problem);
+  bool plan_in_use = false;
+  if (mode == "daemon" || mode == "child") {
+    Napi::Value result = ForkAndWait(env, *plan, mode == "daemon", &plan_in_use);
+    if (plan_in_use) (void)plan.release();  // never freed: see ForkAndWait
+    return result;
+  }
   if (mode == "exec") {
-    plan.in_place = true;
-    return ExecInPlace(env, plan);
+    plan->in_place = true;
+    return ExecInPlace(env, *plan);
   }
   return ThrowType(env, "spawn: plan.mode must be 'daemon', 'child' or 'exec'");
 }

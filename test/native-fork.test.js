@@ -158,6 +158,56 @@ describe('a child stuck before exec', () => {
   });
 });
 
+describe('a daemon that shares the launcher\'s memory until its exec, when its session leader fails', () => {
+  // strace holds the daemon's chdir for seconds; meanwhile its session leader fails. The daemon must not
+  // be left running unreported on memory the launcher frees (it read its path from freed memory, then
+  // crashed on an unmapped stack, before these were fixed): it is killed, and the start fails cleanly.
+  function heldStart(dir, token, extraStrace = []) {
+    const pidfile = path.join(dir, 'held.pid');
+    // strace's own record says how each process ended: a crash shows as "killed by SIGSEGV".
+    const trace = path.join(dir, 'strace.out');
+    const child = spawn('strace', ['-f', '-qq', '-o', trace, '-e', 'trace=chdir,poll', ...extraStrace, '-e', 'inject=chdir:delay_enter=5000000',
+      process.execPath, CLI, '--pidfile', pidfile, '--chdir', dir, '--', 'sleep', `1000.${token}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    scratch.track(child.pid);
+    let stderr = '';
+    child.stderr.on('data', (data) => { stderr += data; });
+    const ended = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stderr })));
+    return { pidfile, child, ended, deaths: () => fs.readFileSync(trace, 'utf8').match(/killed by SIG\w+/g) ?? [] };
+  }
+
+  it('the leader\'s wait fails (poll: ENOMEM): the daemon is killed, the start fails with the error, nothing is left', async () => {
+    const dir = scratch.dir();
+    const token = scratch.token();
+    const { pidfile, ended, deaths } = heldStart(dir, token, ['-e', 'inject=poll:error=ENOMEM:when=1']);
+    const { code, stderr } = await ended;
+    assert.equal(code, 1, stderr);
+    assert.match(stderr, /^daemonize: fatal: unable to .*: Cannot allocate memory$/m);
+    assert.deepEqual(deaths(), ['killed by SIGKILL'], 'the daemon is killed, and nothing crashes');
+    assert.deepEqual(proc.findByToken(token), []);
+    assert.equal(fs.existsSync(pidfile), false);
+  });
+
+  it('the leader is SIGKILLed: the daemon is killed too, the start fails, nothing is left', async () => {
+    const dir = scratch.dir();
+    const token = scratch.token();
+    const { pidfile, child, ended, deaths } = heldStart(dir, token);
+    // The launcher is strace's child; its session leader, a child of the launcher that leads a session.
+    const launcher = await waitFor(() => proc.childrenOf(child.pid).find((pid) => proc.cmdline(pid).includes(`1000.${token}`)), 'the launcher');
+    const leader = await waitFor(() => proc.childrenOf(launcher).find((pid) => proc.stat(pid)?.session === pid), 'its session leader');
+    const daemon = await waitFor(() => proc.childrenOf(leader)[0], 'the daemon');
+    scratch.track(leader);
+    scratch.track(daemon);
+    process.kill(leader, 'SIGKILL');
+    const { code, stderr } = await ended;
+    assert.equal(code, 1, stderr);
+    assert.match(stderr, /^daemonize: fatal: unable to /m);
+    await waitFor(() => !proc.isAlive(daemon), 'the daemon to die');
+    assert.deepEqual(deaths(), ['killed by SIGKILL', 'killed by SIGKILL'], 'the leader, then the daemon; nothing crashes');
+    assert.deepEqual(proc.findByToken(token), []);
+    assert.equal(fs.existsSync(pidfile), false);
+  });
+});
+
 describe('closing inherited descriptors without /proc', () => {
   it('walks up to the soft limit when /proc is not mounted (a private mount namespace without it)', async () => {
     const pidfile = path.join(scratch.dir(), 'noproc.pid');
