@@ -29,6 +29,7 @@ enum Step : int32_t {
   kStepExecWait = 15,   // no exec and no report within kExecDeadlineMs: the child was killed (ETIMEDOUT)
   kStepListenFds = 16,  // placing the held sockets (--listen) at 3..
   kStepControllingTty = 17,  // --pty: making the slave the new session's controlling terminal
+  kStepPipe = 18,            // the session leader's pipe to hear the daemon's exec result
 };
 
 // How long a launcher waits for its child to exec or report a failure. Every step before exec is a

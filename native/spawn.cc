@@ -52,6 +52,7 @@ const char* StepSyscall(int32_t step) {
     case kStepExecWait: return "exec-wait";
     case kStepListenFds: return "dup2";
     case kStepControllingTty: return "ioctl";
+    case kStepPipe: return "pipe";
     default: return "spawn";
   }
 }
@@ -261,7 +262,7 @@ bool ReapWithin(pid_t pid, int ms) {
   }
   int inner[2];
   if (PipeCloseOnExec(inner) < 0) {
-    WriteReport(report_fd, kReportFailure, kStepFork, errno);
+    WriteReport(report_fd, kReportFailure, kStepPipe, errno);
     _exit(1);
   }
   DaemonStart start = {leader->plan, report_fd, inner[0], inner[1]};

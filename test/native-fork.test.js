@@ -208,6 +208,31 @@ describe('a daemon that shares the launcher\'s memory until its exec, when its s
   });
 });
 
+describe('a start with few descriptors', () => {
+  it('under every `ulimit -n` from 20 to 27 it starts, or fails naming the step that ran out, and leaves nothing', async () => {
+    for (let limit = 20; limit <= 27; limit++) {
+      const dir = scratch.dir();
+      const pidfile = path.join(dir, 'few.pid');
+      const token = scratch.token();
+      const result = spawnSync('bash', ['-c', `ulimit -n ${limit}; exec "$0" "$@"`, process.execPath, CLI, '--pidfile', pidfile, '--',
+        'sleep', `1000.${token}`], { encoding: 'utf8', timeout: 20000 });
+      if (result.status === 0) {
+        const pid = scratch.track(readPidfile(pidfile));
+        assert.equal(proc.stat(pid)?.comm, 'sleep', `ulimit -n ${limit}`);
+        process.kill(pid, 'SIGKILL');
+        await waitFor(() => !proc.isAlive(pid), 'the daemon to die');
+      } else {
+        assert.equal(result.status, 1, `ulimit -n ${limit}: ${result.stderr}`);
+        assert.match(result.stderr, /^daemonize: fatal: unable to .*: Too many open files\n$/, `ulimit -n ${limit}`);
+        // The session leader's own pipe is named as such, not as the fork that had worked.
+        assert.doesNotMatch(result.stderr, /fork failed/, `ulimit -n ${limit}`);
+        assert.equal(fs.existsSync(pidfile), false);
+      }
+      assert.deepEqual(proc.findByToken(token), [], `ulimit -n ${limit}: nothing left`);
+    }
+  });
+});
+
 describe('closing inherited descriptors without /proc', () => {
   it('walks up to the soft limit when /proc is not mounted (a private mount namespace without it)', async () => {
     const pidfile = path.join(scratch.dir(), 'noproc.pid');
