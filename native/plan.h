@@ -30,6 +30,8 @@ enum Step : int32_t {
   kStepListenFds = 16,  // placing the held sockets (--listen) at 3..
   kStepControllingTty = 17,  // --pty: making the slave the new session's controlling terminal
   kStepPipe = 18,            // the session leader's pipe to hear the daemon's exec result
+  kStepReportRead = 19,      // the session leader's wait on that pipe failed (poll or read)
+  kStepLeaderGone = 20,      // the session leader ended without its last word (killed): reported as ECHILD
 };
 
 // How long a launcher waits for its child to exec or report a failure. Every step before exec is a

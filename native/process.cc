@@ -67,15 +67,19 @@ Napi::Value HasChildren(const Napi::CallbackInfo& info) {
 // isMainThread(): whether the calling thread is the process's first thread (its thread id is the pid), the
 // one that may fork, change ids and exit for the process. Asked here rather than of node:worker_threads,
 // whose load costs a daemonize() app milliseconds on every start.
-Napi::Value IsMainThread(const Napi::CallbackInfo& info) {
+bool OnMainThread() {
 #ifdef __linux__
-  return Napi::Boolean::New(info.Env(), static_cast<pid_t>(syscall(SYS_gettid)) == getpid());
+  return static_cast<pid_t>(syscall(SYS_gettid)) == getpid();
 #elif defined(__NetBSD__)
   // NetBSD has no pthread_main_np; a process's first LWP is number 1.
-  return Napi::Boolean::New(info.Env(), _lwp_self() == 1);
+  return _lwp_self() == 1;
 #else
-  return Napi::Boolean::New(info.Env(), pthread_main_np() != 0);
+  return pthread_main_np() != 0;
 #endif
+}
+
+Napi::Value IsMainThread(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), OnMainThread());
 }
 
 // exitNow(code): _exit(2) at once. A supervisor that has written and closed all it keeps (its record,

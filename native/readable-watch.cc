@@ -2,7 +2,8 @@
 // something to read (a uv_poll handle, level-triggered), so the supervisor waits for sd_notify messages
 // instead of waking every 100 ms to look. Node core has no way to watch a descriptor it cannot read
 // itself (a Unix datagram socket whose credentials only recvmsg gives). The handle is unreferenced: a
-// watch alone does not keep the process alive, as the timer it replaces did not.
+// watch alone does not keep the process alive, as the timer it replaces did not. The main thread only:
+// a worker's loop must be empty when the worker ends, and nothing here would close a watch then.
 #include <uv.h>
 
 #include <map>
@@ -21,7 +22,7 @@ struct Watch {
   Napi::FunctionReference callback;
 };
 
-// Every live watch by its id; a mutex, since each worker thread has a loop and may watch too.
+// Every live watch by its id (the mutex: the addon may be loaded by other threads too, which are refused).
 std::mutex watches_lock;
 std::map<int32_t, Watch*> watches;
 int32_t last_id = 0;
@@ -49,6 +50,7 @@ Napi::Value WatchReadable(const Napi::CallbackInfo& info) {
   if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsFunction()) {
     return ThrowType(env, "watchReadable(fd: number, callback: function)");
   }
+  if (!OnMainThread()) return ThrowType(env, "watchReadable: only on the main thread");
   uv_loop_t* loop = nullptr;
   if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) return ThrowErrno(env, EINVAL, "uv_poll_init");
   Watch* watch = new Watch();
@@ -74,6 +76,7 @@ Napi::Value WatchReadable(const Napi::CallbackInfo& info) {
 Napi::Value Unwatch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsNumber()) return ThrowType(env, "unwatch(id: number)");
+  if (!OnMainThread()) return ThrowType(env, "unwatch: only on the main thread");
   Watch* watch = nullptr;
   {
     std::lock_guard<std::mutex> hold(watches_lock);

@@ -53,6 +53,8 @@ const char* StepSyscall(int32_t step) {
     case kStepListenFds: return "dup2";
     case kStepControllingTty: return "ioctl";
     case kStepPipe: return "pipe";
+    case kStepReportRead: return "poll";
+    case kStepLeaderGone: return "session-leader";
     default: return "spawn";
   }
 }
@@ -214,6 +216,9 @@ struct LeaderStart {
   int report_fd;
   char* daemon_stack_top;  // null: the daemon is forked
   bool daemon_outlived;
+  // Written by the kernel as it clones a daemon that shares this memory (CLONE_PARENT_SETTID), before the
+  // daemon runs: the launcher knows whom to kill even if the leader dies before it can report the pid.
+  pid_t daemon_pid;
 };
 
 // Starts the daemon. On Linux it shares the session leader's memory until its exec (CLONE_VM, on the
@@ -225,10 +230,10 @@ struct LeaderStart {
 // its setuid and its exec the daemon would share a root process's memory, and a kernel that lets that
 // user trace it (fs.suid_dumpable=1) would let the user write into root's process. Elsewhere, or where
 // the kernel refuses, a fork.
-pid_t StartDaemon(DaemonStart* start, char* stack_top) {
+pid_t StartDaemon(DaemonStart* start, char* stack_top, pid_t* settid) {
 #ifdef __linux__
   if (stack_top != nullptr) {
-    pid_t pid = clone(RunDaemonUntilExec, stack_top, CLONE_VM | SIGCHLD, start);
+    pid_t pid = clone(RunDaemonUntilExec, stack_top, CLONE_VM | CLONE_PARENT_SETTID | SIGCHLD, start, settid);
     if (pid > 0) return pid;
   }
 #endif
@@ -266,7 +271,7 @@ bool ReapWithin(pid_t pid, int ms) {
     _exit(1);
   }
   DaemonStart start = {leader->plan, report_fd, inner[0], inner[1]};
-  pid_t daemon = StartDaemon(&start, leader->daemon_stack_top);
+  pid_t daemon = StartDaemon(&start, leader->daemon_stack_top, &leader->daemon_pid);
   if (daemon < 0) {
     WriteReport(report_fd, kReportFailure, kStepFork, errno);
     _exit(1);
@@ -283,7 +288,7 @@ bool ReapWithin(pid_t pid, int ms) {
     case kReadFailed:
       // Nothing more can be heard of the daemon: it is killed, as a stuck one is, and never left to run
       // unreported (on the launcher's memory, when it shares it).
-      failure = {kStepFork, errno};
+      failure = {kStepReportRead, errno};
       kill(daemon, SIGKILL);
       failed = true;
       break;
@@ -374,7 +379,7 @@ Napi::Value ThrowFailure(Napi::Env env, const Failure& failure) {
 Napi::Value ForkAndWait(Napi::Env env, const Plan& plan, bool daemon, bool* plan_in_use) {
   int report[2];
   if (PipeCloseOnExec(report) < 0) return ThrowErrno(env, errno, "pipe");
-  LeaderStart leader = {&plan, report[0], report[1], nullptr, false};
+  LeaderStart leader = {&plan, report[0], report[1], nullptr, false, 0};
   char* leader_stack = nullptr;
 #ifdef __linux__
   // The daemon's stack is mapped here, before the leader starts, whether the leader shares this memory
@@ -428,24 +433,27 @@ Napi::Value ForkAndWait(Napi::Env env, const Plan& plan, bool daemon, bool* plan
     failure = {kStepExecWait, ETIMEDOUT};
     failed = true;
   }
-#ifdef __linux__
-  if (shared) {
-    // The leader has exited. Its last word, a pid (the daemon exec'd) or a failure (the daemon was reaped,
-    // or never made), means the daemon is out of this memory. Without it (the leader was killed), or when
-    // the leader gave up reaping a killed daemon, the daemon may still run on the stacks and read the plan:
-    // it is killed, and they are left as they are, for good.
-    bool last_word = outcome == kReadDone && (failed || result > 0);
-    if (last_word && !leader.daemon_outlived) {
-      UnmapStack(leader_stack);
-      UnmapStack(leader.daemon_stack_top);
-    } else {
-      if (started > 0) kill(started, SIGKILL);
-      *plan_in_use = true;
-      if (!failed) {
-        failure = {kStepFork, ECHILD};
-        failed = true;
-      }
+  // The leader's last word: a pid (the daemon exec'd) or a failure (the daemon was reaped, or never made).
+  // Without it (the leader was killed, or this wait timed out), or when the leader gave up reaping a killed
+  // daemon, the daemon may still be starting: it is killed, never left to run unreported.
+  bool last_word = outcome == kReadDone && (failed || result > 0);
+  bool daemon_loose = daemon && (!last_word || leader.daemon_outlived);
+  if (daemon_loose) {
+    if (started <= 0) started = leader.daemon_pid;  // set by the kernel only when the leader shares this memory
+    if (started > 0) kill(started, SIGKILL);
+    // A forked leader may still be waiting on it (this wait failed): it goes too. It is ours to reap, so
+    // its pid is still its own.
+    if (!last_word) kill(pid, SIGKILL);
+    if (!failed) {
+      failure = {kStepLeaderGone, ECHILD};
+      failed = true;
     }
+  }
+#ifdef __linux__
+  // A daemon that shares this memory and may still run before its exec keeps its stacks and the plan
+  // (it reads them) for good. Otherwise, and always when the leader was forked, they are unmapped now.
+  if (shared && daemon_loose) {
+    *plan_in_use = true;
   } else {
     UnmapStack(leader_stack);
     UnmapStack(leader.daemon_stack_top);

@@ -30,6 +30,11 @@ export function explainSpawnFailure(error: unknown, settings: Pick<Settings, 'cw
       return unable(`give ${program} its stdin, stdout and stderr`, error);
     case 'close_range':
       return unable(`close the descriptors ${program} must not inherit`, error);
+    case 'session-leader':
+      // The first fork was killed (SIGKILL by hand, the OOM killer) before its last word: the daemon, started or
+      // not, was killed too, so that nothing runs that no pidfile names.
+      return new DaemonizeError(`unable to start ${program}: the first fork ended before it told whether the exec worked; `
+        + 'killed the program', ExitCode.FAILURE, error.code);
     case 'exec-wait':
       return unable(`exec ${program} (no exec and no error after 30 s; killed it)`, error);
     case 'execve':

@@ -162,16 +162,23 @@ describe('a daemon that shares the launcher\'s memory until its exec, when its s
   // strace holds the daemon's chdir for seconds; meanwhile its session leader fails. The daemon must not
   // be left running unreported on memory the launcher frees (it read its path from freed memory, then
   // crashed on an unmapped stack, before these were fixed): it is killed, and the start fails cleanly.
-  function heldStart(dir, token, extraStrace = []) {
+  function heldStart(dir, token, extraStrace = [], extraCli = []) {
     const pidfile = path.join(dir, 'held.pid');
     // strace's own record says how each process ended: a crash shows as "killed by SIGSEGV".
     const trace = path.join(dir, 'strace.out');
     const child = spawn('strace', ['-f', '-qq', '-o', trace, '-e', 'trace=chdir,poll', ...extraStrace, '-e', 'inject=chdir:delay_enter=5000000',
-      process.execPath, CLI, '--pidfile', pidfile, '--chdir', dir, '--', 'sleep', `1000.${token}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+      process.execPath, CLI, ...extraCli, '--pidfile', pidfile, '--chdir', dir, '--', 'sleep', `1000.${token}`], { stdio: ['ignore', 'ignore', 'pipe'] });
     scratch.track(child.pid);
     let stderr = '';
     child.stderr.on('data', (data) => { stderr += data; });
-    const ended = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stderr })));
+    // strace ends with the last process it traces: a daemon left running would keep it (and this test) waiting.
+    const ended = new Promise((resolve, reject) => {
+      const late = setTimeout(() => reject(new Error(`strace still tracing after 30 s: something it started runs on\n${stderr}`)), 30000);
+      child.on('exit', (code, signal) => {
+        clearTimeout(late);
+        resolve({ code, signal, stderr });
+      });
+    });
     return { pidfile, child, ended, deaths: () => fs.readFileSync(trace, 'utf8').match(/killed by SIG\w+/g) ?? [] };
   }
 
@@ -187,10 +194,18 @@ describe('a daemon that shares the launcher\'s memory until its exec, when its s
     assert.equal(fs.existsSync(pidfile), false);
   });
 
-  it('the leader is SIGKILLed: the daemon is killed too, the start fails, nothing is left', async () => {
+  for (const how of ['shares the memory', 'is forked (--user)']) {
+    it(`the leader is SIGKILLed: the daemon is killed too, the start fails, nothing is left (the leader ${how})`, async (t) => {
+      if (how !== 'shares the memory' && process.getuid() !== 0) return t.skip('needs root for --user');
+      await leaderKilled(how === 'shares the memory' ? [] : ['--user', 'nobody']);
+    });
+  }
+
+  async function leaderKilled(extraCli) {
     const dir = scratch.dir();
+    fs.chmodSync(dir, 0o755); // --user nobody must reach it to chdir there
     const token = scratch.token();
-    const { pidfile, child, ended, deaths } = heldStart(dir, token);
+    const { pidfile, child, ended, deaths } = heldStart(dir, token, [], extraCli);
     // The launcher is strace's child; its session leader, a child of the launcher that leads a session.
     const launcher = await waitFor(() => proc.childrenOf(child.pid).find((pid) => proc.cmdline(pid).includes(`1000.${token}`)), 'the launcher');
     const leader = await waitFor(() => proc.childrenOf(launcher).find((pid) => proc.stat(pid)?.session === pid), 'its session leader');
@@ -203,9 +218,10 @@ describe('a daemon that shares the launcher\'s memory until its exec, when its s
     assert.match(stderr, /^daemonize: fatal: unable to /m);
     await waitFor(() => !proc.isAlive(daemon), 'the daemon to die');
     assert.deepEqual(deaths(), ['killed by SIGKILL', 'killed by SIGKILL'], 'the leader, then the daemon; nothing crashes');
+    assert.match(stderr, /^daemonize: fatal: unable to start sleep: the first fork ended before it told whether the exec worked; killed the program$/m);
     assert.deepEqual(proc.findByToken(token), []);
     assert.equal(fs.existsSync(pidfile), false);
-  });
+  }
 });
 
 describe('a start with few descriptors', () => {

@@ -40,6 +40,17 @@ describe('the sd_notify socket, watched', () => {
     assert.throws(() => native.notify(channel.address, 'READY=1', true), /ECONNREFUSED/);
   });
 
+  it('is refused off the main thread (a worker\'s loop must be empty when it ends), and the worker ends cleanly', () => {
+    const script = `const { Worker } = require('node:worker_threads');
+      const w = new Worker(\`const { native } = require(${JSON.stringify(path.join(__dirname, '..', 'dist', 'native'))});
+        const fd = native.notifySocket('@daemonize-test/' + process.pid + '/' + Math.random());
+        try { native.watchReadable(fd, () => {}); console.log('watched'); } catch (error) { console.log(error.message); }\`, { eval: true });
+      w.on('exit', (code) => console.log('worker exit', code));`;
+    const result = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20000 });
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stdout, 'watchReadable: only on the main thread\nworker exit 0\n');
+  });
+
   it('does not keep a process alive by itself', () => {
     const script = `const { NotifyChannel } = require(${JSON.stringify(path.join(__dirname, '..', 'dist', 'supervisor', 'notify-channel'))});
       new NotifyChannel().listen(() => true, () => {}, () => {}); console.log('listening');`;

@@ -46,7 +46,8 @@ export class NotifyChannel {
   listen(accept: (pid: number) => boolean, deliver: (pid: number, fields: Record<string, string>) => void,
     ignored: (pid: number, message: string) => void): void {
     const read = (): void => {
-      for (let m = native.receiveNotify(this.fd); m !== null; m = native.receiveNotify(this.fd)) {
+      // Until close(), which a delivery may lead to: the descriptor is not read after it is closed.
+      for (let m = native.receiveNotify(this.fd); m !== null; m = this.watch === null ? null : native.receiveNotify(this.fd)) {
         if (m.truncated || !accept(m.pid)) ignored(m.pid, m.message);
         else deliver(m.pid, parseNotify(m.message));
       }
