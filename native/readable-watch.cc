@@ -7,7 +7,6 @@
 #include <uv.h>
 
 #include <map>
-#include <mutex>
 
 #include "bindings.h"
 #include "errors.h"
@@ -22,8 +21,7 @@ struct Watch {
   Napi::FunctionReference callback;
 };
 
-// Every live watch by its id (the mutex: the addon may be loaded by other threads too, which are refused).
-std::mutex watches_lock;
+// Every live watch by its id. Touched on the main thread only (both functions refuse any other).
 std::map<int32_t, Watch*> watches;
 int32_t last_id = 0;
 
@@ -31,7 +29,8 @@ void OnReadable(uv_poll_t* handle, int status, int events) {
   Watch* watch = static_cast<Watch*>(handle->data);
   Napi::Env env(watch->env);
   Napi::HandleScope scope(env);
-  // An error on the descriptor (status < 0) is reported by the read the callback makes.
+  // On an error (status < 0) libuv has stopped the handle; the callback's read reports the socket's pending
+  // error, if it has one. An AF_UNIX datagram socket that only receives is not known to raise one.
   watch->callback.MakeCallback(env.Global(), {});
   if (env.IsExceptionPending()) {
     Napi::Error error = env.GetAndClearPendingException();
@@ -68,7 +67,6 @@ Napi::Value WatchReadable(const Napi::CallbackInfo& info) {
   }
   uv_unref(reinterpret_cast<uv_handle_t*>(&watch->handle));
   watch->callback = Napi::Persistent(info[1].As<Napi::Function>());
-  std::lock_guard<std::mutex> hold(watches_lock);
   watches[++last_id] = watch;
   return Napi::Number::New(env, last_id);
 }
@@ -77,14 +75,10 @@ Napi::Value Unwatch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsNumber()) return ThrowType(env, "unwatch(id: number)");
   if (!OnMainThread()) return ThrowType(env, "unwatch: only on the main thread");
-  Watch* watch = nullptr;
-  {
-    std::lock_guard<std::mutex> hold(watches_lock);
-    auto found = watches.find(info[0].As<Napi::Number>().Int32Value());
-    if (found == watches.end()) return env.Undefined();
-    watch = found->second;
-    watches.erase(found);
-  }
+  auto found = watches.find(info[0].As<Napi::Number>().Int32Value());
+  if (found == watches.end()) return env.Undefined();
+  Watch* watch = found->second;
+  watches.erase(found);
   // Stopped now, before the caller closes the descriptor; freed once libuv has let go of the handle.
   uv_poll_stop(&watch->handle);
   watch->callback.Reset();

@@ -52,7 +52,8 @@ export function probeTcp(host: string, port: number, done: (accepted: boolean) =
 /**
  * --ready tcp:HOST:PORT while the supervisor runs: tries to connect every TCP_PROBE_MS, one attempt at a
  * time, but only while a child is starting (follow() is told each state), so a running service costs no
- * wake-ups. `ready(child)` is asked whether that child still waits, and told once its port accepts.
+ * wake-ups. `starting()` names the child that still waits (null: none), and `accepted(child)` is told once
+ * its port accepts, if that child still waits then.
  */
 export function tcpReadiness(address: { host: string; port: number }, starting: () => number | null,
   accepted: (child: number) => void): { follow(state: string): void; stop(): void } {
