@@ -34,6 +34,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("procStats", Napi::Function::New(env, ProcStats, "procStats"));
   exports.Set("readPidfile", Napi::Function::New(env, ReadPidfile, "readPidfile"));
   exports.Set("holdsLock", Napi::Function::New(env, HoldsLock, "holdsLock"));
+  exports.Set("mapFile", Napi::Function::New(env, MapFile, "mapFile"));
+  exports.Set("mapLatin1", Napi::Function::New(env, MapLatin1, "mapLatin1"));
+  exports.Set("detachMappedSources", Napi::Function::New(env, DetachMappedSources, "detachMappedSources"));
   return exports;
 }
 

@@ -136,6 +136,12 @@ interface Addon {
   readPidfile(path: string): { dev: bigint; ino: bigint; regular: boolean; text: string };
   /** Whether a descriptor of `pid` is that file and owns a flock lock on it; null: its descriptors may not be read. */
   holdsLock(pid: number, dev: bigint, ino: bigint): boolean | null;
+  /** The file's bytes after `prefix`, over a read-only mapping of it (bin/daemonize's code cache); undefined if it cannot. */
+  mapFile(path: string, prefix: Buffer): Buffer | undefined;
+  /** An ASCII file as a string over a read-only mapping of it (bin/daemonize's bundle); undefined if it cannot. */
+  mapLatin1(path: string): string | undefined;
+  /** Copies the pages of every mapLatin1() string, so the file can change or shrink under a process that lives on; false if one could not be. */
+  detachMappedSources(): boolean;
 }
 
 /** A system error as the addon throws it. */
@@ -172,6 +178,22 @@ export const addonPath: string = existsSync(join(__dirname, '..', 'build', 'Rele
   : join(__dirname, '..', 'prebuilds', `${process.platform}-${process.arch}`, 'daemonize.glibc.node');
 
 let addon: Addon | undefined;
+
+/**
+ * Takes the addon bin/daemonize loaded before the CLI (it maps the CLI's files with it), if it is the file
+ * this module would load: one load per process, whichever side comes first.
+ */
+export function adoptAddon(path: string, exports: object): void {
+  if (addon === undefined && path === addonPath) addon = exports as Addon;
+}
+
+/**
+ * For a CLI process that lives on (a foreground supervisor, a wait): its code is then its own copy, not the
+ * bundle's file, which an upgrade may rewrite in place (see native/mapped-file.cc). Nothing without the addon.
+ */
+export function detachMappedSources(): void {
+  addon?.detachMappedSources();
+}
 
 /**
  * The addon, loaded on its first use: --help, --version and a usage error never need it, and its dlopen

@@ -4,11 +4,13 @@
 // made it runs dist/cli.js; a cache made for another bundle is not offered to V8; a cache V8 cannot use
 // (garbage, cut short) is rejected and the CLI still works. Each case runs on a copy of bin/ and dist/
 // (dates kept), so this tree's build is never touched. The installed package's side (no src/, the cache
-// its install wrote) is in package-install.test.js.
+// its install wrote) is in package-install.test.js. The CLI maps both files with the addon rather than read
+// them (native/mapped-file.cc): every choice is the same either way, and a CLI that lives on makes the
+// mapped source its own copy, so a file rewritten in place under it changes nothing.
 const assert = require('node:assert/strict');
-const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
+const { spawn, spawnSync: run } = require('node:child_process');
 const { describe, it, after } = require('node:test');
 
 const proc = require('./helpers/proc');
@@ -30,18 +32,26 @@ function tree() {
   return dir;
 }
 
-/** What the copy's bin/daemonize would run: { bundle, rejected } (rejected: V8 refused the cache offered). */
+/**
+ * What the copy's bin/daemonize would run: { bundle, rejected } (rejected: V8 refused the cache offered),
+ * the same whether the files are mapped through the addon, as the CLI does, or read.
+ */
 function choice(dir) {
-  const result = spawnSync(process.execPath, ['-e', `const b = require(${JSON.stringify(path.join(dir, 'bin', 'daemonize'))}).loadBundle();
+  const answers = ['loader.loadAddon()', 'null'].map((addon) => {
+    const result = run(process.execPath, ['-e', `const loader = require(${JSON.stringify(path.join(dir, 'bin', 'daemonize'))});
+const b = loader.loadBundle(${addon});
 console.log(JSON.stringify(b === null ? { bundle: false } : { bundle: true, rejected: b.script.cachedDataRejected === true }));`],
-  { encoding: 'utf8' });
-  assert.equal(result.status, 0, result.stderr);
-  return JSON.parse(result.stdout);
+    { encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+    return JSON.parse(result.stdout);
+  });
+  assert.deepEqual(answers[0], answers[1], 'mapped and read, the files give the same choice');
+  return answers[0];
 }
 
 /** Node's module log of one `--version`: which files the CLI was loaded from. */
 function modulesLoaded(dir) {
-  const result = spawnSync(path.join(dir, 'bin', 'daemonize'), ['--version'], { encoding: 'utf8', env: { ...process.env, NODE_DEBUG: 'module' } });
+  const result = run(path.join(dir, 'bin', 'daemonize'), ['--version'], { encoding: 'utf8', env: { ...process.env, NODE_DEBUG: 'module' } });
   assert.equal(result.status, 0, result.stderr);
   assert.equal(result.stdout.trim(), JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version);
   return result.stderr;
@@ -51,7 +61,7 @@ function modulesLoaded(dir) {
 async function startsADaemon(dir) {
   const pidfile = path.join(scratch.dir(), 'bundle.pid');
   const [program, arg] = scratch.sleeper();
-  const result = spawnSync(path.join(dir, 'bin', 'daemonize'), ['--pidfile', pidfile, '--', program, arg], { encoding: 'utf8', timeout: 20000 });
+  const result = run(path.join(dir, 'bin', 'daemonize'), ['--pidfile', pidfile, '--', program, arg], { encoding: 'utf8', timeout: 20000 });
   assert.equal(result.status, 0, result.stderr);
   assert.equal(result.stderr, '');
   const pid = scratch.track(readPidfile(pidfile));
@@ -114,5 +124,61 @@ describe('bin/daemonize: the bundle and its code cache, or dist/cli.js', () => {
     fs.writeFileSync(path.join(dir, CACHE), cache.subarray(0, id.length + 2000));
     assert.deepEqual(choice(dir), { bundle: true, rejected: true });
     await startsADaemon(dir);
+  });
+
+  it('a bundle with a byte past ASCII is read, not mapped as Latin-1, and the CLI still starts a daemon', async () => {
+    const dir = tree();
+    const bundle = path.join(dir, 'dist', 'cli-bundle.js');
+    fs.appendFileSync(bundle, '\n// caf\u00e9\n');
+    const addon = { exports: {} };
+    process.dlopen(addon, path.join(dir, 'build', 'Release', 'daemonize.node'));
+    assert.equal(addon.exports.mapLatin1(bundle), undefined);
+    // Longer than the cache was made for: V8 refuses it, and compiles.
+    assert.deepEqual(choice(dir), { bundle: true, rejected: true });
+    await startsADaemon(dir);
+  });
+
+  it('the addon maps a file as its exact text, and a cache only after the id it must start with', () => {
+    const dir = tree();
+    const addon = { exports: {} };
+    process.dlopen(addon, path.join(dir, 'build', 'Release', 'daemonize.node'));
+    const bundle = path.join(dir, 'dist', 'cli-bundle.js');
+    assert.equal(addon.exports.mapLatin1(bundle), fs.readFileSync(bundle, 'utf8'));
+    assert.equal(addon.exports.mapLatin1(path.join(dir, 'missing.js')), undefined);
+    const cache = fs.readFileSync(path.join(dir, CACHE));
+    const id = cache.subarray(0, idLength(dir));
+    assert.deepEqual(Buffer.from(addon.exports.mapFile(path.join(dir, CACHE), id)), cache.subarray(id.length));
+    const otherId = Buffer.from(id);
+    otherId[0] ^= 1;
+    assert.equal(addon.exports.mapFile(path.join(dir, CACHE), otherId), undefined);
+    fs.writeFileSync(path.join(dir, 'empty'), '');
+    assert.equal(addon.exports.mapFile(path.join(dir, 'empty'), Buffer.alloc(0)), undefined);
+  });
+
+  it('a foreground supervisor makes its mapped code its own: the bundle cut short under it changes nothing', async () => {
+    const dir = tree();
+    const bundle = path.join(dir, 'dist', 'cli-bundle.js');
+    const pidfile = path.join(scratch.dir(), 'fg.pid');
+    const token = scratch.token();
+    const child = spawn(path.join(dir, 'bin', 'daemonize'), ['-f', '-r', '--pidfile', pidfile, '--', 'sh', '-c', `sleep 1000.${token} & wait`],
+      { stdio: ['ignore', 'ignore', 'pipe'] });
+    scratch.track(child.pid);
+    let log = '';
+    child.stderr.on('data', (data) => { log += data; });
+    const done = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    await waitFor(() => proc.findByToken(token).length === 3, 'the program and its child');
+    const mapsBundle = () => fs.readFileSync(`/proc/${child.pid}/maps`, 'utf8').split('\n').some((line) => line.endsWith(` ${bundle}`));
+    assert.equal(mapsBundle(), true, 'the bundle is mapped, not read');
+    // A second after it began to supervise, its copy has taken the mapping's place.
+    await waitFor(() => !mapsBundle(), 'the mapped bundle to be replaced by a copy');
+    fs.truncateSync(bundle, 0);
+    // Its first restart and its stop run code it had not compiled yet: from the copy, not the empty file.
+    const [shell] = proc.findByToken(token).filter((pid) => proc.stat(pid).ppid === child.pid);
+    process.kill(shell, 'SIGKILL');
+    await waitFor(() => /killed by signal 9 \(SIGKILL\).*restarting/.test(log), 'the restart in the log');
+    await waitFor(() => proc.findByToken(token).length === 3, 'the restarted program and its child');
+    process.kill(child.pid, 'SIGTERM');
+    assert.deepEqual(await done, { code: 0, signal: null }, log);
+    assert.deepEqual(proc.findByToken(token), []);
   });
 });
