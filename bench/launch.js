@@ -18,11 +18,11 @@ function subjects() {
   const sleep = sleepPath();
   const pids = (pidfile) => [readPid(pidfile)];
   return [
-    { subject: 'daemonize', tool: 'daemonize', path: DAEMONIZE, goal: goals.start, pids, command: 'bin/daemonize --pidfile P -- sleep 1000.N',
+    { subject: 'daemonize', tool: 'daemonize', path: DAEMONIZE, goal: goals.start, pids, command: 'bin/daemonize.cjs --pidfile P -- sleep 1000.N',
       args: (pidfile, token) => ['--pidfile', pidfile, '--', 'sleep', `1000.${token}`] },
     // The CLI's own cost over Node's start, where Node's start parses no certificates on either side.
     ...(process.env.NODE_EXTRA_CA_CERTS === undefined ? [] : [{ subject: 'daemonize, no NODE_EXTRA_CA_CERTS', tool: 'daemonize', path: DAEMONIZE,
-      pids, env: withoutExtraCaCerts(), qualifier: 'without NODE_EXTRA_CA_CERTS', command: 'bin/daemonize --pidfile P -- sleep 1000.N, both sides without NODE_EXTRA_CA_CERTS',
+      pids, env: withoutExtraCaCerts(), qualifier: 'without NODE_EXTRA_CA_CERTS', command: 'bin/daemonize.cjs --pidfile P -- sleep 1000.N, both sides without NODE_EXTRA_CA_CERTS',
       args: (pidfile, token) => ['--pidfile', pidfile, '--', 'sleep', `1000.${token}`],
       note: 'daemonize, no NODE_EXTRA_CA_CERTS: the bench\'s environment without the variable, for daemonize and node -e 0 alike: '
         + 'what the CLI itself adds to a Node start on a machine that does not set it' }]),
@@ -74,7 +74,7 @@ module.exports = {
   title: 'Launcher start-up',
   async run(ctx) {
     const pairs = ctx.quick ? 5 : 21;
-    const node = nodePath(); // as the shebang of bin/daemonize finds it, so both sides start the same binary
+    const node = nodePath(); // as the shebang of bin/daemonize.cjs finds it, so both sides start the same binary
     const rows = [];
     for (const spec of subjects()) {
       const row = nodeRow(node, { measure: 'launch: spawn -> launcher exit 0', subject: spec.subject, compare: { line: 'launch', tool: spec.tool, qualifier: spec.qualifier },

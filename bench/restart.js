@@ -145,8 +145,8 @@ module.exports = {
     const dir = makeTmpDir('daemonize-bench-restart-');
     const daemonize = (listen) => ({
       subject: `daemonize -r ${listen ? '--listen' : 'without --listen'}`, tool: 'daemonize', qualifier: listen ? '--listen' : 'without',
-      command: `bin/daemonize -r -F P --ready notify ${listen ? '--listen 127.0.0.1:PORT ' : ''}-- node ${fixture} PORT; `
-        + 'restart: bin/daemonize -F P --restart',
+      command: `bin/daemonize.cjs -r -F P --ready notify ${listen ? '--listen 127.0.0.1:PORT ' : ''}-- node ${fixture} PORT; `
+        + 'restart: bin/daemonize.cjs -F P --restart',
       run: async (port) => {
         const extra = ['--ready', 'notify', ...(listen ? ['--listen', `127.0.0.1:${port}`] : [])];
         const h = startDaemonize(dir, (token) => [node, FIXTURE, String(port), token], { extra });

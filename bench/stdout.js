@@ -42,7 +42,7 @@ function writers() {
   const headArgs = (bytes) => ['-c', String(bytes), '/dev/zero'];
   return [
     { subject: 'daemonize', tool: 'daemonize', path: DAEMONIZE, goal: goals.stdout,
-      command: `bin/daemonize --pidfile P --stdout FILE -- head -c ${BYTES} /dev/zero`,
+      command: `bin/daemonize.cjs --pidfile P --stdout FILE -- head -c ${BYTES} /dev/zero`,
       args: (pidfile, file, bytes) => ['--pidfile', pidfile, '--stdout', file, '--', 'head', ...headArgs(bytes)] },
     { subject: 'daemonize (bmc)', tool: 'bmc', path: bmcDaemonizePath(), command: `daemonize -p P -a -o FILE -- ${head} -c ${BYTES} /dev/zero`,
       args: (pidfile, file, bytes) => ['-p', pidfile, '-a', '-o', file, '--', head, ...headArgs(bytes)] },

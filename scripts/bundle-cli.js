@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 'use strict';
 // Writes dist/cli-bundle.js: the CLI (dist/cli.js, what tsc made) and everything it loads, commander
-// included, as one file, then its V8 code cache (bin/daemonize loads both). A control verb costs little more
+// included, as one file, then its V8 code cache (bin/daemonize.cjs loads both). A control verb costs little more
 // than Node's own start-up, and most of what it adds is finding, reading and compiling a dozen modules:
 // one file, compiled from a cache, removes most of that. Modules the CLI loads only on some paths stay
 // lazy inside the bundle (esbuild wraps each CommonJS module in a function run on first require).
@@ -11,7 +11,7 @@ const path = require('node:path');
 
 const esbuild = require('esbuild');
 
-const loader = require('../bin/daemonize');
+const loader = require('../bin/daemonize.cjs');
 
 const ROOT = path.resolve(__dirname, '..');
 const DIST = path.join(ROOT, 'dist');
@@ -64,11 +64,11 @@ async function main() {
     minifyIdentifiers: true,
     keepNames: false,
     legalComments: 'none',
-    // See bin/daemonize: what the bundle was made from, and an id that ties it to its code cache.
+    // See bin/daemonize.cjs: what the bundle was made from, and an id that ties it to its code cache.
     banner: {
       js: `${loader.BUILD_MARK}${fs.statSync(path.join(DIST, 'cli.js')).mtimeMs} ${Date.now().toString(36)}.${process.pid}\n`
         + '// Built from dist/ and commander (MIT License, Copyright (c) 2011 TJ Holowaychuk: node_modules/commander/LICENSE).\n'
-        // Wrapped here as Node wraps a CommonJS module, so bin/daemonize compiles the file as it is read, not a copy.
+        // Wrapped here as Node wraps a CommonJS module, so bin/daemonize.cjs compiles the file as it is read, not a copy.
         + `${loader.WRAPPER[0]}`,
     },
     footer: { js: loader.WRAPPER[1] },

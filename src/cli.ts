@@ -13,7 +13,7 @@ import { isSyslogValue, takeSyslogOptions, type SyslogStreams } from './syslog';
 import { writeTo } from './std-streams';
 import { setVerbose } from './verbose';
 
-// bin/daemonize hands the addon it loaded to map these modules' files (native/mapped-file.cc).
+// bin/daemonize.cjs hands the addon it loaded to map these modules' files (native/mapped-file.cc).
 export { adoptAddon } from './native';
 
 const PROGRAM = 'daemonize';
@@ -339,7 +339,7 @@ function programWords(given: CliOptions, options: CliOptions, args: string[]): s
   return words;
 }
 
-/** `end` ends the process with a status once all is done (writeCache in bin/daemonize stubs it). */
+/** `end` ends the process with a status once all is done (writeCache in bin/daemonize.cjs stubs it). */
 export function main(argv: string[], end: (code: number) => never = exitProcess): void {
   const command = buildCommand();
   try {

@@ -5,7 +5,7 @@
 // The program, its hooks and its checks never see the difference: the supervisor starts them with the
 // environment the launcher sent it in its configuration, exactly as the caller gave it.
 //
-// The CLI itself cannot do this: only something that runs before Node, a shell line in bin/daemonize, could
+// The CLI itself cannot do this: only something that runs before Node, a shell line in bin/daemonize.cjs, could
 // unset the variable, and sh rebuilds the environment it passes on (dash drops names that are not shell
 // identifiers, such as `spring.profiles.active` and bash's exported functions, and sets PWD), which would
 // change what every program gets.

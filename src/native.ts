@@ -136,9 +136,9 @@ interface Addon {
   readPidfile(path: string): { dev: bigint; ino: bigint; regular: boolean; text: string };
   /** Whether a descriptor of `pid` is that file and owns a flock lock on it; null: its descriptors may not be read. */
   holdsLock(pid: number, dev: bigint, ino: bigint): boolean | null;
-  /** The file's bytes after `prefix`, over a read-only mapping of it (bin/daemonize's code cache); undefined if it cannot. */
+  /** The file's bytes after `prefix`, over a read-only mapping of it (bin/daemonize.cjs's code cache); undefined if it cannot. */
   mapFile(path: string, prefix: Buffer): Buffer | undefined;
-  /** An ASCII file as a string over a read-only mapping of it (bin/daemonize's bundle); undefined if it cannot. */
+  /** An ASCII file as a string over a read-only mapping of it (bin/daemonize.cjs's bundle); undefined if it cannot. */
   mapLatin1(path: string): string | undefined;
   /** Copies the pages of every mapLatin1() string, so the file can change or shrink under a process that lives on; false if one could not be. */
   detachMappedSources(): boolean;
@@ -180,7 +180,7 @@ export const addonPath: string = existsSync(join(__dirname, '..', 'build', 'Rele
 let addon: Addon | undefined;
 
 /**
- * Takes the addon bin/daemonize loaded before the CLI (it maps the CLI's files with it), if it is the file
+ * Takes the addon bin/daemonize.cjs loaded before the CLI (it maps the CLI's files with it), if it is the file
  * this module would load: one load per process, whichever side comes first.
  */
 export function adoptAddon(path: string, exports: object): void {

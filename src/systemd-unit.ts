@@ -43,7 +43,7 @@ export function systemdUnit(name: string, command: string[], settings: Settings,
     if (settings.stderr !== undefined) daemonizeArgs.push('--stderr', settings.stderr);
   }
   daemonizeArgs.push(...choices.passThrough);
-  const execStart = [process.execPath, join(__dirname, '..', 'bin', 'daemonize'), ...daemonizeArgs, '--', ...command]
+  const execStart = [process.execPath, join(__dirname, '..', 'bin', 'daemonize.cjs'), ...daemonizeArgs, '--', ...command]
     .map(quoteForSystemd).join(' ');
 
   const service = !choices.foreground ? ['Type=forking', `PIDFile=${pidfile}`]

@@ -1,5 +1,5 @@
 'use strict';
-// bin/daemonize runs the one-file bundle (dist/cli-bundle.js) compiled from its V8 code cache, and must
+// bin/daemonize.cjs runs the one-file bundle (dist/cli-bundle.js) compiled from its V8 code cache, and must
 // never run stale or broken code for it: in a working tree where tsc has written dist/ since the bundle was
 // made it runs dist/cli.js; a cache made for another bundle is not offered to V8; a cache V8 cannot use
 // (garbage, cut short) is rejected and the CLI still works. Each case runs on a copy of bin/ and dist/
@@ -33,12 +33,12 @@ function tree() {
 }
 
 /**
- * What the copy's bin/daemonize would run: { bundle, rejected } (rejected: V8 refused the cache offered),
+ * What the copy's bin/daemonize.cjs would run: { bundle, rejected } (rejected: V8 refused the cache offered),
  * the same whether the files are mapped through the addon, as the CLI does, or read.
  */
 function choice(dir) {
   const answers = ['loader.loadAddon()', 'null'].map((addon) => {
-    const result = run(process.execPath, ['-e', `const loader = require(${JSON.stringify(path.join(dir, 'bin', 'daemonize'))});
+    const result = run(process.execPath, ['-e', `const loader = require(${JSON.stringify(path.join(dir, 'bin', 'daemonize.cjs'))});
 const b = loader.loadBundle(${addon});
 console.log(JSON.stringify(b === null ? { bundle: false } : { bundle: true, rejected: b.script.cachedDataRejected === true }));`],
     { encoding: 'utf8' });
@@ -51,7 +51,7 @@ console.log(JSON.stringify(b === null ? { bundle: false } : { bundle: true, reje
 
 /** Node's module log of one `--version`: which files the CLI was loaded from. */
 function modulesLoaded(dir) {
-  const result = run(path.join(dir, 'bin', 'daemonize'), ['--version'], { encoding: 'utf8', env: { ...process.env, NODE_DEBUG: 'module' } });
+  const result = run(path.join(dir, 'bin', 'daemonize.cjs'), ['--version'], { encoding: 'utf8', env: { ...process.env, NODE_DEBUG: 'module' } });
   assert.equal(result.status, 0, result.stderr);
   assert.equal(result.stdout.trim(), JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version);
   return result.stderr;
@@ -61,7 +61,7 @@ function modulesLoaded(dir) {
 async function startsADaemon(dir) {
   const pidfile = path.join(scratch.dir(), 'bundle.pid');
   const [program, arg] = scratch.sleeper();
-  const result = run(path.join(dir, 'bin', 'daemonize'), ['--pidfile', pidfile, '--', program, arg], { encoding: 'utf8', timeout: 20000 });
+  const result = run(path.join(dir, 'bin', 'daemonize.cjs'), ['--pidfile', pidfile, '--', program, arg], { encoding: 'utf8', timeout: 20000 });
   assert.equal(result.status, 0, result.stderr);
   assert.equal(result.stderr, '');
   const pid = scratch.track(readPidfile(pidfile));
@@ -77,7 +77,7 @@ function idLength(dir) {
   return fs.readFileSync(path.join(dir, 'dist', 'cli-bundle.js'), 'utf8').indexOf('\n') + 1;
 }
 
-describe('bin/daemonize: the bundle and its code cache, or dist/cli.js', () => {
+describe('bin/daemonize.cjs: the bundle and its code cache, or dist/cli.js', () => {
   it('a fresh build runs the bundle, with a cache V8 takes: none of dist/ or commander is loaded module by module', async () => {
     const dir = tree();
     assert.deepEqual(choice(dir), { bundle: true, rejected: false });
@@ -160,7 +160,7 @@ describe('bin/daemonize: the bundle and its code cache, or dist/cli.js', () => {
     const bundle = path.join(dir, 'dist', 'cli-bundle.js');
     const pidfile = path.join(scratch.dir(), 'fg.pid');
     const token = scratch.token();
-    const child = spawn(path.join(dir, 'bin', 'daemonize'), ['-f', '-r', '--pidfile', pidfile, '--', 'sh', '-c', `sleep 1000.${token} & wait`],
+    const child = spawn(path.join(dir, 'bin', 'daemonize.cjs'), ['-f', '-r', '--pidfile', pidfile, '--', 'sh', '-c', `sleep 1000.${token} & wait`],
       { stdio: ['ignore', 'ignore', 'pipe'] });
     scratch.track(child.pid);
     let log = '';

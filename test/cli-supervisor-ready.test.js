@@ -342,7 +342,7 @@ describe('under systemd (-f -r with NOTIFY_SOCKET)', () => {
     const systemd = native.notifySocket(address);
     const { spawn } = require('node:child_process');
     const token = scratch.token();
-    const supervisor = spawn(process.execPath, [path.join(ROOT, 'bin', 'daemonize'), '-f', '-r', '--pidfile', path.join(dir, 'web.pid'),
+    const supervisor = spawn(process.execPath, [path.join(ROOT, 'bin', 'daemonize.cjs'), '-f', '-r', '--pidfile', path.join(dir, 'web.pid'),
       '--ready', 'notify', '--', process.execPath, SERVER, dir, String(port), token],
     { env: { ...process.env, NOTIFY_SOCKET: address }, stdio: 'ignore' });
     scratch.track(supervisor.pid);

@@ -152,7 +152,7 @@ describe('the package as a user installs it (npm pack, npm install <tarball> --o
     const result = run('tar', ['-tzf', tarball], {});
     assert.equal(result.status, 0, result.stderr);
     const files = new Set(result.stdout.trim().split('\n').map((name) => name.replace(/^package\//, '')));
-    const need = ['package.json', 'README.md', 'bin/daemonize', 'binding.gyp', 'man/daemonize.1', PREBUILD,
+    const need = ['package.json', 'README.md', 'bin/daemonize.cjs', 'binding.gyp', 'man/daemonize.1', PREBUILD,
       'dist/cli-bundle.js', 'dist/index.mjs', 'dist/index.d.mts'];
     for (const file of fs.readdirSync(path.join(ROOT, 'native'))) need.push(`native/${file}`);
     for (const file of fs.readdirSync(path.join(tree, 'src'), { recursive: true })) {
@@ -186,7 +186,7 @@ describe('the package as a user installs it (npm pack, npm install <tarball> --o
     assert.doesNotMatch(version.stderr, /dist\/cli\.js|commander/, 'no module of dist/ or commander loaded one by one');
     const root = packageDir(installed);
     assert.ok(fs.existsSync(path.join(root, 'dist', 'cli-bundle.cache')), 'the install wrote the code cache');
-    const accepted = run(process.execPath, ['-e', `const b = require(${JSON.stringify(path.join(root, 'bin', 'daemonize'))}).loadBundle();
+    const accepted = run(process.execPath, ['-e', `const b = require(${JSON.stringify(path.join(root, 'bin', 'daemonize.cjs'))}).loadBundle();
       console.log(JSON.stringify({ bundle: b !== null, rejected: b && b.script.cachedDataRejected }));`], { env: userEnv() });
     assert.equal(accepted.status, 0, accepted.stderr);
     assert.deepEqual(JSON.parse(accepted.stdout), { bundle: true, rejected: false }, 'V8 takes the cache');

@@ -6,7 +6,7 @@ const { spawnSync } = require('node:child_process');
 const { nowMs } = require('./measure');
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const DAEMONIZE = path.join(ROOT, 'bin', 'daemonize');
+const DAEMONIZE = path.join(ROOT, 'bin', 'daemonize.cjs');
 
 /** Path of `name` on PATH (as `command -v` says), or null. */
 function commandPath(name) {
@@ -15,7 +15,7 @@ function commandPath(name) {
   return r.status === 0 && out ? out : null;
 }
 
-/** The `node` the sections time: the one on PATH, as the shebang of bin/daemonize finds it. */
+/** The `node` the sections time: the one on PATH, as the shebang of bin/daemonize.cjs finds it. */
 const nodePath = () => commandPath('node') || process.execPath;
 
 /** An absolute sleep(1): peers such as bmc daemonize want one. */

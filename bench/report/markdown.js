@@ -37,7 +37,7 @@ function renderMarkdown(results) {
     'The machine is shared: other work may have run at the same time (see the load averages). Interleaved pairs make ratios robust '
     + 'to slow drifts in load; single absolute figures (memory, CPU, respawn latency) are not corrected for it.', '',
     '## Tools', '',
-    mdTable(['tool', 'version', 'path'], [[`daemonize ${m.daemonize ?? '?'}`, `this repository${m.git ? `, ${m.git}` : ''}`, 'bin/daemonize'],
+    mdTable(['tool', 'version', 'path'], [[`daemonize ${m.daemonize ?? '?'}`, `this repository${m.git ? `, ${m.git}` : ''}`, 'bin/daemonize.cjs'],
       ...['libslack', 'bmc', 'ssd', 'pm2'].map((key) => results.peers[key]).map((p) => [p.name, p.version || 'not installed', p.path || '-'])]), '',
     '## How measured', '',
     'Each timing compares a subject with a baseline (`node -e 0`, a shell redirect, the same app in the foreground) in interleaved '

@@ -10,7 +10,7 @@ async function respawnRows(ctx, dir, daemon) {
   const policy = libslackFastPolicy();
   const measure = 'respawn: SIGKILL of child -> successor exec\'d';
   const subjects = [
-    { subject: 'daemonize -r', tool: 'daemonize', command: 'bin/daemonize -r -a 0 -A 1000000 -F P -- sleep 1000.N', notes: [],
+    { subject: 'daemonize -r', tool: 'daemonize', command: 'bin/daemonize.cjs -r -a 0 -A 1000000 -F P -- sleep 1000.N', notes: [],
       start: () => startDaemonize(dir, sleepArgv, { policy: ['-a', '0', '-A', '1000000'] }) },
     { subject: 'daemon (libslack)', tool: 'libslack', command: `daemon --respawn ${policy.args.join(' ')} --pidfiles=D --name=N -- sleep 1000.N`,
       notes: [policy.note], start: daemon && (() => startLibslack(daemon, dir, sleepArgv, policy.args)) },

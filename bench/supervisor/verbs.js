@@ -29,7 +29,7 @@ async function queryRows(ctx, dir) {
     for (const verb of ['--status', '--running']) {
       const row = nodeRow(node, { measure: `${verb}: wall time`, subject: `daemonize ${verb}`,
         compare: { line: 'query', tool: 'daemonize', qualifier: verb },
-        goal: goals.status, command: `bin/daemonize -F P ${verb}  (of daemonize -r -F P -- sleep 1000.N)` });
+        goal: goals.status, command: `bin/daemonize.cjs -F P ${verb}  (of daemonize -r -F P -- sleep 1000.N)` });
       rows.push(row);
       ctx.log(`supervisor: daemonize ${verb} vs node -e 0, ${pairs} pairs`);
       Object.assign(row, await runPairs({ pairs, baseline: () => nodeBaselineOnce(node),
@@ -46,7 +46,7 @@ async function stopRows(ctx, dir, daemon) {
   const node = nodePath();
   const row = (fields) => nodeRow(node, { measure: '--stop: wall time', ...fields });
   const ours = row({ subject: 'daemonize -r --stop', compare: { line: 'stop', tool: 'daemonize' }, goal: goals.stop,
-    command: 'bin/daemonize -F P --stop  (of daemonize -r -F P -- sleep 1000.N)' });
+    command: 'bin/daemonize.cjs -F P --stop  (of daemonize -r -F P -- sleep 1000.N)' });
   let leftovers = 0;
   ctx.log(`supervisor: daemonize --stop vs node -e 0, ${pairs} pairs`);
   await measureInto(ours, () => runPairs({ pairs, baseline: () => nodeBaselineOnce(node),

@@ -5,7 +5,7 @@ const goals = require('../goals');
 const { sleepArgv, crashArgv, startDaemonize, startLibslack, startForeground, privateNode } = require('../lib/daemons');
 const { cpuSample, windowWait, cpuFigures, memoryFigures } = require('../lib/supervision');
 
-const CMD = 'bin/daemonize -r -F P -- sleep 1000.N';
+const CMD = 'bin/daemonize.cjs -r -F P -- sleep 1000.N';
 const LS_CMD = 'daemon --respawn --pidfiles=D --name=N --';
 
 async function windowRows(ctx, dir, daemon) {
@@ -57,7 +57,7 @@ async function windowRows(ctx, dir, daemon) {
       compare: key === 'fg' ? null : { line: 'uss', ...(key === 'alone' ? { qualifier: 'only Node' } : {}) } }, (s) => memoryFigures(s.h.supervisor));
     rows.push(
       cpu('idle', 'daemonize -r, idle', CMD),
-      cpu('crash', 'daemonize -r, crash loop', 'bin/daemonize -r -F P -- sh -c \'exit 1\'  (default policy: -a 10 -A 5 -L 60)'),
+      cpu('crash', 'daemonize -r, crash loop', 'bin/daemonize.cjs -r -F P -- sh -c \'exit 1\'  (default policy: -a 10 -A 5 -L 60)'),
       cpu('lsIdle', 'daemon (libslack), idle', `${LS_CMD} sleep 1000.N`),
       cpu('lsCrash', 'daemon (libslack), crash loop', `${LS_CMD} sh -c 'exit 1'  (defaults: -a 300 -A 5 -L 300)`),
       memory('idle', 'daemonize -r', CMD, [`memory: read from /proc/PID/smaps_rollup after the ${seconds} s window; USS = Private_Clean + `
@@ -65,7 +65,7 @@ async function windowRows(ctx, dir, daemon) {
         + 'Node process on the machine (this bench is one) most of node\'s text is shared and drops out of USS']),
       memory('alone', 'daemonize -r, only Node on the machine', `node-private ${CMD}`, ['daemonize -r, only Node on the machine: the '
         + 'supervisor run from a private copy of the node binary, so every page of node it touches counts as its own']),
-      memory('fg', 'daemonize -f -r', 'bin/daemonize -f -r -F P -- sleep 1000.N', ['daemonize -f -r: the foreground supervisor is the CLI '
+      memory('fg', 'daemonize -f -r', 'bin/daemonize.cjs -f -r -F P -- sleep 1000.N', ['daemonize -f -r: the foreground supervisor is the CLI '
         + 'process itself (commander loaded, no heap flags)']),
       memory('lsIdle', 'daemon (libslack)', `${LS_CMD} sleep 1000.N`),
     );

@@ -7,7 +7,7 @@ const path = require('node:path');
 const { isAlive, findByToken } = require('./proc');
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const CLI = path.join(ROOT, 'bin', 'daemonize');
+const CLI = path.join(ROOT, 'bin', 'daemonize.cjs');
 
 /** Polls `check` until it returns a truthy value or `ms` pass; returns that value or throws naming `what`. */
 async function waitFor(check, what, ms = 10000) {
