@@ -63,13 +63,18 @@ function bundleSource(addon) {
   }
 }
 
-function idLine(source) {
-  return Buffer.from(source.slice(0, source.indexOf('\n') + 1));
+/**
+ * What the cache file starts with: the bundle's first line, padded with spaces to a multiple of 16 bytes.
+ * V8 copies cached data that does not start at an aligned address; after this header, a mapped cache does.
+ */
+function cacheHeader(source) {
+  const line = source.slice(0, source.indexOf('\n'));
+  return Buffer.from(`${line.padEnd(Math.ceil((line.length + 1) / 16) * 16 - 1)}\n`);
 }
 
 /** The cache written for this very bundle, or undefined. */
 function cachedData(source, addon) {
-  const id = idLine(source);
+  const id = cacheHeader(source);
   const mapped = addon?.exports.mapFile(CACHE, id);
   if (mapped !== undefined) return mapped;
   let data;
@@ -159,7 +164,7 @@ async function writeCache() {
     fs.rmSync(dir, { recursive: true, force: true });
   }
   const temp = `${CACHE}.${process.pid}`;
-  fs.writeFileSync(temp, Buffer.concat([idLine(source), script.createCachedData()]));
+  fs.writeFileSync(temp, Buffer.concat([cacheHeader(source), script.createCachedData()]));
   fs.renameSync(temp, CACHE);
   return true;
 }
