@@ -10,6 +10,7 @@
 // calls detachMappedSources(): the source then lives in the process's own memory, as if it had been read.
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -53,11 +54,18 @@ void Unmap(napi_env /*env*/, void* /*data*/, void* hint) {
   delete mapping;
 }
 
+// Eight bytes at a time (the high bit of each): a byte-by-byte loop over 190 KB took a quarter millisecond.
 bool IsAscii(const Mapping& mapping) {
-  for (size_t i = 0; i < mapping.size; i++) {
-    if (static_cast<unsigned char>(mapping.base[i]) >= 0x80) return false;
+  const uint64_t high = 0x8080808080808080ULL;
+  size_t i = 0;
+  uint64_t seen = 0;
+  for (; i + sizeof(uint64_t) <= mapping.size; i += sizeof(uint64_t)) {
+    uint64_t word;
+    memcpy(&word, mapping.base + i, sizeof word);
+    seen |= word;
   }
-  return true;
+  for (; i < mapping.size; i++) seen |= static_cast<unsigned char>(mapping.base[i]);
+  return (seen & high) == 0;
 }
 
 // Node-API's external Latin-1 string: in Node since 20.4 and 18.18, still marked experimental, so it is
