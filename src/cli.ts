@@ -5,7 +5,7 @@ import { Command, CommanderError } from 'commander';
 
 import { DaemonizeError, unable } from './errors';
 import { ExitCode, type ExitCodeValue } from './exit-codes';
-import { detachMappedSources, exitProcess } from './native';
+import { detachSoon, exitProcess } from './native';
 import { DESCRIPTION, EXAMPLES, USAGE } from './help';
 import { nonUtf8FileOption, rawArgv, rawEnvironment } from './raw-bytes';
 import { settle, type DaemonOptions, type Settings } from './settings';
@@ -392,19 +392,11 @@ export function main(argv: string[], end: (code: number) => never = exitProcess)
     fail(error);
   }
   if (typeof code !== 'number') {
-    livesOn();
     code.then(end, fail);
     return;
   }
-  // A foreground supervisor keeps running; it exits through its own callback.
+  // A foreground supervisor keeps running (its code then becomes its own copy: src/native.ts); it exits
+  // through its own callback.
   if (code >= 0) end(code);
-  else livesOn();
-}
-
-/**
- * This process waits (a stop, --follow) or supervises: a second from now its code becomes its own copy,
- * no longer the bundle's file, which an upgrade could rewrite under it. A stop that ends sooner pays nothing.
- */
-function livesOn(): void {
-  setTimeout(detachMappedSources, 1000).unref();
+  else detachSoon();
 }

@@ -186,4 +186,33 @@ describe('bin/daemonize.cjs: the bundle and its code cache, or dist/cli.js', () 
     assert.deepEqual(await done, { code: 0, signal: null }, log);
     assert.deepEqual(proc.findByToken(token), []);
   });
+
+  it('a CLI that waits (--stop of a daemon that ignores SIGTERM, --logs --follow) makes its mapped code its own', async () => {
+    const dir = tree();
+    const cli = path.join(dir, 'bin', 'daemonize.cjs');
+    const bundle = path.join(dir, 'dist', 'cli-bundle.js');
+    const maps = (pid) => fs.readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n').some((line) => line.endsWith(` ${bundle}`));
+    const work = scratch.dir();
+    const pidfile = path.join(work, 'stubborn.pid');
+    const log = path.join(work, 'out.log');
+    const token = scratch.token();
+    const started = run(cli, ['--pidfile', pidfile, '--stdout', log, '--', 'sh', '-c', `trap '' TERM; echo up; sleep 1000.${token}; :`],
+      { encoding: 'utf8' });
+    assert.equal(started.status, 0, started.stderr);
+    scratch.track(readPidfile(pidfile));
+    for (const args of [['--logs', '--follow', '--stdout', log, '--pidfile', pidfile], ['--stop', '--stop-timeout', '4', '--pidfile', pidfile]]) {
+      const waiter = spawn(cli, args, { stdio: 'ignore' });
+      scratch.track(waiter.pid);
+      const done = new Promise((resolve) => waiter.on('exit', (code, signal) => resolve({ code, signal })));
+      await waitFor(() => proc.isAlive(waiter.pid) && maps(waiter.pid), `${args[0]} to map its bundle`);
+      await waitFor(() => !maps(waiter.pid), `${args[0]} to replace the mapping by a copy`);
+      fs.truncateSync(bundle, 0);
+      if (args[0] === '--logs') process.kill(waiter.pid, 'SIGINT');
+      const ended = await done;
+      // --follow ends at SIGINT; --stop's daemon ignored SIGTERM and was killed at the timeout: each came through whole.
+      assert.deepEqual(ended, { code: 0, signal: null });
+      fs.copyFileSync(path.join(ROOT, 'dist', 'cli-bundle.js'), bundle);
+    }
+    assert.deepEqual(proc.findByToken(token), []);
+  });
 });
