@@ -8,8 +8,8 @@
 // Node 20 has no compile cache of its own (module.enableCompileCache came in Node 22): the bundle goes
 // through vm.Script with the cache as cachedData. A cache V8 rejects (another Node, other V8 flags) costs
 // only the compile it would have saved.
-// Both files are mapped, not read, when the addon can (native/mapped-file.cc): a copy of 370 KB into new
-// memory is a tenth of a start's overhead on a VM. The addon is loaded for that first, and handed to the CLI.
+// Both files are read by the addon when it loads (native/file-copy.cc): readFileSync's way costs a
+// tenth of a start's overhead on a VM. The addon is loaded for that first, and handed to the CLI.
 // The name ends in .cjs because for any other main script Node first reads the nearest package.json to learn
 // whether it is an ES module: half a millisecond of every start. npm links the command as `daemonize`.
 const fs = require('node:fs');
@@ -30,6 +30,11 @@ const CACHE = path.join(DIST, 'cli-bundle.cache');
 const BUILD_MARK = '// daemonize cli bundle ';
 /** What the bundle starts (after its comment lines) and ends with: the function Node wraps a CommonJS module in. */
 const WRAPPER = ['(function (exports, require, module, __filename, __dirname) {', '\n});'];
+
+/** The addon's `name`(...args), or undefined when it has none (an addon built before it: a stale working tree). */
+function readNatively(addon, name, ...args) {
+  return typeof addon?.exports[name] === 'function' ? addon.exports[name](...args) : undefined;
+}
 
 /** The addon, { path, exports }, or null when none loads (not built yet, another platform). */
 function loadAddon() {
@@ -52,7 +57,7 @@ function loadAddon() {
  */
 function bundleSource(addon) {
   try {
-    const source = addon?.exports.mapLatin1(BUNDLE) ?? fs.readFileSync(BUNDLE, 'utf8');
+    const source = readNatively(addon, 'readLatin1', BUNDLE) ?? fs.readFileSync(BUNDLE, 'utf8');
     if (!source.startsWith(BUILD_MARK)) return null;
     const madeFrom = Number(source.slice(BUILD_MARK.length, source.indexOf(' ', BUILD_MARK.length)));
     // Within a millisecond: a copy that keeps dates (cp -a, fs.cpSync) may round them.
@@ -65,7 +70,7 @@ function bundleSource(addon) {
 
 /**
  * What the cache file starts with: the bundle's first line, padded with spaces to a multiple of 16 bytes.
- * V8 copies cached data that does not start at an aligned address; after this header, a mapped cache does.
+ * V8 copies cached data that does not start at an aligned address; after this header, the addon's copy does.
  */
 function cacheHeader(source) {
   const line = source.slice(0, source.indexOf('\n'));
@@ -75,8 +80,8 @@ function cacheHeader(source) {
 /** The cache written for this very bundle, or undefined. */
 function cachedData(source, addon) {
   const id = cacheHeader(source);
-  const mapped = addon?.exports.mapFile(CACHE, id);
-  if (mapped !== undefined) return mapped;
+  const read = readNatively(addon, 'readFileAfter', CACHE, id);
+  if (read !== undefined) return read;
   let data;
   try {
     data = fs.readFileSync(CACHE);
@@ -97,8 +102,8 @@ function run(source, data) {
 }
 
 /**
- * The bundle run with its cache, { script, cli }, or null when there is no bundle fit to run. `addon`
- * (loadAddon()'s) maps the files instead of reading them.
+ * The bundle run with its cache, { script, cli }, or null when there is no bundle fit to run. With `addon`
+ * (loadAddon()'s), the addon reads the files.
  */
 function loadBundle(addon = null) {
   const source = bundleSource(addon);
@@ -109,7 +114,8 @@ function loadBundle(addon = null) {
 function load() {
   const addon = loadAddon();
   const cli = loadBundle(addon)?.cli ?? require('../dist/cli.js');
-  if (addon !== null) cli.adoptAddon(addon.path, addon.exports);
+  // dist/cli.js of a stale working tree may be older than adoptAddon.
+  if (addon !== null && typeof cli.adoptAddon === 'function') cli.adoptAddon(addon.path, addon.exports);
   return cli;
 }
 
@@ -172,5 +178,5 @@ async function writeCache() {
 if (require.main === module) {
   load().main(process.argv);
 } else {
-  module.exports = { BUILD_MARK, BUNDLE, DIST, WRAPPER, loadAddon, loadBundle, writeCache };
+  module.exports = { BUILD_MARK, BUNDLE, DIST, WRAPPER, load, loadAddon, loadBundle, writeCache };
 }

@@ -34,9 +34,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("procStats", Napi::Function::New(env, ProcStats, "procStats"));
   exports.Set("readPidfile", Napi::Function::New(env, ReadPidfile, "readPidfile"));
   exports.Set("holdsLock", Napi::Function::New(env, HoldsLock, "holdsLock"));
-  exports.Set("mapFile", Napi::Function::New(env, MapFile, "mapFile"));
-  exports.Set("mapLatin1", Napi::Function::New(env, MapLatin1, "mapLatin1"));
-  exports.Set("detachMappedSources", Napi::Function::New(env, DetachMappedSources, "detachMappedSources"));
+  exports.Set("readFileAfter", Napi::Function::New(env, ReadFileAfter, "readFileAfter"));
+  exports.Set("readLatin1", Napi::Function::New(env, ReadLatin1, "readLatin1"));
   return exports;
 }
 

@@ -32,8 +32,7 @@ Napi::Value OpenPty(const Napi::CallbackInfo& info);         // pty.cc
 Napi::Value ProcStats(const Napi::CallbackInfo& info);       // proc-table.cc
 Napi::Value ReadPidfile(const Napi::CallbackInfo& info);     // lock-holder.cc
 Napi::Value HoldsLock(const Napi::CallbackInfo& info);       // lock-holder.cc
-Napi::Value MapFile(const Napi::CallbackInfo& info);         // mapped-file.cc
-Napi::Value MapLatin1(const Napi::CallbackInfo& info);       // mapped-file.cc
-Napi::Value DetachMappedSources(const Napi::CallbackInfo& info);  // mapped-file.cc
+Napi::Value ReadFileAfter(const Napi::CallbackInfo& info);   // file-copy.cc
+Napi::Value ReadLatin1(const Napi::CallbackInfo& info);      // file-copy.cc
 
 }  // namespace daemonize

@@ -74,8 +74,16 @@ async function main() {
     footer: { js: loader.WRAPPER[1] },
     plugins: [ownDirname, lazyChildProcess],
     logLevel: 'warning',
+    write: false,
   });
   if (result.errors.length > 0) process.exit(1);
+  const [bundle] = result.outputFiles;
+  // bin/daemonize.cjs reads it as Latin-1 when it is ASCII (esbuild's default charset escapes the rest).
+  if (bundle.contents.some((byte) => byte >= 0x80)) throw new Error('the bundle is not ASCII');
+  // A new file renamed into place: a CLI starting meanwhile reads the old bundle or the new one, never half.
+  const temp = `${loader.BUNDLE}.${process.pid}`;
+  fs.writeFileSync(temp, bundle.contents);
+  fs.renameSync(temp, loader.BUNDLE);
   await loader.writeCache();
 }
 

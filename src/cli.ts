@@ -5,7 +5,7 @@ import { Command, CommanderError } from 'commander';
 
 import { DaemonizeError, unable } from './errors';
 import { ExitCode, type ExitCodeValue } from './exit-codes';
-import { detachSoon, exitProcess } from './native';
+import { exitProcess } from './native';
 import { DESCRIPTION, EXAMPLES, USAGE } from './help';
 import { nonUtf8FileOption, rawArgv, rawEnvironment } from './raw-bytes';
 import { settle, type DaemonOptions, type Settings } from './settings';
@@ -13,7 +13,7 @@ import { isSyslogValue, takeSyslogOptions, type SyslogStreams } from './syslog';
 import { writeTo } from './std-streams';
 import { setVerbose } from './verbose';
 
-// bin/daemonize.cjs hands the addon it loaded to map these modules' files (native/mapped-file.cc).
+// bin/daemonize.cjs hands over the addon it loaded to read these modules' files (native/file-copy.cc).
 export { adoptAddon } from './native';
 
 const PROGRAM = 'daemonize';
@@ -395,8 +395,6 @@ export function main(argv: string[], end: (code: number) => never = exitProcess)
     code.then(end, fail);
     return;
   }
-  // A foreground supervisor keeps running (its code then becomes its own copy: src/native.ts); it exits
-  // through its own callback.
+  // A foreground supervisor keeps running; it exits through its own callback.
   if (code >= 0) end(code);
-  else detachSoon();
 }

@@ -136,12 +136,10 @@ interface Addon {
   readPidfile(path: string): { dev: bigint; ino: bigint; regular: boolean; text: string };
   /** Whether a descriptor of `pid` is that file and owns a flock lock on it; null: its descriptors may not be read. */
   holdsLock(pid: number, dev: bigint, ino: bigint): boolean | null;
-  /** The file's bytes after `prefix`, over a read-only mapping of it (bin/daemonize.cjs's code cache); undefined if it cannot. */
-  mapFile(path: string, prefix: Buffer): Buffer | undefined;
-  /** An ASCII file as a string over a read-only mapping of it (bin/daemonize.cjs's bundle); undefined if it cannot. */
-  mapLatin1(path: string): string | undefined;
-  /** Copies the pages of every mapLatin1() string, so the file can change or shrink under a process that lives on; false if one could not be. */
-  detachMappedSources(): boolean;
+  /** The file's bytes after `prefix`, read natively into memory of their own (bin/daemonize.cjs's code cache); undefined if it cannot. */
+  readFileAfter(path: string, prefix: Buffer): Buffer | undefined;
+  /** An ASCII file as a string over a native copy of it (bin/daemonize.cjs's bundle); undefined if it cannot. */
+  readLatin1(path: string): string | undefined;
 }
 
 /** A system error as the addon throws it. */
@@ -180,32 +178,12 @@ export const addonPath: string = existsSync(join(__dirname, '..', 'build', 'Rele
 let addon: Addon | undefined;
 
 /**
- * Takes the addon bin/daemonize.cjs loaded before the CLI (it maps the CLI's files with it), if it is the file
- * this module would load: one load per process, whichever side comes first.
+ * Takes the addon bin/daemonize.cjs loaded before the CLI (it reads the CLI's files with it), if it is the
+ * file this module would load: one load per process, whichever side comes first.
  */
 export function adoptAddon(path: string, loaded: object): void {
   // (Not a parameter named `exports`: compiled to CommonJS, addonPath is exports.addonPath.)
   if (addon === undefined && path === addonPath) addon = loaded as Addon;
-}
-
-/**
- * For a CLI process that lives on (a foreground supervisor, a wait): its code is then its own copy, not the
- * bundle's file, which an upgrade may rewrite in place (see native/mapped-file.cc). Nothing without the addon.
- */
-export function detachMappedSources(): void {
-  addon?.detachMappedSources();
-}
-
-let detachArmed = false;
-
-/**
- * detachMappedSources() a second from now, for a process that has begun to wait: a --stop that ends sooner
- * pays nothing. Called where the waiting starts, not by every verb: the first timer costs a verb 0.6 ms.
- */
-export function detachSoon(): void {
-  if (detachArmed || addon === undefined) return;
-  detachArmed = true;
-  setTimeout(detachMappedSources, 1000).unref();
 }
 
 /**

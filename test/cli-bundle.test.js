@@ -4,9 +4,9 @@
 // made it runs dist/cli.js; a cache made for another bundle is not offered to V8; a cache V8 cannot use
 // (garbage, cut short) is rejected and the CLI still works. Each case runs on a copy of bin/ and dist/
 // (dates kept), so this tree's build is never touched. The installed package's side (no src/, the cache
-// its install wrote) is in package-install.test.js. The CLI maps both files with the addon rather than read
-// them (native/mapped-file.cc): every choice is the same either way, and a CLI that lives on makes the
-// mapped source its own copy, so a file rewritten in place under it changes nothing.
+// its install wrote) is in package-install.test.js. The CLI reads both files with the addon rather than
+// readFileSync (native/file-copy.cc): every choice is the same either way, and the code a CLI runs is its own
+// copy, so a bundle rewritten in place or cut short under it changes nothing.
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -129,69 +129,70 @@ describe('bin/daemonize.cjs: the bundle and its code cache, or dist/cli.js', () 
     await startsADaemon(dir);
   });
 
-  it('a bundle with a byte past ASCII is read, not mapped as Latin-1, and the CLI still starts a daemon', async () => {
+  it('a bundle with a byte past ASCII is read as UTF-8, not as Latin-1, and the CLI still starts a daemon', async () => {
     const dir = tree();
     const bundle = path.join(dir, 'dist', 'cli-bundle.js');
     fs.appendFileSync(bundle, '\n// caf\u00e9\n');
     const addon = { exports: {} };
     process.dlopen(addon, path.join(dir, 'build', 'Release', 'daemonize.node'));
-    assert.equal(addon.exports.mapLatin1(bundle), undefined);
+    assert.equal(addon.exports.readLatin1(bundle), undefined);
     // Longer than the cache was made for: V8 refuses it, and compiles.
     assert.deepEqual(choice(dir), { bundle: true, rejected: true });
     await startsADaemon(dir);
   });
 
-  it('the addon maps a file as its exact text, and a cache only after the id it must start with', () => {
+  it('the addon reads a file as its exact text, and a cache only after the id it must start with', () => {
     const dir = tree();
     const addon = { exports: {} };
     process.dlopen(addon, path.join(dir, 'build', 'Release', 'daemonize.node'));
     const bundle = path.join(dir, 'dist', 'cli-bundle.js');
-    assert.equal(addon.exports.mapLatin1(bundle), fs.readFileSync(bundle, 'utf8'));
-    assert.equal(addon.exports.mapLatin1(path.join(dir, 'missing.js')), undefined);
+    assert.equal(addon.exports.readLatin1(bundle), fs.readFileSync(bundle, 'utf8'));
+    assert.equal(addon.exports.readLatin1(path.join(dir, 'missing.js')), undefined);
     const cache = fs.readFileSync(path.join(dir, CACHE));
     const id = cache.subarray(0, idLength(dir));
     // V8 takes cached data in place only at an aligned address (else it copies all of it).
     assert.equal(id.length % 16, 0);
-    assert.deepEqual(Buffer.from(addon.exports.mapFile(path.join(dir, CACHE), id)), cache.subarray(id.length));
+    assert.deepEqual(Buffer.from(addon.exports.readFileAfter(path.join(dir, CACHE), id)), cache.subarray(id.length));
     const otherId = Buffer.from(id);
     otherId[0] ^= 1;
-    assert.equal(addon.exports.mapFile(path.join(dir, CACHE), otherId), undefined);
+    assert.equal(addon.exports.readFileAfter(path.join(dir, CACHE), otherId), undefined);
     fs.writeFileSync(path.join(dir, 'empty'), '');
-    assert.equal(addon.exports.mapFile(path.join(dir, 'empty'), Buffer.alloc(0)), undefined);
+    assert.equal(addon.exports.readFileAfter(path.join(dir, 'empty'), Buffer.alloc(0)), undefined);
+    assert.equal(addon.exports.readFileAfter(dir, Buffer.alloc(0)), undefined, 'a directory');
   });
 
-  it('a foreground supervisor makes its mapped code its own: the bundle cut short under it changes nothing', async () => {
-    const dir = tree();
-    const bundle = path.join(dir, 'dist', 'cli-bundle.js');
-    const pidfile = path.join(scratch.dir(), 'fg.pid');
-    const token = scratch.token();
-    const child = spawn(path.join(dir, 'bin', 'daemonize.cjs'), ['-f', '-r', '--pidfile', pidfile, '--', 'sh', '-c', `sleep 1000.${token} & wait`],
-      { stdio: ['ignore', 'ignore', 'pipe'] });
-    scratch.track(child.pid);
-    let log = '';
-    child.stderr.on('data', (data) => { log += data; });
-    const done = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-    await waitFor(() => proc.findByToken(token).length === 3, 'the program and its child');
-    const mapsBundle = () => fs.readFileSync(`/proc/${child.pid}/maps`, 'utf8').split('\n').some((line) => line.endsWith(` ${bundle}`));
-    assert.equal(mapsBundle(), true, 'the bundle is mapped, not read');
-    // A second after it began to supervise, its copy has taken the mapping's place.
-    await waitFor(() => !mapsBundle(), 'the mapped bundle to be replaced by a copy');
-    fs.truncateSync(bundle, 0);
-    // Its first restart and its stop run code it had not compiled yet: from the copy, not the empty file.
-    const [shell] = proc.findByToken(token).filter((pid) => proc.stat(pid).ppid === child.pid);
-    process.kill(shell, 'SIGKILL');
-    await waitFor(() => /killed by signal 9 \(SIGKILL\).*restarting/.test(log), 'the restart in the log');
-    await waitFor(() => proc.findByToken(token).length === 3, 'the restarted program and its child');
-    process.kill(child.pid, 'SIGTERM');
-    assert.deepEqual(await done, { code: 0, signal: null }, log);
-    assert.deepEqual(proc.findByToken(token), []);
-  });
-
-  it('a CLI that waits (--stop of a daemon that ignores SIGTERM, --logs --follow) makes its mapped code its own', async () => {
+  it('the code a running CLI compiles is its own copy: the bundle rewritten or cut short under it changes nothing', async () => {
     const dir = tree();
     const cli = path.join(dir, 'bin', 'daemonize.cjs');
     const bundle = path.join(dir, 'dist', 'cli-bundle.js');
-    const maps = (pid) => fs.readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n').some((line) => line.endsWith(` ${bundle}`));
+    const original = fs.readFileSync(bundle);
+    const mapsBundle = (pid) => fs.readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n').some((line) => line.endsWith(` ${bundle}`));
+    // In place, as cp or esbuild's own writes do: the same file, other text, or none.
+    const damages = [() => fs.truncateSync(bundle, 0), () => fs.writeFileSync(bundle, `\n${original.toString('latin1')}`)];
+
+    // A foreground supervisor: its first restart and its stop run code it had not compiled yet.
+    for (const damage of damages) {
+      const pidfile = path.join(scratch.dir(), 'fg.pid');
+      const token = scratch.token();
+      const child = spawn(cli, ['-f', '-r', '--pidfile', pidfile, '--', 'sh', '-c', `sleep 1000.${token} & wait`], { stdio: ['ignore', 'ignore', 'pipe'] });
+      scratch.track(child.pid);
+      let log = '';
+      child.stderr.on('data', (data) => { log += data; });
+      const done = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+      await waitFor(() => proc.findByToken(token).length === 3, 'the program and its child');
+      assert.equal(mapsBundle(child.pid), false, 'the bundle is read, not mapped');
+      damage();
+      const [shell] = proc.findByToken(token).filter((pid) => proc.stat(pid).ppid === child.pid);
+      process.kill(shell, 'SIGKILL');
+      await waitFor(() => /killed by signal 9 \(SIGKILL\).*restarting/.test(log), 'the restart in the log');
+      await waitFor(() => proc.findByToken(token).length === 3, 'the restarted program and its child');
+      process.kill(child.pid, 'SIGTERM');
+      assert.deepEqual(await done, { code: 0, signal: null }, log);
+      assert.deepEqual(proc.findByToken(token), []);
+      fs.writeFileSync(bundle, original);
+    }
+
+    // A CLI that waits: --logs --follow until SIGINT, and --stop of a daemon that ignores SIGTERM until its timeout.
     const work = scratch.dir();
     const pidfile = path.join(work, 'stubborn.pid');
     const log = path.join(work, 'out.log');
@@ -200,19 +201,37 @@ describe('bin/daemonize.cjs: the bundle and its code cache, or dist/cli.js', () 
       { encoding: 'utf8' });
     assert.equal(started.status, 0, started.stderr);
     scratch.track(readPidfile(pidfile));
-    for (const args of [['--logs', '--follow', '--stdout', log, '--pidfile', pidfile], ['--stop', '--stop-timeout', '4', '--pidfile', pidfile]]) {
-      const waiter = spawn(cli, args, { stdio: 'ignore' });
+    for (const [args, damage] of [[['--logs', '--follow', '--stdout', log, '--pidfile', pidfile], damages[0]],
+      [['--stop', '--stop-timeout', '2', '--pidfile', pidfile], damages[1]]]) {
+      const waiter = spawn(cli, args, { stdio: ['ignore', 'pipe', 'ignore'] });
       scratch.track(waiter.pid);
+      let out = '';
+      waiter.stdout.on('data', (data) => { out += data; });
       const done = new Promise((resolve) => waiter.on('exit', (code, signal) => resolve({ code, signal })));
-      await waitFor(() => proc.isAlive(waiter.pid) && maps(waiter.pid), `${args[0]} to map its bundle`);
-      await waitFor(() => !maps(waiter.pid), `${args[0]} to replace the mapping by a copy`);
-      fs.truncateSync(bundle, 0);
+      // --follow has printed the tail; --stop has sent its SIGTERM (which the shell ignores).
+      await waitFor(() => (args[0] === '--logs' ? out.includes('up') : proc.isAlive(waiter.pid) && mapsBundle(waiter.pid) === false
+        && proc.stat(waiter.pid).state === 'S'), `${args[0]} to wait`);
+      damage();
       if (args[0] === '--logs') process.kill(waiter.pid, 'SIGINT');
-      const ended = await done;
-      // --follow ends at SIGINT; --stop's daemon ignored SIGTERM and was killed at the timeout: each came through whole.
-      assert.deepEqual(ended, { code: 0, signal: null });
-      fs.copyFileSync(path.join(ROOT, 'dist', 'cli-bundle.js'), bundle);
+      assert.deepEqual(await done, { code: 0, signal: null }, args[0]);
+      fs.writeFileSync(bundle, original);
     }
     assert.deepEqual(proc.findByToken(token), []);
+  });
+
+  it('bin/daemonize, the name systemd units written by earlier versions run, runs the same CLI', async () => {
+    const dir = tree();
+    const result = run(path.join(dir, 'bin', 'daemonize'), ['--version'], { encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stdout.trim(), JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version);
+    const pidfile = path.join(scratch.dir(), 'old-name.pid');
+    const [program, arg] = scratch.sleeper();
+    const started = run(path.join(dir, 'bin', 'daemonize'), ['--pidfile', pidfile, '--', program, arg], { encoding: 'utf8' });
+    assert.equal(started.status, 0, started.stderr);
+    const pid = scratch.track(readPidfile(pidfile));
+    assert.equal(proc.stat(pid).comm, 'sleep');
+    const stopped = run(path.join(dir, 'bin', 'daemonize'), ['--stop', '--pidfile', pidfile], { encoding: 'utf8' });
+    assert.equal(stopped.status, 0, stopped.stderr);
+    await waitFor(() => !proc.isAlive(pid), `daemon ${pid} to end`);
   });
 });

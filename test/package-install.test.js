@@ -152,7 +152,7 @@ describe('the package as a user installs it (npm pack, npm install <tarball> --o
     const result = run('tar', ['-tzf', tarball], {});
     assert.equal(result.status, 0, result.stderr);
     const files = new Set(result.stdout.trim().split('\n').map((name) => name.replace(/^package\//, '')));
-    const need = ['package.json', 'README.md', 'bin/daemonize.cjs', 'binding.gyp', 'man/daemonize.1', PREBUILD,
+    const need = ['package.json', 'README.md', 'bin/daemonize.cjs', 'bin/daemonize', 'binding.gyp', 'man/daemonize.1', PREBUILD,
       'dist/cli-bundle.js', 'dist/index.mjs', 'dist/index.d.mts'];
     for (const file of fs.readdirSync(path.join(ROOT, 'native'))) need.push(`native/${file}`);
     for (const file of fs.readdirSync(path.join(tree, 'src'), { recursive: true })) {

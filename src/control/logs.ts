@@ -5,7 +5,6 @@ import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 
 import { besidePidfile } from '../pidfile-location';
 import { describe } from '../errors';
-import { detachSoon } from '../native';
 import { bytesForLines, lastLines, readTailText } from '../file-tail';
 import { inspect, toStatus } from './inspect';
 
@@ -125,8 +124,6 @@ function replaced(file: Followed): boolean {
  * Resolves with 0 on SIGINT or SIGTERM.
  */
 export function follow(files: Followed[], write: Write): Promise<number> {
-  // It runs until interrupted: the CLI's code stops depending on its file (src/native.ts).
-  detachSoon();
   // printTails printed the last file's header last.
   let current = files.at(-1)?.path;
   const show = (file: Followed, text: string): void => {

@@ -1,6 +1,5 @@
 // Polling with a deadline, without blocking the event loop: the control API is used inside programs too.
 // The global timers, not node:timers/promises: that module is a part of every verb's start-up to load.
-import { detachSoon } from '../native';
 
 /**
  * Polls `done` every `stepMs` until it is true or `timeoutMs` pass; resolves with whether it became true.
@@ -14,8 +13,6 @@ export async function pollUntil(done: () => boolean, timeoutMs: number, stepMs =
   for (let look = 0; ; look++) {
     if (done()) return true;
     if (Date.now() >= deadline) return false;
-    // A wait that outlasts a turn of the loop may last seconds: the CLI's code stops depending on its file.
-    if (look === 1) detachSoon();
     await new Promise((resolve) => (look === 0 ? setImmediate(resolve) : setTimeout(resolve, stepMs)));
   }
 }

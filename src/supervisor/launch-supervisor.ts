@@ -9,7 +9,6 @@ import { ExitCode, type ExitCodeValue } from '../exit-codes';
 import { environmentSetAside } from '../extra-ca-certs';
 import { LaunchTransaction } from '../core/launch-transaction';
 import { basePlan, explainSpawnFailure } from '../launch';
-import { detachMappedSources } from '../native';
 import type { Pidfile } from '../pidfile';
 import { besidePidfile } from '../pidfile-location';
 import { resolveProgramFor } from '../program';
@@ -172,8 +171,6 @@ export function launchSupervisor(command: string[], settings: Settings, supervis
     }
     tx.closeNow(configWrite);
     tx.writePidfile(pidfile, pid);
-    // The wait lasts until the program is ready (up to --ready-timeout): this process lives on meanwhile.
-    detachMappedSources();
     const reply = tx.step('hear from the supervisor', () => readReport(reportRead));
     if (reply === null) throw died();
     if (!reply.ok) throw new DaemonizeError(reply.message, reply.exitCode as ExitCodeValue);
