@@ -30,6 +30,7 @@ Napi::Value ListenSocket(const Napi::CallbackInfo& info);    // sockets.cc
 Napi::Value ConnectUnix(const Napi::CallbackInfo& info);     // sockets.cc
 Napi::Value OpenPty(const Napi::CallbackInfo& info);         // pty.cc
 Napi::Value ProcStats(const Napi::CallbackInfo& info);       // proc-table.cc
+Napi::Value ProcStat(const Napi::CallbackInfo& info);        // proc-table.cc
 Napi::Value ReadPidfile(const Napi::CallbackInfo& info);     // lock-holder.cc
 Napi::Value HoldsLock(const Napi::CallbackInfo& info);       // lock-holder.cc
 Napi::Value ReadFileAfter(const Napi::CallbackInfo& info);   // file-copy.cc

@@ -132,6 +132,8 @@ interface Addon {
   connectUnix(path: string): void;
   /** Every /proc/PID/stat line, NUL-separated, read in one call (src/process-table.ts parses them). */
   procStats(): Buffer;
+  /** One /proc/PID/stat line (Latin-1), or null when there is no such process. */
+  procStat(pid: number): string | null;
   /** A pidfile opened without following a link at its last component: its identity and first 64 bytes (latin1). */
   readPidfile(path: string): { dev: bigint; ino: bigint; regular: boolean; text: string };
   /** Whether a descriptor of `pid` is that file and owns a flock lock on it; null: its descriptors may not be read. */
