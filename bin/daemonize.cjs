@@ -123,9 +123,29 @@ function load() {
 class Exit {}
 
 /**
+ * A pidfile in `dir` that this process locks and names, with a supervisor's status record beside it: for
+ * --running and --status to warm up on the paths of a running, supervised daemon (this process), without
+ * starting one. Returns its path and the descriptor that holds the lock, or null without the addon.
+ */
+function heldPidfile(dir) {
+  const addon = loadAddon();
+  if (addon === null) return null;
+  const pidfile = path.join(dir, 'held.pid');
+  const fd = fs.openSync(pidfile, 'w+');
+  addon.exports.tryLock(fd, false);
+  fs.writeSync(fd, `${process.pid}\n`);
+  // The fields the CLI reads of a record (src/supervisor/status-file.ts); the child is this process too.
+  const now = Date.now();
+  fs.writeFileSync(path.join(dir, 'held.status'), JSON.stringify({ supervisor: process.pid, started: now, state: 'running',
+    child: process.pid, childStarted: now, restarts: 0, failures: 0, stopTimeout: 10, command: [process.execPath] }));
+  return { pidfile, fd };
+}
+
+/**
  * Writes the bundle's code cache. V8 caches what is compiled by the time it is asked, so the CLI first
  * runs the common paths where they cannot touch anything: a start whose pidfile directory does not exist,
- * and the verbs on a pidfile nobody holds, in a new empty directory, with exit and output stubbed.
+ * the verbs on a pidfile nobody holds, and --running and --status on one this process holds
+ * (heldPidfile()), in a new empty directory, with exit and output stubbed.
  * Returns false when there is no bundle to cache.
  */
 async function writeCache() {
@@ -143,10 +163,14 @@ async function writeCache() {
   };
   process.stdout.write = process.stderr.write = () => true;
   fs.writeSync = (fd, data, ...rest) => (fd === 1 || fd === 2 ? Buffer.byteLength(data) : saved.writeSync(fd, data, ...rest));
+  let held = null;
   try {
     const pidfile = path.join(dir, 'none.pid');
-    for (const args of [['--pidfile', path.join(dir, 'missing', 'x.pid'), '--', 'true'], ['--running', '--pidfile', pidfile],
-      ['--status', '--pidfile', pidfile], ['--stop', '--pidfile', pidfile]]) {
+    held = heldPidfile(dir);
+    const runs = [['--pidfile', path.join(dir, 'missing', 'x.pid'), '--', 'true'], ['--running', '--pidfile', pidfile],
+      ['--status', '--pidfile', pidfile], ['--stop', '--pidfile', pidfile]];
+    if (held !== null) runs.push(['--running', '--pidfile', held.pidfile], ['--status', '--pidfile', held.pidfile]);
+    for (const args of runs) {
       const ended = new Promise((resolve) => {
         exited = resolve;
         setTimeout(resolve, 5000).unref();
@@ -167,6 +191,7 @@ async function writeCache() {
     process.stdout.write = saved.out;
     process.stderr.write = saved.err;
     fs.writeSync = saved.writeSync;
+    if (held !== null) fs.closeSync(held.fd);
     fs.rmSync(dir, { recursive: true, force: true });
   }
   const temp = `${CACHE}.${process.pid}`;
