@@ -127,9 +127,7 @@ class Exit {}
  * --running and --status to warm up on the paths of a running, supervised daemon (this process), without
  * starting one. Returns its path and the descriptor that holds the lock, or null without the addon.
  */
-function heldPidfile(dir) {
-  const addon = loadAddon();
-  if (addon === null) return null;
+function heldPidfile(dir, addon) {
   const pidfile = path.join(dir, 'held.pid');
   const fd = fs.openSync(pidfile, 'w+');
   addon.exports.tryLock(fd, false);
@@ -142,11 +140,34 @@ function heldPidfile(dir) {
 }
 
 /**
+ * Reaps the daemon a warm-up start made (`true`, which exits at once): with this process its subreaper,
+ * the orphan comes back to it. Killed after 5 s, should it not have ended.
+ */
+function reapWarmupDaemon(addon, pidfile) {
+  let pid;
+  try {
+    pid = Number(fs.readFileSync(pidfile, 'latin1'));
+  } catch {
+    return; // the start failed: nothing runs
+  }
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  const deadline = Date.now() + 5000;
+  let killed = false;
+  while (pid > 0 && addon.exports.waitpid(pid, false) === null && fs.existsSync(`/proc/${pid}`)) {
+    if (!killed && Date.now() > deadline) {
+      process.kill(pid, 'SIGKILL');
+      killed = true;
+    }
+    Atomics.wait(pause, 0, 0, 2);
+  }
+}
+
+/**
  * Writes the bundle's code cache. V8 caches what is compiled by the time it is asked, so the CLI first
- * runs the common paths where they cannot touch anything: a start whose pidfile directory does not exist,
- * the verbs on a pidfile nobody holds, and --running and --status on one this process holds
- * (heldPidfile()), in a new empty directory, with exit and output stubbed.
- * Returns false when there is no bundle to cache.
+ * runs the common paths where they cannot touch anything, in a new empty directory, with exit and output
+ * stubbed: a start whose pidfile directory does not exist, the verbs on a pidfile nobody holds, --running
+ * and --status on one this process holds (heldPidfile()), and, where this process can be the subreaper
+ * that reaps it, a start of `true` as a daemon, which exits at once. Returns false when there is no bundle.
  */
 async function writeCache() {
   const source = bundleSource();
@@ -163,13 +184,20 @@ async function writeCache() {
   };
   process.stdout.write = process.stderr.write = () => true;
   fs.writeSync = (fd, data, ...rest) => (fd === 1 || fd === 2 ? Buffer.byteLength(data) : saved.writeSync(fd, data, ...rest));
+  const addon = loadAddon();
+  const started = path.join(dir, 'started.pid');
   let held = null;
+  let reaping = false;
   try {
     const pidfile = path.join(dir, 'none.pid');
-    held = heldPidfile(dir);
     const runs = [['--pidfile', path.join(dir, 'missing', 'x.pid'), '--', 'true'], ['--running', '--pidfile', pidfile],
       ['--status', '--pidfile', pidfile], ['--stop', '--pidfile', pidfile]];
-    if (held !== null) runs.push(['--running', '--pidfile', held.pidfile], ['--status', '--pidfile', held.pidfile]);
+    if (addon !== null) {
+      held = heldPidfile(dir, addon);
+      runs.push(['--running', '--pidfile', held.pidfile], ['--status', '--pidfile', held.pidfile]);
+      reaping = addon.exports.setSubreaper(true);
+      if (reaping) runs.push(['--pidfile', started, '--', 'true']);
+    }
     for (const args of runs) {
       const ended = new Promise((resolve) => {
         exited = resolve;
@@ -192,6 +220,10 @@ async function writeCache() {
     process.stderr.write = saved.err;
     fs.writeSync = saved.writeSync;
     if (held !== null) fs.closeSync(held.fd);
+    if (reaping) {
+      reapWarmupDaemon(addon, started);
+      addon.exports.setSubreaper(false);
+    }
     fs.rmSync(dir, { recursive: true, force: true });
   }
   const temp = `${CACHE}.${process.pid}`;

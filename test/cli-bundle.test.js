@@ -234,4 +234,20 @@ describe('bin/daemonize.cjs: the bundle and its code cache, or dist/cli.js', () 
     assert.equal(stopped.status, 0, stopped.stderr);
     await waitFor(() => !proc.isAlive(pid), `daemon ${pid} to end`);
   });
+
+  it('writing the code cache leaves nothing behind: no child, no lock, no temporary file', () => {
+    const dir = tree();
+    const temp = scratch.dir();
+    // The warm-up starts `true` as a daemon in its temporary directory, with this process its subreaper.
+    const result = run(process.execPath, ['-e', `const loader = require(${JSON.stringify(path.join(dir, 'bin', 'daemonize.cjs'))});
+loader.writeCache().then((written) => {
+  const addon = loader.loadAddon().exports;
+  console.log(JSON.stringify({ written, children: addon.hasChildren(), locks: require('fs').readFileSync('/proc/locks', 'utf8')
+    .split('\\n').filter((line) => line.includes(' ' + process.pid + ' ')).length }));
+});`], { encoding: 'utf8', env: { ...process.env, TMPDIR: temp } });
+    assert.equal(result.status, 0, result.stderr);
+    assert.deepEqual(JSON.parse(result.stdout), { written: true, children: false, locks: 0 });
+    assert.deepEqual(fs.readdirSync(temp), []);
+    assert.deepEqual(choice(dir), { bundle: true, rejected: false });
+  });
 });
