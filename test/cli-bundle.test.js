@@ -208,9 +208,12 @@ describe('bin/daemonize.cjs: the bundle and its code cache, or dist/cli.js', () 
       let out = '';
       waiter.stdout.on('data', (data) => { out += data; });
       const done = new Promise((resolve) => waiter.on('exit', (code, signal) => resolve({ code, signal })));
-      // --follow has printed the tail; --stop has sent its SIGTERM (which the shell ignores).
-      await waitFor(() => (args[0] === '--logs' ? out.includes('up') : proc.isAlive(waiter.pid) && mapsBundle(waiter.pid) === false
-        && proc.stat(waiter.pid).state === 'S'), `${args[0]} to wait`);
+      // --follow has printed the tail and handles SIGINT; --stop has sent its SIGTERM (which the shell ignores)
+      // and waits in its event loop. Either has read its bundle long before.
+      const catchesSigint = () => (BigInt(`0x${/^SigCgt:\s+([0-9a-f]+)$/m.exec(fs.readFileSync(`/proc/${waiter.pid}/status`, 'utf8'))[1]}`) & 2n) !== 0n;
+      const inEventLoop = () => fs.readFileSync(`/proc/${waiter.pid}/wchan`, 'utf8') === 'do_epoll_wait';
+      await waitFor(() => (args[0] === '--logs' ? out.includes('up') && catchesSigint() : inEventLoop()), `${args[0]} to wait`);
+      assert.equal(mapsBundle(waiter.pid), false, 'the bundle is read, not mapped');
       damage();
       if (args[0] === '--logs') process.kill(waiter.pid, 'SIGINT');
       assert.deepEqual(await done, { code: 0, signal: null }, args[0]);
