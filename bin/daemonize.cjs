@@ -21,6 +21,8 @@ const DIST = path.join(__dirname, '..', 'dist');
 const ADDONS = [path.join(__dirname, '..', 'build', 'Release', 'daemonize.node'),
   path.join(__dirname, '..', 'prebuilds', `${process.platform}-${process.arch}`, 'daemonize.glibc.node')];
 const BUNDLE = path.join(DIST, 'cli-bundle.js');
+/** Opened without waiting: a FIFO in a file's place reads as empty (and so is not used) instead of hanging. */
+const NO_WAIT = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK;
 const CACHE = path.join(DIST, 'cli-bundle.cache');
 /**
  * The bundle's first line: this mark, the mtime of the dist/cli.js it was made from, and a build id. V8
@@ -57,7 +59,7 @@ function loadAddon() {
  */
 function bundleSource(addon) {
   try {
-    const source = readNatively(addon, 'readLatin1', BUNDLE) ?? fs.readFileSync(BUNDLE, 'utf8');
+    const source = readNatively(addon, 'readLatin1', BUNDLE) ?? fs.readFileSync(BUNDLE, { encoding: 'utf8', flag: NO_WAIT });
     if (!source.startsWith(BUILD_MARK)) return null;
     const madeFrom = Number(source.slice(BUILD_MARK.length, source.indexOf(' ', BUILD_MARK.length)));
     // Within a millisecond: a copy that keeps dates (cp -a, fs.cpSync) may round them.
@@ -84,7 +86,7 @@ function cachedData(source, addon) {
   if (read !== undefined) return read;
   let data;
   try {
-    data = fs.readFileSync(CACHE);
+    data = fs.readFileSync(CACHE, { flag: NO_WAIT });
   } catch {
     return undefined;
   }
@@ -125,41 +127,71 @@ class Exit {}
 /**
  * A pidfile in `dir` that this process locks and names, with a supervisor's status record beside it: for
  * --running and --status to warm up on the paths of a running, supervised daemon (this process), without
- * starting one. Returns its path and the descriptor that holds the lock, or null without the addon.
+ * starting one. Returns its path and the descriptor that holds the lock, or null when it cannot be made
+ * (a full or read-only temporary directory): those two runs are then left out.
  */
 function heldPidfile(dir, addon) {
   const pidfile = path.join(dir, 'held.pid');
-  const fd = fs.openSync(pidfile, 'w+');
-  addon.exports.tryLock(fd, false);
-  fs.writeSync(fd, `${process.pid}\n`);
-  // The fields the CLI reads of a record (src/supervisor/status-file.ts); the child is this process too.
-  const now = Date.now();
-  fs.writeFileSync(path.join(dir, 'held.status'), JSON.stringify({ supervisor: process.pid, started: now, state: 'running',
-    child: process.pid, childStarted: now, restarts: 0, failures: 0, stopTimeout: 10, command: [process.execPath] }));
-  return { pidfile, fd };
+  let fd;
+  try {
+    fd = fs.openSync(pidfile, 'w+');
+    addon.exports.tryLock(fd, false);
+    fs.writeSync(fd, `${process.pid}\n`);
+    // The fields the CLI reads of a record (src/supervisor/status-file.ts); the child is this process too.
+    const now = Date.now();
+    fs.writeFileSync(path.join(dir, 'held.status'), JSON.stringify({ supervisor: process.pid, started: now, state: 'running',
+      child: process.pid, childStarted: now, restarts: 0, failures: 0, stopTimeout: 10, command: [process.execPath] }));
+    return { pidfile, fd };
+  } catch {
+    if (fd !== undefined) fs.closeSync(fd);
+    return null;
+  }
+}
+
+/** The fields of this process's children in the addon's process table: [{ pid, session }]. */
+function ownChildren(addon) {
+  return addon.exports.procStats().toString('latin1').split('\0').filter(Boolean).map((line) => {
+    // pid (comm) state ppid pgrp session ...: the command name may hold spaces and parentheses.
+    const fields = line.slice(line.lastIndexOf(')') + 2).split(' ');
+    return { pid: Number.parseInt(line, 10), ppid: Number(fields[1]), session: Number(fields[3]) };
+  }).filter((entry) => entry.ppid === process.pid);
 }
 
 /**
- * Reaps the daemon a warm-up start made (`true`, which exits at once): with this process its subreaper,
- * the orphan comes back to it. Killed after 5 s, should it not have ended.
+ * Reaps what the warm-up start left: the daemon (`true`, which exits at once) and anything it left behind,
+ * every one an orphan that came back to this process as the subreaper (and not one of the children it had
+ * before, `before`: bundle-cli.js has esbuild's). After 5 s the rest is killed, its session first; after 5 s
+ * more whatever is left goes on without us.
  */
-function reapWarmupDaemon(addon, pidfile) {
-  let pid;
-  try {
-    pid = Number(fs.readFileSync(pidfile, 'latin1'));
-  } catch {
-    return; // the start failed: nothing runs
-  }
+function reapWarmupDaemon(addon, before) {
   const pause = new Int32Array(new SharedArrayBuffer(4));
-  const deadline = Date.now() + 5000;
+  const killAt = Date.now() + 5000;
+  const giveUpAt = killAt + 5000;
   let killed = false;
-  while (pid > 0 && addon.exports.waitpid(pid, false) === null && fs.existsSync(`/proc/${pid}`)) {
-    if (!killed && Date.now() > deadline) {
-      process.kill(pid, 'SIGKILL');
+  for (;;) {
+    const adopted = ownChildren(addon).filter((entry) => !before.has(entry.pid));
+    // waitpid reaps the ones that have ended; none is reused while it is our unreaped child.
+    const left = adopted.filter((entry) => addon.exports.waitpid(entry.pid, false) === null);
+    if (left.length === 0 || Date.now() > giveUpAt) return;
+    if (!killed && Date.now() > killAt) {
       killed = true;
+      for (const { pid, session } of left) {
+        for (const target of [-session, pid]) {
+          try {
+            process.kill(target, 'SIGKILL');
+          } catch {
+            // gone already, or not a group of ours
+          }
+        }
+      }
     }
     Atomics.wait(pause, 0, 0, 2);
   }
+}
+
+/** The system's `true` by its absolute path (not one a PATH of npm's could name), or null. */
+function systemTrue() {
+  return ['/bin/true', '/usr/bin/true'].find((file) => fs.existsSync(file)) ?? null;
 }
 
 /**
@@ -185,18 +217,23 @@ async function writeCache() {
   process.stdout.write = process.stderr.write = () => true;
   fs.writeSync = (fd, data, ...rest) => (fd === 1 || fd === 2 ? Buffer.byteLength(data) : saved.writeSync(fd, data, ...rest));
   const addon = loadAddon();
-  const started = path.join(dir, 'started.pid');
   let held = null;
-  let reaping = false;
+  let reaping = null;
   try {
     const pidfile = path.join(dir, 'none.pid');
     const runs = [['--pidfile', path.join(dir, 'missing', 'x.pid'), '--', 'true'], ['--running', '--pidfile', pidfile],
       ['--status', '--pidfile', pidfile], ['--stop', '--pidfile', pidfile]];
     if (addon !== null) {
       held = heldPidfile(dir, addon);
-      runs.push(['--running', '--pidfile', held.pidfile], ['--status', '--pidfile', held.pidfile]);
-      reaping = addon.exports.setSubreaper(true);
-      if (reaping) runs.push(['--pidfile', started, '--', 'true']);
+      if (held !== null) runs.push(['--running', '--pidfile', held.pidfile], ['--status', '--pidfile', held.pidfile]);
+      const program = systemTrue();
+      if (program !== null) {
+        const before = new Set(ownChildren(addon).map((entry) => entry.pid));
+        if (addon.exports.setSubreaper(true)) {
+          reaping = before;
+          runs.push(['--pidfile', path.join(dir, 'started.pid'), '--', program]);
+        }
+      }
     }
     for (const args of runs) {
       const ended = new Promise((resolve) => {
@@ -220,8 +257,8 @@ async function writeCache() {
     process.stderr.write = saved.err;
     fs.writeSync = saved.writeSync;
     if (held !== null) fs.closeSync(held.fd);
-    if (reaping) {
-      reapWarmupDaemon(addon, started);
+    if (reaping !== null) {
+      reapWarmupDaemon(addon, reaping);
       addon.exports.setSubreaper(false);
     }
     fs.rmSync(dir, { recursive: true, force: true });

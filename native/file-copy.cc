@@ -32,7 +32,8 @@ struct Copy {
 // The whole file in new private memory, or false (missing, empty, not a regular file, changed in size
 // while it was read, or any other error: the caller then reads it the ordinary way, which reports).
 bool ReadWhole(const std::string& path, Copy* out) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  // O_NONBLOCK: a FIFO put in the file's place must not hang every command in its open.
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) return false;
   struct stat st;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) {

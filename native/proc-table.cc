@@ -96,8 +96,9 @@ Napi::Value ProcStats(const Napi::CallbackInfo& info) {
 Napi::Value ProcStat(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsNumber()) return ThrowType(env, "procStat(pid: number)");
-  int64_t pid = info[0].As<Napi::Number>().Int64Value();
-  if (pid <= 0 || pid > 0x7fffffff) return env.Null();
+  double given = info[0].As<Napi::Number>().DoubleValue();
+  if (!(given >= 1 && given <= 0x7fffffff) || given != static_cast<double>(static_cast<int64_t>(given))) return env.Null();
+  int64_t pid = static_cast<int64_t>(given);
   std::string name = std::to_string(pid);
   char buffer[kStatMax];
   size_t n = ReadStat(AT_FDCWD, ("/proc/" + name).c_str(), buffer);

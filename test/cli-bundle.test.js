@@ -12,12 +12,21 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { spawn, spawnSync: run } = require('node:child_process');
 const { describe, it, after } = require('node:test');
+const { execFileSync } = require('node:child_process');
 
 const proc = require('./helpers/proc');
 const { ROOT, Scratch, readPidfile, waitFor } = require('./helpers/harness');
 
 const scratch = new Scratch();
-after(() => scratch.cleanup());
+const mounts = [];
+after(async () => {
+  for (const dir of mounts) spawnSyncQuiet('umount', [dir]);
+  await scratch.cleanup();
+});
+
+function spawnSyncQuiet(command, args) {
+  return run(command, args, { stdio: 'ignore' });
+}
 
 /** A working tree as the CLI sees it: bin/, dist/ (mtimes kept), the addon, node_modules, and a src/. */
 function tree() {
@@ -252,5 +261,33 @@ loader.writeCache().then((written) => {
     assert.deepEqual(JSON.parse(result.stdout), { written: true, children: false, locks: 0 });
     assert.deepEqual(fs.readdirSync(temp), []);
     assert.deepEqual(choice(dir), { bundle: true, rejected: false });
+  });
+
+  it('a FIFO in the place of the bundle or of its cache hangs nothing: the CLI reads past it', () => {
+    for (const name of ['cli-bundle.js', 'cli-bundle.cache']) {
+      const dir = tree();
+      fs.rmSync(path.join(dir, 'dist', name));
+      execFileSync('mkfifo', [path.join(dir, 'dist', name)]);
+      const result = run(path.join(dir, 'bin', 'daemonize.cjs'), ['--version'], { encoding: 'utf8', timeout: 10000 });
+      assert.equal(result.signal, null, `${name}: not hung`);
+      assert.equal(result.status, 0, result.stderr);
+      assert.equal(result.stdout.trim(), JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version);
+    }
+  });
+
+  it('a full temporary directory still gives a code cache (its warm-ups that need a file there are left out)', () => {
+    const dir = tree();
+    const small = path.join(scratch.dir(), 'small');
+    fs.mkdirSync(small);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', small]);
+    mounts.push(small);
+    run('dd', ['if=/dev/zero', `of=${path.join(small, 'fill')}`, 'bs=4k'], { stdio: 'ignore' });
+    fs.rmSync(path.join(dir, CACHE));
+    const result = run(process.execPath, ['-e', `require(${JSON.stringify(path.join(dir, 'bin', 'daemonize.cjs'))}).writeCache()
+  .then((written) => console.log(written));`], { encoding: 'utf8', env: { ...process.env, TMPDIR: small } });
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stdout.trim(), 'true');
+    assert.deepEqual(choice(dir), { bundle: true, rejected: false });
+    assert.deepEqual(fs.readdirSync(small), ['fill']);
   });
 });
