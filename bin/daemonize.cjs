@@ -148,13 +148,9 @@ function heldPidfile(dir, addon) {
   }
 }
 
-/** The fields of this process's children in the addon's process table: [{ pid, session }]. */
-function ownChildren(addon) {
-  return addon.exports.procStats().toString('latin1').split('\0').filter(Boolean).map((line) => {
-    // pid (comm) state ppid pgrp session ...: the command name may hold spaces and parentheses.
-    const fields = line.slice(line.lastIndexOf(')') + 2).split(' ');
-    return { pid: Number.parseInt(line, 10), ppid: Number(fields[1]), session: Number(fields[3]) };
-  }).filter((entry) => entry.ppid === process.pid);
+/** This process's children, as the CLI's process table has them (src/process-table.ts). */
+function ownChildren(cli) {
+  return cli.processTable().filter((entry) => entry.ppid === process.pid);
 }
 
 /**
@@ -163,13 +159,13 @@ function ownChildren(addon) {
  * before, `before`: bundle-cli.js has esbuild's). After 5 s the rest is killed, its session first; after 5 s
  * more whatever is left goes on without us.
  */
-function reapWarmupDaemon(addon, before) {
+function reapWarmupDaemon(cli, addon, before) {
   const pause = new Int32Array(new SharedArrayBuffer(4));
   const killAt = Date.now() + 5000;
   const giveUpAt = killAt + 5000;
   let killed = false;
   for (;;) {
-    const adopted = ownChildren(addon).filter((entry) => !before.has(entry.pid));
+    const adopted = ownChildren(cli).filter((entry) => !before.has(entry.pid));
     // waitpid reaps the ones that have ended; none is reused while it is our unreaped child.
     const left = adopted.filter((entry) => addon.exports.waitpid(entry.pid, false) === null);
     if (left.length === 0 || Date.now() > giveUpAt) return;
@@ -228,7 +224,7 @@ async function writeCache() {
       if (held !== null) runs.push(['--running', '--pidfile', held.pidfile], ['--status', '--pidfile', held.pidfile]);
       const program = systemTrue();
       if (program !== null) {
-        const before = new Set(ownChildren(addon).map((entry) => entry.pid));
+        const before = new Set(ownChildren(cli).map((entry) => entry.pid));
         if (addon.exports.setSubreaper(true)) {
           reaping = before;
           runs.push(['--pidfile', path.join(dir, 'started.pid'), '--', program]);
@@ -258,7 +254,7 @@ async function writeCache() {
     fs.writeSync = saved.writeSync;
     if (held !== null) fs.closeSync(held.fd);
     if (reaping !== null) {
-      reapWarmupDaemon(addon, reaping);
+      reapWarmupDaemon(cli, addon, reaping);
       addon.exports.setSubreaper(false);
     }
     fs.rmSync(dir, { recursive: true, force: true });

@@ -16,6 +16,11 @@ import { setVerbose } from './verbose';
 // bin/daemonize.cjs hands over the addon it loaded to read these modules' files (native/file-copy.cc).
 export { adoptAddon } from './native';
 
+/** The process table, for bin/daemonize.cjs's cache warm-up, which reaps the daemon it started. Loaded when asked. */
+export function processTable(): import('./process-table').ProcessEntry[] {
+  return (require('./process-table') as typeof import('./process-table')).processTable();
+}
+
 const PROGRAM = 'daemonize';
 const TRY_HELP = ` (try '${PROGRAM} --help')`;
 
