@@ -62,8 +62,11 @@ function bundleSource(addon) {
     const source = readNatively(addon, 'readLatin1', BUNDLE) ?? fs.readFileSync(BUNDLE, { encoding: 'utf8', flag: NO_WAIT });
     if (!source.startsWith(BUILD_MARK)) return null;
     const madeFrom = Number(source.slice(BUILD_MARK.length, source.indexOf(' ', BUILD_MARK.length)));
-    // Within a millisecond: a copy that keeps dates (cp -a, fs.cpSync) may round them.
-    if (fs.statSync(path.join(DIST, 'cli.js')).mtimeMs < madeFrom + 1) return source;
+    // Within a millisecond: a copy that keeps dates (cp -a, fs.cpSync) may round them. The addon's stat
+    // costs a system call; statSync's first call in a process, 0.4 ms of JavaScript.
+    const tscOutput = path.join(DIST, 'cli.js');
+    const made = (readNatively(addon, 'fileStatus', tscOutput, true, false) ?? fs.statSync(tscOutput)).mtimeMs;
+    if (made < madeFrom + 1) return source;
     return fs.existsSync(path.join(DIST, '..', 'src')) ? null : source;
   } catch {
     return null;

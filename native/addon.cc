@@ -37,6 +37,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("holdsLock", Napi::Function::New(env, HoldsLock, "holdsLock"));
   exports.Set("readFileAfter", Napi::Function::New(env, ReadFileAfter, "readFileAfter"));
   exports.Set("readLatin1", Napi::Function::New(env, ReadLatin1, "readLatin1"));
+  exports.Set("fileStatus", Napi::Function::New(env, FileStatus, "fileStatus"));
   return exports;
 }
 

@@ -35,5 +35,6 @@ Napi::Value ReadPidfile(const Napi::CallbackInfo& info);     // lock-holder.cc
 Napi::Value HoldsLock(const Napi::CallbackInfo& info);       // lock-holder.cc
 Napi::Value ReadFileAfter(const Napi::CallbackInfo& info);   // file-copy.cc
 Napi::Value ReadLatin1(const Napi::CallbackInfo& info);      // file-copy.cc
+Napi::Value FileStatus(const Napi::CallbackInfo& info);      // file-status.cc
 
 }  // namespace daemonize

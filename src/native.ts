@@ -142,6 +142,20 @@ interface Addon {
   readFileAfter(path: string, prefix: Buffer): Buffer | undefined;
   /** An ASCII file as a string over a native copy of it (bin/daemonize.cjs's bundle); undefined if it cannot. */
   readLatin1(path: string): string | undefined;
+  /** stat(2) (`follow`) or lstat(2) of a path; null when nothing is there and `nullIfMissing` (src/file-status.ts). */
+  fileStatus(path: string | Buffer, follow: boolean, nullIfMissing: boolean): RawFileStatus | null;
+}
+
+/** What fileStatus gives: stat(2)'s numbers, as doubles like those of Node's own Stats. */
+export interface RawFileStatus {
+  dev: number;
+  ino: number;
+  mode: number;
+  nlink: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtimeMs: number;
 }
 
 /** A system error as the addon throws it. */
@@ -164,18 +178,21 @@ function load(): Addon {
   // process.dlopen, not require: the module loader's resolution and bookkeeping cost a third as much
   // again as the dlopen itself, and this file is the addon's only loader (once per process).
   const addon = { exports: {} as Addon };
-  process.dlopen(addon, addonPath);
+  process.dlopen(addon, addonFile());
   return addon.exports;
 }
+
+const BUILT = join(__dirname, '..', 'build', 'Release', 'daemonize.node');
+const PREBUILT = join(__dirname, '..', 'prebuilds', `${process.platform}-${process.arch}`, 'daemonize.glibc.node');
 
 /**
  * The addon file this process loads: build/Release/ when the install compiled one (node-gyp-build's
  * choice, made at install, and its order), else the Node-API prebuild the package ships (named as
  * package.json's prepack has prebuildify name it). Resolved by hand: node-gyp-build costs 1.5 ms of start-up.
  */
-export const addonPath: string = existsSync(join(__dirname, '..', 'build', 'Release', 'daemonize.node'))
-  ? join(__dirname, '..', 'build', 'Release', 'daemonize.node')
-  : join(__dirname, '..', 'prebuilds', `${process.platform}-${process.arch}`, 'daemonize.glibc.node');
+export function addonFile(): string {
+  return existsSync(BUILT) ? BUILT : PREBUILT;
+}
 
 let addon: Addon | undefined;
 
@@ -184,8 +201,19 @@ let addon: Addon | undefined;
  * file this module would load: one load per process, whichever side comes first.
  */
 export function adoptAddon(path: string, loaded: object): void {
-  // (Not a parameter named `exports`: compiled to CommonJS, addonPath is exports.addonPath.)
-  if (addon === undefined && path === addonPath) addon = loaded as Addon;
+  // bin tries the same two files in the same order: the build, which exists if it loaded, is this module's
+  // choice; the prebuild is where there is no build (asked through the loaded addon: no Node fs call).
+  if (addon === undefined && (path === BUILT || (path === PREBUILT && !builtWithin(loaded as Partial<Addon>)))) addon = loaded as Addon;
+}
+
+/** Whether there is a build beside the prebuild `loaded` came from, as existsSync would answer. */
+function builtWithin(loaded: Partial<Addon>): boolean {
+  if (typeof loaded.fileStatus !== 'function') return existsSync(BUILT);
+  try {
+    return loaded.fileStatus(BUILT, true, true) !== null;
+  } catch {
+    return false;
+  }
 }
 
 /**

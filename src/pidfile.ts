@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 
 import { DaemonizeError, unable } from './errors';
 import { ExitCode } from './exit-codes';
+import { statPath, statPathIfAny, type FileStatus } from './file-status';
 import { identify } from './identity';
 import { native } from './native';
 import { checkDirectoryTrust, openOperatorFile, refuse, untrustedReason } from './safe-open';
@@ -23,10 +24,10 @@ const MAX_ATTEMPTS = 20;
  */
 export function checkPidfileTrust(path: string): void {
   checkDirectoryTrust(path, 'pidfile');
-  let stat: fs.Stats | undefined;
+  let stat: FileStatus | undefined;
   try {
     // No pidfile yet (a start): answered without a thrown ENOENT, which costs more than the lstat.
-    stat = fs.lstatSync(path, { throwIfNoEntry: false });
+    stat = statPathIfAny(path, false);
   } catch (error) {
     throw unable(`use pidfile ${path}`, error);
   }
@@ -61,7 +62,7 @@ function emptyQuietly(writer: number): void {
 function isCurrent(fd: number, path: string): boolean {
   const held = fs.fstatSync(fd);
   try {
-    const now = fs.lstatSync(path);
+    const now = statPath(path, false);
     return now.ino === held.ino && now.dev === held.dev;
   } catch {
     return false;

@@ -5,6 +5,7 @@ import { delimiter, isAbsolute, join, resolve } from 'node:path';
 
 import { DaemonizeError } from './errors';
 import { ExitCode } from './exit-codes';
+import { statPathIfAny, type FileStatus } from './file-status';
 import type { Settings } from './settings';
 import { fsPath } from './raw-bytes';
 
@@ -14,10 +15,10 @@ const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
 type Candidate = 'executable' | 'not-executable' | 'missing';
 
 function inspect(path: string): Candidate {
-  let stat: fs.Stats | undefined;
+  let stat: FileStatus | undefined;
   try {
-    // throwIfNoEntry: a PATH search misses in most directories, and an exception per miss costs start-up.
-    stat = fs.statSync(fsPath(path), { throwIfNoEntry: false });
+    // IfAny: a PATH search misses in most directories, and an exception per miss costs start-up.
+    stat = statPathIfAny(path);
   } catch {
     return 'missing';
   }

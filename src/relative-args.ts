@@ -2,14 +2,15 @@
 // (daemon(7)), where app.js is not, and the error lands in a log nobody reads yet. Arguments go to the
 // program untouched, so the launcher only warns, naming the fix; a systemd unit, written once and run
 // from / later, gets such arguments made absolute instead.
-import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+
+import { pathExists } from './file-status';
 
 /** Whether `arg` names a file in the caller's directory that the daemon, in its own directory, will not find. */
 function strandedFile(arg: string, callerDir: string, daemonDir: string): boolean {
   if (resolve(callerDir) === resolve(daemonDir)) return false;
   if (arg === '' || arg.startsWith('-') || isAbsolute(arg) || arg.includes('=')) return false;
-  return existsSync(resolve(callerDir, arg)) && !existsSync(resolve(daemonDir, arg));
+  return pathExists(resolve(callerDir, arg)) && !pathExists(resolve(daemonDir, arg));
 }
 
 /** Warnings for arguments that name a file in the caller's directory but not in the daemon's. */

@@ -10,6 +10,7 @@ import { basename, dirname } from 'node:path';
 
 import { DaemonizeError, unable } from './errors';
 import { ExitCode } from './exit-codes';
+import { statPath, type FileStatus } from './file-status';
 
 const { O_RDONLY, O_WRONLY, O_APPEND, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_DIRECTORY } = fs.constants;
 
@@ -39,7 +40,7 @@ export interface SafeOpenOptions {
   /** Give a created file to `user` (so a daemon can reopen its own log after a rotation). */
   giveToUser?: boolean;
   /** The file must be this very one (device and inode): a second descriptor on a file already held. */
-  sameAs?: fs.Stats;
+  sameAs?: Pick<FileStatus, 'dev' | 'ino'>;
   /** What the file is, for messages ('pidfile'); empty: the path says enough (a log file). */
   what: string;
 }
@@ -65,7 +66,7 @@ export function refuse(what: string, path: string, why: string): DaemonizeError 
 }
 
 /** Why root must not write this existing file, or null when it may. `stat` is an fstat or lstat of it. */
-export function untrustedReason(stat: fs.Stats, user?: FileOwner): string | null {
+export function untrustedReason(stat: FileStatus, user?: FileOwner): string | null {
   if (stat.isSymbolicLink()) return 'it is a symbolic link';
   if (!stat.isFile()) return 'it is not a regular file';
   if (!isRoot()) return null;
@@ -83,7 +84,7 @@ export function untrustedReason(stat: fs.Stats, user?: FileOwner): string | null
  */
 export function untrustedDirectoryReason(dir: string): string | null {
   if (!isRoot()) return null;
-  const stat = fs.statSync(dir);
+  const stat = statPath(dir);
   if (stat.uid !== 0) return `its directory ${dir} is owned by uid ${stat.uid}, not by root`;
   const othersWrite = (stat.mode & 0o002) !== 0 || ((stat.mode & 0o020) !== 0 && stat.gid !== 0);
   if (othersWrite && (stat.mode & STICKY) === 0) {
@@ -149,7 +150,7 @@ function explain(name: string, path: string, options: SafeOpenOptions, error: un
   // with no reader (O_NONBLOCK). Say what is there rather than what the open stumbled on.
   if (code === 'ELOOP' || code === 'EEXIST' || code === 'ENXIO') {
     try {
-      const stat = fs.lstatSync(name);
+      const stat = statPath(name, false);
       if (stat.isSymbolicLink()) return refuse(options.what, path, 'it is a symbolic link');
       if (!stat.isFile()) return refuse(options.what, path, 'it is not a regular file');
     } catch {
@@ -198,7 +199,7 @@ export function pinDirectories(paths: readonly (string | undefined)[]): void {
   for (const path of paths) {
     if (path === undefined) continue;
     try {
-      const stat = fs.statSync(dirname(path));
+      const stat = statPath(dirname(path));
       pinned.set(dirname(path), { dev: stat.dev, ino: stat.ino });
     } catch {
       // Missing: the open says so in its own words when it comes.

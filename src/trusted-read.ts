@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 
 import { DaemonizeError, unable } from './errors';
 import { ExitCode } from './exit-codes';
+import { pathExists, statPath, type FileStatus } from './file-status';
 import { UNTRUSTED } from './safe-open';
 
 /** Bytes read at most: these are hand-written text files, not data. */
@@ -15,7 +16,7 @@ const MAX_BYTES = 1 << 20;
 
 const STICKY = 0o1000;
 
-function mode(stat: fs.Stats): string {
+function mode(stat: FileStatus): string {
   return (stat.mode & 0o7777).toString(8).padStart(4, '0');
 }
 
@@ -23,16 +24,16 @@ function owners(allowedUids: readonly number[]): string {
   return allowedUids.length > 1 ? `uid ${allowedUids.join(' or ')}` : 'root';
 }
 
-function othersMayWrite(stat: fs.Stats): boolean {
+function othersMayWrite(stat: FileStatus): boolean {
   return (stat.mode & 0o002) !== 0 || ((stat.mode & 0o020) !== 0 && stat.gid !== 0);
 }
 
-function untrustedReason(stat: fs.Stats, dir: string, allowedUids: readonly number[]): string | null {
+function untrustedReason(stat: FileStatus, dir: string, allowedUids: readonly number[]): string | null {
   if (!stat.isFile()) return 'it is not a regular file';
   if (!allowedUids.includes(stat.uid)) return `it is owned by uid ${stat.uid}, not by ${owners(allowedUids)}`;
   if (othersMayWrite(stat)) return `it is writable by other users (mode ${mode(stat)})`;
   // In a directory others may write to (and not sticky), the file could be swapped for theirs at any time.
-  const parent = fs.statSync(dir);
+  const parent = statPath(dir);
   if (!allowedUids.includes(parent.uid)) return `its directory ${dir} is owned by uid ${parent.uid}, not by ${owners(allowedUids)}`;
   if (othersMayWrite(parent) && (parent.mode & STICKY) === 0) {
     return `its directory ${dir} is writable by other users and not sticky (mode ${mode(parent)})`;
@@ -51,7 +52,7 @@ const NOT_THERE = new Set(['ENOENT', 'ENOTDIR', 'EACCES']);
 export function readTrustedText(path: string, what: string, allowedUids: readonly number[], optional = false): string | null {
   // Asked first without an exception: every command looks for profile files that are mostly not there,
   // and each thrown ENOENT costs more than the system call.
-  if (optional && !fs.existsSync(path)) return null;
+  if (optional && !pathExists(path)) return null;
   let fd: number;
   try {
     fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);

@@ -112,12 +112,12 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { daemonize } = require('${NAME}');
 // Not exported (package.json's exports): loaded by its path, as only a test would.
-const { addonPath, native } = require(path.join(path.dirname(require.resolve('${NAME}')), 'native.js'));
+const { addonFile, native } = require(path.join(path.dirname(require.resolve('${NAME}')), 'native.js'));
 // The addon is loaded on its first use: a call makes it the one in memory.
 native.strerror(2);
 const mapped = fs.readFileSync('/proc/self/maps', 'utf8').split('\\n')
   .map((line) => line.split(/\\s+/).slice(5).join(' ')).filter((file) => file.endsWith('.node'));
-console.log(JSON.stringify({ type: typeof daemonize, resolved: require.resolve('${NAME}'), addonPath, mapped: [...new Set(mapped)] }));
+console.log(JSON.stringify({ type: typeof daemonize, resolved: require.resolve('${NAME}'), addonPath: addonFile(), mapped: [...new Set(mapped)] }));
 `);
   const result = run(process.execPath, [probe], { cwd: dir, env: userEnv() });
   assert.equal(result.status, 0, result.stderr);

@@ -3,11 +3,12 @@
 //   (/etc/daemonize.conf.d/*, or FILE.d/*) in sorted order, then the user's own
 //   $XDG_CONFIG_HOME/daemonize.conf (~/.config/daemonize.conf when XDG_CONFIG_HOME is unset).
 // Missing files are skipped, except the one -C names. -N reads none.
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 
 import { DaemonizeError, unable } from '../errors';
 import { ExitCode } from '../exit-codes';
+import { pathExists } from '../file-status';
 import { readTrustedText } from '../trusted-read';
 import { verbose } from '../verbose';
 import { ConfigSyntaxError, parseConfig, type OptionKinds, type ProfileEntry } from './parse';
@@ -42,7 +43,7 @@ export function userConfigFile(env: NodeJS.ProcessEnv): string {
 /** Files in DIR in sorted order, leaving out hidden files and editor backups (NAME~). */
 function dropIns(dir: string): string[] {
   // Asked first without an exception (see readTrustedText): mostly there is no such directory.
-  if (!existsSync(dir)) return [];
+  if (!pathExists(dir)) return [];
   let names: string[];
   try {
     names = readdirSync(dir);

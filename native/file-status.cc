@@ -1,0 +1,47 @@
+// stat(2) and lstat(2) of a path, as the numbers src/file-status.ts reads. Every command asks a few such
+// questions before it does anything (is the pidfile's directory root's? is there a profile?). The first
+// call of each of Node's fs functions in a process runs a few tenths of a millisecond of JavaScript that
+// it compiles then; this is one system call, and the first call costs what every other does.
+#include <errno.h>
+#include <sys/stat.h>
+
+#include <string>
+
+#include "bindings.h"
+#include "bytes.h"
+#include "errors.h"
+
+namespace daemonize {
+
+// fileStatus(path: string | Buffer, follow: boolean, nullIfMissing: boolean): { dev, ino, mode, nlink, uid,
+// gid, size, mtimeMs }; null when nothing is at the path (ENOENT) and nullIfMissing (as statSync's
+// throwIfNoEntry: false). Any other failure throws, as Node's statSync does.
+// The numbers are doubles, as in Node's own (non-bigint) Stats.
+Napi::Value FileStatus(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path;
+  if (info.Length() < 3 || !ReadBytes(info[0], &path) || !info[1].IsBoolean() || !info[2].IsBoolean()) {
+    return ThrowType(env, "fileStatus(path: string | Buffer, follow: boolean, nullIfMissing: boolean)");
+  }
+  // A NUL inside the path would name another file to the kernel than the one asked about.
+  if (path.find('\0') != std::string::npos) return ThrowErrno(env, EINVAL, "stat");
+  bool follow = info[1].As<Napi::Boolean>().Value();
+  struct stat st;
+  if ((follow ? stat(path.c_str(), &st) : lstat(path.c_str(), &st)) != 0) {
+    if (errno == ENOENT && info[2].As<Napi::Boolean>().Value()) return env.Null();
+    return ThrowErrno(env, errno, follow ? "stat" : "lstat");
+  }
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("dev", Napi::Number::New(env, static_cast<double>(st.st_dev)));
+  result.Set("ino", Napi::Number::New(env, static_cast<double>(st.st_ino)));
+  result.Set("mode", Napi::Number::New(env, static_cast<double>(st.st_mode)));
+  result.Set("nlink", Napi::Number::New(env, static_cast<double>(st.st_nlink)));
+  result.Set("uid", Napi::Number::New(env, static_cast<double>(st.st_uid)));
+  result.Set("gid", Napi::Number::New(env, static_cast<double>(st.st_gid)));
+  result.Set("size", Napi::Number::New(env, static_cast<double>(st.st_size)));
+  result.Set("mtimeMs", Napi::Number::New(env, static_cast<double>(st.st_mtim.tv_sec) * 1e3 +
+                                                   static_cast<double>(st.st_mtim.tv_nsec) / 1e6));
+  return result;
+}
+
+}  // namespace daemonize
