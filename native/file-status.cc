@@ -17,10 +17,18 @@ namespace daemonize {
 // gid, size, mtimeMs }; null when nothing is at the path (ENOENT) and nullIfMissing (as statSync's
 // throwIfNoEntry: false). Any other failure throws, as Node's statSync does.
 // The numbers are doubles, as in Node's own (non-bigint) Stats.
+// A string path is encoded as Node's fs encodes one (a lone surrogate becomes U+FFFD), not as ReadBytes
+// does: the file this stats must be the one Node's open of the same string opens next. A Buffer gives the
+// exact bytes (src/raw-bytes.ts fsPath makes one from a string that carries bytes that are not UTF-8).
 Napi::Value FileStatus(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path;
-  if (info.Length() < 3 || !ReadBytes(info[0], &path) || !info[1].IsBoolean() || !info[2].IsBoolean()) {
+  if (info.Length() < 3 || !(info[0].IsString() || info[0].IsTypedArray()) || !info[1].IsBoolean() || !info[2].IsBoolean()) {
+    return ThrowType(env, "fileStatus(path: string | Buffer, follow: boolean, nullIfMissing: boolean)");
+  }
+  if (info[0].IsString()) {
+    path = info[0].As<Napi::String>().Utf8Value();
+  } else if (!ReadBytes(info[0], &path)) {
     return ThrowType(env, "fileStatus(path: string | Buffer, follow: boolean, nullIfMissing: boolean)");
   }
   // A NUL inside the path would name another file to the kernel than the one asked about.

@@ -2,9 +2,13 @@
 // asks before it does anything: is the pidfile's directory root's, is the pidfile a link, is there a
 // profile. The first call of each of Node's fs functions in a process costs a few tenths of a millisecond
 // of JavaScript (statSync alone about 0.4 ms here); the addon's costs a system call.
-import { constants, type Stats } from 'node:fs';
+// A path is what Node's fs would take: a string is encoded as Node encodes it, so the file stat'ed is the
+// one Node's open of the same string opens next; a Buffer (fsPath) names exact bytes.
+// Where the addon cannot load, or predates fileStatus (a working tree built before it), Node's fs answers:
+// a --systemd-unit or a PATH search never needed the addon, and must not fail for want of it.
+import { constants, lstatSync, statSync, type Stats } from 'node:fs';
 
-import { native, type RawFileStatus } from './native';
+import { isSystemError, native, type RawFileStatus } from './native';
 
 const { S_IFMT, S_IFREG, S_IFDIR, S_IFLNK } = constants;
 
@@ -46,25 +50,44 @@ class PathStatus implements FileStatus {
   }
 }
 
+/** The addon's fileStatus, or null where it has none (looked for once). */
+let addonStat: typeof native.fileStatus | null | undefined;
+
+function fileStatus(path: string | Buffer, follow: boolean, nullIfMissing: boolean): FileStatus | undefined {
+  if (addonStat === undefined) {
+    try {
+      addonStat = typeof native.fileStatus === 'function' ? native.fileStatus : null;
+    } catch {
+      addonStat = null;  // not loadable: whoever needs the addon for more reports that
+    }
+  }
+  if (addonStat === null) {
+    const options = { throwIfNoEntry: !nullIfMissing };
+    return (follow ? statSync(path, options) : lstatSync(path, options)) ?? undefined;
+  }
+  const raw = addonStat(path, follow, nullIfMissing);
+  return raw === null ? undefined : new PathStatus(raw);
+}
+
 /**
  * What is at `path`: stat(2) of it, or with `follow` false lstat(2) (a link itself). A failure (ENOENT
  * too) throws a system error (code, errno, syscall), as statSync does.
  */
-export function statPath(path: string, follow = true): FileStatus {
-  return new PathStatus(native.fileStatus(path, follow, false) as RawFileStatus);
+export function statPath(path: string | Buffer, follow = true): FileStatus {
+  return fileStatus(path, follow, false) as FileStatus;
 }
 
 /** As statPath, but undefined when nothing is at `path` (as statSync with throwIfNoEntry: false). */
-export function statPathIfAny(path: string, follow = true): FileStatus | undefined {
-  const raw = native.fileStatus(path, follow, true);
-  return raw === null ? undefined : new PathStatus(raw);
+export function statPathIfAny(path: string | Buffer, follow = true): FileStatus | undefined {
+  return fileStatus(path, follow, true);
 }
 
-/** Whether anything is at `path`, following links: false on any failure, as existsSync answers. */
-export function pathExists(path: string): boolean {
+/** Whether anything is at `path`, following links: false where a system call fails, as existsSync answers. */
+export function pathExists(path: string | Buffer): boolean {
   try {
-    return native.fileStatus(path, true, true) !== null;
-  } catch {
-    return false;
+    return fileStatus(path, true, true) !== undefined;
+  } catch (error) {
+    if (isSystemError(error)) return false;
+    throw error;
   }
 }

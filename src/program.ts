@@ -18,7 +18,7 @@ function inspect(path: string): Candidate {
   let stat: FileStatus | undefined;
   try {
     // IfAny: a PATH search misses in most directories, and an exception per miss costs start-up.
-    stat = statPathIfAny(path);
+    stat = statPathIfAny(fsPath(path));
   } catch {
     return 'missing';
   }

@@ -8,6 +8,9 @@ const { describe, it, after } = require('node:test');
 
 const { pathExists, statPath, statPathIfAny } = require('../dist/file-status');
 const { native } = require('../dist/native');
+const { checkPidfileTrust } = require('../dist/pidfile');
+const { fsPath } = require('../dist/raw-bytes');
+const { readTrustedText } = require('../dist/trusted-read');
 const { Scratch } = require('./helpers/harness');
 
 const scratch = new Scratch();
@@ -78,16 +81,50 @@ describe('statPath() and statPathIfAny()', () => {
     assert.equal(pathExists(file), true);
   });
 
-  it('reads a path that is not UTF-8 by its exact bytes, and refuses one with a NUL', () => {
+  it('names the file Node\'s fs names: a string as Node encodes it, a Buffer by its exact bytes', () => {
     const dir = scratch.dir();
-    // The byte 0xff, carried as U+DCFF (src/raw-bytes.ts), is the file's real name; U+FFFD would be another.
-    const bytes = Buffer.concat([Buffer.from(`${dir}/caf`), Buffer.from([0xff])]);
-    fs.writeFileSync(bytes, 'x');
-    assert.equal(statPath(`${dir}/caf\udcff`).size, 1);
-    assert.equal(statPath(bytes).ino, fs.statSync(bytes).ino);
-    assert.equal(statPathIfAny(`${dir}/caf\ufffd`), undefined);
+    // The byte 0xff, carried as U+DCFF (src/raw-bytes.ts): Node's fs encodes that string as U+FFFD (another
+    // name), and so must a stat that guards what Node opens next; fsPath's Buffer names the byte itself.
+    const raw = Buffer.concat([Buffer.from(`${dir}/caf`), Buffer.from([0xff])]);
+    fs.writeFileSync(raw, 'x');
+    fs.writeFileSync(`${dir}/caf\ufffd`, 'three');
+    assert.equal(statPath(fsPath(`${dir}/caf\udcff`)).size, 1);
+    assert.equal(statPath(raw).ino, fs.statSync(raw).ino);
+    assert.equal(statPath(`${dir}/caf\udcff`).ino, fs.statSync(`${dir}/caf\udcff`).ino);
+    assert.equal(statPath(`${dir}/caf\udcff`).size, 5);
     assert.throws(() => statPath(`${dir}/caf\u0000x`), { code: 'EINVAL' });
     assert.throws(() => native.fileStatus(dir, 'yes', true), TypeError);
+  });
+
+  it('a profile in a directory spelled with a byte that is not UTF-8 is trusted by the directory it is read from', { skip: process.getuid() !== 0 && 'needs root' }, () => {
+    const dir = scratch.dir();
+    // d\xff is root's and closed; d\xef\xbf\xbd (what Node's fs makes of "d\udcff") is open to everyone.
+    const safe = Buffer.concat([Buffer.from(`${dir}/d`), Buffer.from([0xff])]);
+    const open = `${dir}/d\ufffd`;
+    fs.mkdirSync(safe, { mode: 0o755 });
+    fs.mkdirSync(open);
+    fs.chmodSync(open, 0o777);
+    fs.writeFileSync(`${open}/conf`, 'unsafe=1\n', { mode: 0o644 });
+    assert.throws(() => readTrustedText(`${dir}/d\udcff/conf`, 'profile', [0]), /writable by other users and not sticky/);
+    fs.writeFileSync(`${open}/app.pid`, '1\n', { mode: 0o644 });
+    assert.throws(() => checkPidfileTrust(`${dir}/d\udcff/app.pid`), /writable by other users and not sticky/);
+  });
+
+  it('falls back to Node\'s fs where the addon predates fileStatus (a stale working tree)', () => {
+    const dir = scratch.dir();
+    fs.writeFileSync(path.join(dir, 'here'), 'x');
+    const probe = `const path = require('node:path'); const native = require(${JSON.stringify(path.resolve(__dirname, '..', 'dist', 'native'))});
+      const built = path.resolve(${JSON.stringify(path.resolve(__dirname, '..'))}, 'build', 'Release', 'daemonize.node');
+      const addon = { exports: {} }; process.dlopen(addon, built);
+      const { fileStatus, ...older } = addon.exports;
+      native.adoptAddon(built, older);
+      const { statPath, statPathIfAny, pathExists } = require(${JSON.stringify(path.resolve(__dirname, '..', 'dist', 'file-status'))});
+      process.stdout.write(JSON.stringify({ size: statPath(process.argv[1] + '/here').size, none: statPathIfAny(process.argv[1] + '/none') === undefined,
+        exists: pathExists(process.argv[1]), link: statPath('/proc/self/exe', false).isSymbolicLink(), native: typeof native.native.fileStatus }));`;
+    const { spawnSync } = require('node:child_process');
+    const run = spawnSync(process.execPath, ['-e', probe, dir], { encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    assert.deepEqual(JSON.parse(run.stdout), { size: 1, none: true, exists: true, link: true, native: 'undefined' });
   });
 
   it('run as another user, answer what that user may see (EACCES in a closed directory)', { skip: process.getuid() !== 0 && 'needs root' }, () => {
