@@ -38,6 +38,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("readFileAfter", Napi::Function::New(env, ReadFileAfter, "readFileAfter"));
   exports.Set("readLatin1", Napi::Function::New(env, ReadLatin1, "readLatin1"));
   exports.Set("fileStatus", Napi::Function::New(env, FileStatus, "fileStatus"));
+  exports.Set("openFile", Napi::Function::New(env, OpenFile, "openFile"));
+  exports.Set("closeFile", Napi::Function::New(env, CloseFile, "closeFile"));
+  exports.Set("writeAt", Napi::Function::New(env, WriteAt, "writeAt"));
+  exports.Set("canAccess", Napi::Function::New(env, CanAccess, "canAccess"));
   return exports;
 }
 

@@ -49,4 +49,12 @@ bool ReadBytes(Napi::Value value, std::string* out) {
   return true;
 }
 
+bool ReadNodePath(Napi::Value value, std::string* out) {
+  if (value.IsString()) {
+    *out = value.As<Napi::String>().Utf8Value();
+    return true;
+  }
+  return value.IsTypedArray() && ReadBytes(value, out);
+}
+
 }  // namespace daemonize

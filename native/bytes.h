@@ -14,4 +14,10 @@ namespace daemonize {
 // U+FFFD, as Node's own encoder makes them. False if the value is neither.
 bool ReadBytes(Napi::Value value, std::string* out);
 
+// A path as Node's fs takes one, for the calls that stand in for Node's (file-status.cc, file-calls.cc):
+// a string as UTF-8 with each lone surrogate made U+FFFD, as Node encodes it, so that the file is the one
+// Node's own calls on the same string name; a Buffer as its bytes (src/raw-bytes.ts fsPath makes one).
+// False if the value is neither.
+bool ReadNodePath(Napi::Value value, std::string* out);
+
 }  // namespace daemonize

@@ -13,32 +13,10 @@
 
 namespace daemonize {
 
-// fileStatus(path: string | Buffer, follow: boolean, nullIfMissing: boolean): { dev, ino, mode, nlink, uid,
-// gid, size, mtimeMs }; null when nothing is at the path (ENOENT) and nullIfMissing (as statSync's
-// throwIfNoEntry: false). Any other failure throws, as Node's statSync does.
-// The numbers are doubles, as in Node's own (non-bigint) Stats.
-// A string path is encoded as Node's fs encodes one (a lone surrogate becomes U+FFFD), not as ReadBytes
-// does: the file this stats must be the one Node's open of the same string opens next. A Buffer gives the
-// exact bytes (src/raw-bytes.ts fsPath makes one from a string that carries bytes that are not UTF-8).
-Napi::Value FileStatus(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  std::string path;
-  if (info.Length() < 3 || !(info[0].IsString() || info[0].IsTypedArray()) || !info[1].IsBoolean() || !info[2].IsBoolean()) {
-    return ThrowType(env, "fileStatus(path: string | Buffer, follow: boolean, nullIfMissing: boolean)");
-  }
-  if (info[0].IsString()) {
-    path = info[0].As<Napi::String>().Utf8Value();
-  } else if (!ReadBytes(info[0], &path)) {
-    return ThrowType(env, "fileStatus(path: string | Buffer, follow: boolean, nullIfMissing: boolean)");
-  }
-  // A NUL inside the path would name another file to the kernel than the one asked about.
-  if (path.find('\0') != std::string::npos) return ThrowErrno(env, EINVAL, "stat");
-  bool follow = info[1].As<Napi::Boolean>().Value();
-  struct stat st;
-  if ((follow ? stat(path.c_str(), &st) : lstat(path.c_str(), &st)) != 0) {
-    if (errno == ENOENT && info[2].As<Napi::Boolean>().Value()) return env.Null();
-    return ThrowErrno(env, errno, follow ? "stat" : "lstat");
-  }
+namespace {
+
+// stat(2)'s numbers as src/file-status.ts reads them.
+Napi::Object StatusObject(Napi::Env env, const struct stat& st) {
   Napi::Object result = Napi::Object::New(env);
   result.Set("dev", Napi::Number::New(env, static_cast<double>(st.st_dev)));
   result.Set("ino", Napi::Number::New(env, static_cast<double>(st.st_ino)));
@@ -50,6 +28,37 @@ Napi::Value FileStatus(const Napi::CallbackInfo& info) {
   result.Set("mtimeMs", Napi::Number::New(env, static_cast<double>(st.st_mtim.tv_sec) * 1e3 +
                                                    static_cast<double>(st.st_mtim.tv_nsec) / 1e6));
   return result;
+}
+
+}  // namespace
+
+// fileStatus(path: string | Buffer, follow: boolean, nullIfMissing: boolean): { dev, ino, mode, nlink, uid,
+// gid, size, mtimeMs }; null when nothing is at the path (ENOENT) and nullIfMissing (as statSync's
+// throwIfNoEntry: false). Any other failure throws, as Node's statSync does.
+// The numbers are doubles, as in Node's own (non-bigint) Stats. The path is read as Node's fs reads one
+// (ReadNodePath): the file this stats must be the one Node's open of the same string opens next.
+// fileStatus(fd: number): fstat(2) of a descriptor, in the same shape.
+Napi::Value FileStatus(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  struct stat st;
+  if (info.Length() == 1 && info[0].IsNumber()) {
+    double fd = info[0].As<Napi::Number>().DoubleValue();
+    if (!(fd >= 0 && fd <= 0x7fffffff) || fd != static_cast<double>(static_cast<int>(fd))) return ThrowType(env, "fileStatus(fd: number)");
+    if (fstat(static_cast<int>(fd), &st) != 0) return ThrowErrno(env, errno, "fstat");
+    return StatusObject(env, st);
+  }
+  std::string path;
+  if (info.Length() < 3 || !ReadNodePath(info[0], &path) || !info[1].IsBoolean() || !info[2].IsBoolean()) {
+    return ThrowType(env, "fileStatus(path: string | Buffer, follow: boolean, nullIfMissing: boolean)");
+  }
+  // A NUL inside the path would name another file to the kernel than the one asked about.
+  if (path.find('\0') != std::string::npos) return ThrowErrno(env, EINVAL, "stat");
+  bool follow = info[1].As<Napi::Boolean>().Value();
+  if ((follow ? stat(path.c_str(), &st) : lstat(path.c_str(), &st)) != 0) {
+    if (errno == ENOENT && info[2].As<Napi::Boolean>().Value()) return env.Null();
+    return ThrowErrno(env, errno, follow ? "stat" : "lstat");
+  }
+  return StatusObject(env, st);
 }
 
 }  // namespace daemonize

@@ -6,9 +6,9 @@
 // one Node's open of the same string opens next; a Buffer (fsPath) names exact bytes.
 // Where the addon cannot load, or predates fileStatus (a working tree built before it), Node's fs answers:
 // a --systemd-unit or a PATH search never needed the addon, and must not fail for want of it.
-import { constants, lstatSync, statSync, type Stats } from 'node:fs';
+import { constants, fstatSync, lstatSync, statSync, type Stats } from 'node:fs';
 
-import { isSystemError, native, type RawFileStatus } from './native';
+import { addonFunction, isSystemError, type RawFileStatus } from './native';
 
 const { S_IFMT, S_IFREG, S_IFDIR, S_IFLNK } = constants;
 
@@ -51,16 +51,10 @@ class PathStatus implements FileStatus {
 }
 
 /** The addon's fileStatus, or null where it has none (looked for once). */
-let addonStat: typeof native.fileStatus | null | undefined;
+let addonStat: ReturnType<typeof addonFunction<'fileStatus'>> | undefined;
 
 function fileStatus(path: string | Buffer, follow: boolean, nullIfMissing: boolean): FileStatus | undefined {
-  if (addonStat === undefined) {
-    try {
-      addonStat = typeof native.fileStatus === 'function' ? native.fileStatus : null;
-    } catch {
-      addonStat = null;  // not loadable: whoever needs the addon for more reports that
-    }
-  }
+  if (addonStat === undefined) addonStat = addonFunction('fileStatus');
   if (addonStat === null) {
     const options = { throwIfNoEntry: !nullIfMissing };
     return (follow ? statSync(path, options) : lstatSync(path, options)) ?? undefined;
@@ -80,6 +74,12 @@ export function statPath(path: string | Buffer, follow = true): FileStatus {
 /** As statPath, but undefined when nothing is at `path` (as statSync with throwIfNoEntry: false). */
 export function statPathIfAny(path: string | Buffer, follow = true): FileStatus | undefined {
   return fileStatus(path, follow, true);
+}
+
+/** fstat(2) of a descriptor, as fstatSync gives it. */
+export function statFd(fd: number): FileStatus {
+  if (addonStat === undefined) addonStat = addonFunction('fileStatus');
+  return addonStat === null ? fstatSync(fd) : new PathStatus(addonStat(fd));
 }
 
 /** Whether anything is at `path`, following links: false where a system call fails, as existsSync answers. */

@@ -144,6 +144,13 @@ interface Addon {
   readLatin1(path: string): string | undefined;
   /** stat(2) (`follow`) or lstat(2) of a path; null when nothing is there and `nullIfMissing` (src/file-status.ts). */
   fileStatus(path: string | Buffer, follow: boolean, nullIfMissing: boolean): RawFileStatus | null;
+  /** fstat(2) of a descriptor. */
+  fileStatus(fd: number): RawFileStatus;
+  /** open(2), close-on-exec; close(2); one pwrite(2) (the bytes written); access(2). See src/file-calls.ts. */
+  openFile(path: string | Buffer, flags: number, mode: number): number;
+  closeFile(fd: number): void;
+  writeAt(fd: number, text: string, position: number): number;
+  canAccess(path: string | Buffer, mode: number): void;
 }
 
 /** What fileStatus gives: stat(2)'s numbers, as doubles like those of Node's own Stats. */
@@ -223,6 +230,20 @@ function builtWithin(loaded: Partial<Addon>): boolean {
 export const native: Addon = new Proxy({} as Addon, {
   get: (_target, key) => (addon ??= load())[key as keyof Addon],
 });
+
+/**
+ * The addon's function `name`, or null where there is none: no addon to load here, or one built before
+ * the function (a working tree not rebuilt since). For the calls that stand in for Node's own (file-status.ts,
+ * file-calls.ts): Node's answer is then the fallback, since those paths never needed the addon before.
+ */
+export function addonFunction<K extends keyof Addon>(name: K): Addon[K] | null {
+  try {
+    const found = native[name];
+    return typeof found === 'function' ? found : null;
+  } catch {
+    return null;  // not loadable: whatever needs the addon for more reports that
+  }
+}
 
 /**
  * Ends the CLI. With _exit(2) when the addon is loaded anyway (a start, a verb) and the CLI wrote only

@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 
 import { DaemonizeError, unable } from './errors';
 import { ExitCode } from './exit-codes';
-import { statPath, statPathIfAny, type FileStatus } from './file-status';
+import { closeFile, writeAt } from './file-calls';
+import { statFd, statPath, statPathIfAny, type FileStatus } from './file-status';
 import { identify } from './identity';
 import { native } from './native';
 import { checkDirectoryTrust, openOperatorFile, refuse, untrustedReason } from './safe-open';
@@ -46,7 +47,7 @@ function openForLock(path: string): { fd: number; created: boolean } {
 
 /** A short-lived write descriptor on the very file `lockFd` holds (same device and inode), for truncating and writing. */
 function openWriter(path: string, lockFd: number): number {
-  return openOperatorFile(path, { access: 'write', create: 'never', sameAs: fs.fstatSync(lockFd), what: 'pidfile' }).fd;
+  return openOperatorFile(path, { access: 'write', create: 'never', sameAs: statFd(lockFd), what: 'pidfile' }).fd;
 }
 
 /** Empties a pidfile that could not be written whole; a failure here leaves the first one to report. */
@@ -60,7 +61,7 @@ function emptyQuietly(writer: number): void {
 
 /** True when `fd` still names the file at `path` (nobody unlinked or replaced it after we opened it). */
 function isCurrent(fd: number, path: string): boolean {
-  const held = fs.fstatSync(fd);
+  const held = statFd(fd);
   try {
     const now = statPath(path, false);
     return now.ino === held.ino && now.dev === held.dev;
@@ -133,7 +134,7 @@ export class Pidfile {
         if (error instanceof DaemonizeError) throw error;
         throw unable(`lock pidfile ${path}`, error);
       } finally {
-        if (!keep) fs.closeSync(fd);
+        if (!keep) closeFile(fd);
       }
     }
     throw new DaemonizeError(`unable to lock pidfile ${path}: it keeps being replaced`);
@@ -160,18 +161,18 @@ export class Pidfile {
     let writer: number | undefined;
     try {
       writer = openWriter(this.path, this.fd);
-      const { mode, size } = fs.fstatSync(writer);
+      const { mode, size } = statFd(writer);
       // Group and others may read the pid, never write it (a file left group-writable by someone else).
       if (tighten && mode & WRITABLE_BY_OTHERS) fs.fchmodSync(writer, mode & 0o7777 & ~WRITABLE_BY_OTHERS);
       const length = Buffer.byteLength(text);
-      if (text !== '' && fs.writeSync(writer, text, 0) !== length) throw new DaemonizeError(`unable to write pidfile ${this.path}: short write`);
+      if (text !== '' && writeAt(writer, text, 0) !== length) throw new DaemonizeError(`unable to write pidfile ${this.path}: short write`);
       if (size > length) fs.ftruncateSync(writer, length);
     } catch (error) {
       if (writer !== undefined) emptyQuietly(writer);
       if (error instanceof DaemonizeError) throw error;
       throw unable(`write pidfile ${this.path}`, error);
     } finally {
-      if (writer !== undefined) fs.closeSync(writer);
+      if (writer !== undefined) closeFile(writer);
     }
   }
 
@@ -186,6 +187,6 @@ export class Pidfile {
 
   /** Closes our descriptor; the lock lives on in any process that inherited it. */
   close(): void {
-    fs.closeSync(this.fd);
+    closeFile(this.fd);
   }
 }

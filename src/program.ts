@@ -5,6 +5,7 @@ import { delimiter, isAbsolute, join, resolve } from 'node:path';
 
 import { DaemonizeError } from './errors';
 import { ExitCode } from './exit-codes';
+import { checkAccess } from './file-calls';
 import { statPathIfAny, type FileStatus } from './file-status';
 import type { Settings } from './settings';
 import { fsPath } from './raw-bytes';
@@ -25,7 +26,7 @@ function inspect(path: string): Candidate {
   if (stat === undefined) return 'missing';
   if (!stat.isFile()) return 'not-executable';
   try {
-    fs.accessSync(fsPath(path), fs.constants.X_OK);
+    checkAccess(fsPath(path), fs.constants.X_OK);
     return 'executable';
   } catch {
     return 'not-executable';

@@ -10,7 +10,8 @@ import { basename, dirname } from 'node:path';
 
 import { DaemonizeError, unable } from './errors';
 import { ExitCode } from './exit-codes';
-import { statPath, type FileStatus } from './file-status';
+import { closeFile, openFile } from './file-calls';
+import { statFd, statPath, type FileStatus } from './file-status';
 
 const { O_RDONLY, O_WRONLY, O_APPEND, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_DIRECTORY } = fs.constants;
 
@@ -115,9 +116,9 @@ function accessFlags(access: SafeOpenOptions['access']): number {
 /** Opens an existing file without following a link, then checks what it opened (not the name, which may change). */
 function openExisting(name: string, path: string, options: SafeOpenOptions): number {
   // O_NONBLOCK: a FIFO planted at the name must not hang the open; regular files ignore the flag.
-  const fd = fs.openSync(name, accessFlags(options.access) | O_NOFOLLOW | O_NONBLOCK);
+  const fd = openFile(name, accessFlags(options.access) | O_NOFOLLOW | O_NONBLOCK);
   try {
-    const stat = fs.fstatSync(fd);
+    const stat = statFd(fd);
     const reason = untrustedReason(stat, options.user);
     if (reason !== null) throw refuse(options.what, path, reason);
     if (options.sameAs && (stat.dev !== options.sameAs.dev || stat.ino !== options.sameAs.ino)) {
@@ -125,18 +126,18 @@ function openExisting(name: string, path: string, options: SafeOpenOptions): num
     }
     return fd;
   } catch (error) {
-    fs.closeSync(fd);
+    closeFile(fd);
     throw error;
   }
 }
 
 function createNew(name: string, options: SafeOpenOptions): number {
-  const fd = fs.openSync(name, accessFlags(options.access) | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK, options.mode ?? 0o600);
+  const fd = openFile(name, accessFlags(options.access) | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK, options.mode ?? 0o600);
   try {
     if (options.giveToUser && options.user && isRoot()) fs.fchownSync(fd, options.user.uid, options.user.gid);
     return fd;
   } catch (error) {
-    fs.closeSync(fd);
+    closeFile(fd);
     fs.rmSync(name, { force: true });
     throw error;
   }
@@ -216,18 +217,18 @@ export function inPinnedDirectory<T>(path: string, what: string, use: (name: str
   if (pin === undefined) return use(path);
   let dirFd: number;
   try {
-    dirFd = fs.openSync(dirname(path), O_RDONLY | O_DIRECTORY);
+    dirFd = openFile(dirname(path), O_RDONLY | O_DIRECTORY);
   } catch (error) {
     throw unable(`open ${named(what, path)}`, error);
   }
   try {
-    const stat = fs.fstatSync(dirFd);
+    const stat = statFd(dirFd);
     if (stat.dev !== pin.dev || stat.ino !== pin.ino) {
       throw refuse(what, path, `its directory ${dirname(path)} is no longer the one it was when the supervisor started`);
     }
     return use(`/proc/self/fd/${dirFd}/${basename(path)}`);
   } finally {
-    fs.closeSync(dirFd);
+    closeFile(dirFd);
   }
 }
 

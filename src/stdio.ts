@@ -2,6 +2,7 @@
 // program itself, so it writes into them at full speed with no process copying bytes in between.
 import * as fs from 'node:fs';
 
+import { closeFile, openFile } from './file-calls';
 import { openOperatorFile, UNTRUSTED } from './safe-open';
 import type { TargetUser } from './user';
 
@@ -45,7 +46,7 @@ export function openStdio(stdout: string | undefined, stderr: string | undefined
   const opened: number[] = [];
   const created: string[] = [];
   try {
-    const devNull = fs.openSync('/dev/null', O_RDWR);
+    const devNull = openFile('/dev/null', O_RDWR);
     opened.push(devNull);
     const open = (path: string): number => {
       try {
@@ -70,7 +71,7 @@ export function openStdio(stdout: string | undefined, stderr: string | undefined
 }
 
 export function closeStdio(stdio: OpenedStdio): void {
-  for (const fd of stdio.opened) fs.closeSync(fd);
+  for (const fd of stdio.opened) closeFile(fd);
 }
 
 export function removeCreated(paths: string[]): void {

@@ -6,7 +6,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { describe, it, after } = require('node:test');
 
-const { pathExists, statPath, statPathIfAny } = require('../dist/file-status');
+const { pathExists, statFd, statPath, statPathIfAny } = require('../dist/file-status');
 const { native } = require('../dist/native');
 const { checkPidfileTrust } = require('../dist/pidfile');
 const { fsPath } = require('../dist/raw-bytes');
@@ -42,6 +42,14 @@ describe('statPath() and statPathIfAny()', () => {
         assert.deepEqual(nodeView(ours), nodeView(theirs), `${follow ? 'stat' : 'lstat'} ${name}`);
       }
     }
+    // fstat of a descriptor, in the same shape.
+    const fd = fs.openSync(file, 'r');
+    try {
+      assert.deepEqual(nodeView(statFd(fd)), nodeView(fs.fstatSync(fd)));
+    } finally {
+      fs.closeSync(fd);
+    }
+    assert.throws(() => statFd(fd), { code: 'EBADF', syscall: 'fstat' });
     // The link itself, not what it names; a hard link counts.
     assert.equal(statPath(path.join(dir, 'link'), false).isSymbolicLink(), true);
     assert.equal(statPath(file).nlink, 2);

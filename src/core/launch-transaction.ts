@@ -3,10 +3,11 @@
 // pid) through a LaunchTransaction. Each step registers how to undo it; a failure anywhere undoes every
 // step taken, in reverse: kill the started tree, remove the files this launch created, remove the pidfile.
 // Success commits: nothing is undone. Either way the launcher's own descriptors are closed.
-import { closeSync, constants, openSync, rmSync } from 'node:fs';
+import { constants, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 import { DaemonizeError, unable } from '../errors';
+import { closeFile, openFile } from '../file-calls';
 import { isSystemError, native, type SpawnPlan } from '../native';
 import { Pidfile } from '../pidfile';
 import { defaultPidfileDir, ensurePidfileDir } from '../pidfile-location';
@@ -124,7 +125,7 @@ export class LaunchTransaction {
 
   /** /dev/null, for reading and writing. */
   devNull(): number {
-    return this.track(this.step('open /dev/null', () => openSync('/dev/null', constants.O_RDWR)));
+    return this.track(this.step('open /dev/null', () => openFile('/dev/null', constants.O_RDWR)));
   }
 
   /** A file some step of the launch may create (a supervisor's status file): removed on rollback. */
@@ -142,7 +143,7 @@ export class LaunchTransaction {
 
   /** Closes a descriptor this transaction opened, now rather than at the end. */
   closeNow(fd: number): void {
-    if (this.closes.delete(fd)) closeSync(fd);
+    if (this.closes.delete(fd)) closeFile(fd);
   }
 
   /**
@@ -221,7 +222,7 @@ export class LaunchTransaction {
 
 function closeQuietly(fd: number): void {
   try {
-    closeSync(fd);
+    closeFile(fd);
   } catch {
     // already closed
   }
