@@ -216,6 +216,12 @@ async function writeCache() {
   process.stdout.write = process.stderr.write = () => true;
   fs.writeSync = (fd, data, ...rest) => (fd === 1 || fd === 2 ? Buffer.byteLength(data) : saved.writeSync(fd, data, ...rest));
   const addon = loadAddon();
+  // As a command does, the CLI takes this addon; its lines go through the addon's writeOut, silenced here too.
+  if (addon !== null && typeof cli.adoptAddon === 'function') cli.adoptAddon(addon.path, addon.exports);
+  if (typeof addon?.exports.writeOut === 'function') {
+    saved.writeOut = addon.exports.writeOut;
+    addon.exports.writeOut = (fd, text) => (fd === 1 || fd === 2 ? 0 : saved.writeOut(fd, text));
+  }
   let held = null;
   let reaping = null;
   try {
@@ -255,6 +261,7 @@ async function writeCache() {
     process.stdout.write = saved.out;
     process.stderr.write = saved.err;
     fs.writeSync = saved.writeSync;
+    if (saved.writeOut !== undefined) addon.exports.writeOut = saved.writeOut;
     if (held !== null) fs.closeSync(held.fd);
     if (reaping !== null) {
       reapWarmupDaemon(cli, addon, reaping);

@@ -38,10 +38,13 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("readFileAfter", Napi::Function::New(env, ReadFileAfter, "readFileAfter"));
   exports.Set("readLatin1", Napi::Function::New(env, ReadLatin1, "readLatin1"));
   exports.Set("fileStatus", Napi::Function::New(env, FileStatus, "fileStatus"));
+  exports.Set("fdStatus", Napi::Function::New(env, FdStatus, "fdStatus"));
   exports.Set("openFile", Napi::Function::New(env, OpenFile, "openFile"));
   exports.Set("closeFile", Napi::Function::New(env, CloseFile, "closeFile"));
   exports.Set("writeAt", Napi::Function::New(env, WriteAt, "writeAt"));
   exports.Set("canAccess", Napi::Function::New(env, CanAccess, "canAccess"));
+  exports.Set("readText", Napi::Function::New(env, ReadText, "readText"));
+  exports.Set("writeOut", Napi::Function::New(env, WriteOut, "writeOut"));
   return exports;
 }
 

@@ -36,9 +36,12 @@ Napi::Value HoldsLock(const Napi::CallbackInfo& info);       // lock-holder.cc
 Napi::Value ReadFileAfter(const Napi::CallbackInfo& info);   // file-copy.cc
 Napi::Value ReadLatin1(const Napi::CallbackInfo& info);      // file-copy.cc
 Napi::Value FileStatus(const Napi::CallbackInfo& info);      // file-status.cc
+Napi::Value FdStatus(const Napi::CallbackInfo& info);        // file-status.cc
 Napi::Value OpenFile(const Napi::CallbackInfo& info);        // file-calls.cc
 Napi::Value CloseFile(const Napi::CallbackInfo& info);       // file-calls.cc
 Napi::Value WriteAt(const Napi::CallbackInfo& info);         // file-calls.cc
 Napi::Value CanAccess(const Napi::CallbackInfo& info);       // file-calls.cc
+Napi::Value ReadText(const Napi::CallbackInfo& info);        // file-calls.cc
+Napi::Value WriteOut(const Napi::CallbackInfo& info);        // file-calls.cc
 
 }  // namespace daemonize

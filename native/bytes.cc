@@ -1,5 +1,9 @@
 #include "bytes.h"
 
+#include <errno.h>
+
+#include "errors.h"
+
 namespace daemonize {
 
 namespace {
@@ -55,6 +59,12 @@ bool ReadNodePath(Napi::Value value, std::string* out) {
     return true;
   }
   return value.IsTypedArray() && ReadBytes(value, out);
+}
+
+Napi::Value PathArgument(const Napi::CallbackInfo& info, std::string* out, const char* usage, const char* syscall) {
+  if (info.Length() < 1 || !ReadNodePath(info[0], out)) return ThrowType(info.Env(), usage);
+  if (out->find('\0') != std::string::npos) return ThrowErrno(info.Env(), EINVAL, syscall);
+  return Napi::Value();
 }
 
 }  // namespace daemonize

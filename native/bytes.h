@@ -20,4 +20,9 @@ bool ReadBytes(Napi::Value value, std::string* out);
 // False if the value is neither.
 bool ReadNodePath(Napi::Value value, std::string* out);
 
+// Argument 0 of a call as ReadNodePath reads it. Returns what the call must return at once when it is not
+// a path (a TypeError naming `usage`, thrown) or has a NUL inside (EINVAL from `syscall`, thrown: the
+// kernel would read a shorter name, another file); else an empty value, and `out` holds the path.
+Napi::Value PathArgument(const Napi::CallbackInfo& info, std::string* out, const char* usage, const char* syscall);
+
 }  // namespace daemonize

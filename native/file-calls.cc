@@ -1,6 +1,7 @@
-// open(2), close(2), pwrite(2) and access(2), for the files a start opens: the pidfile, /dev/null, the
-// program's logs. The first call of each of Node's fs functions in a process runs JavaScript it compiles
-// then (openSync, fstatSync and writeSync about 0.3 ms each here); these cost their system call. They
+// open(2), close(2), pwrite(2), access(2), a small file's text and a line to stdout or stderr: what
+// every command does with files (the pidfile, /dev/null, the logs, the status record, its output). The
+// first call of each of Node's fs functions in a process runs JavaScript it compiles then (openSync,
+// fstatSync, readFileSync and writeSync about 0.3 ms each here); these cost their system calls. They
 // behave as Node's do where src/file-calls.ts uses them: every descriptor close-on-exec, a string path
 // encoded as Node encodes one, and errors thrown with code, errno and syscall.
 #include <errno.h>
@@ -27,12 +28,11 @@ bool IsDescriptor(Napi::Value value) {
 // openFile(path, flags, mode): a new descriptor, always close-on-exec (as Node's openSync makes them).
 Napi::Value OpenFile(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  static const char kUsage[] = "openFile(path: string | Buffer, flags: number, mode: number)";
   std::string path;
-  if (info.Length() < 3 || !ReadNodePath(info[0], &path) || !info[1].IsNumber() || !info[2].IsNumber()) {
-    return ThrowType(env, "openFile(path: string | Buffer, flags: number, mode: number)");
-  }
-  // A NUL inside would name another file to the kernel: refused as the system would refuse a bad name.
-  if (path.find('\0') != std::string::npos) return ThrowErrno(env, EINVAL, "open");
+  Napi::Value refused = PathArgument(info, &path, kUsage, "open");
+  if (!refused.IsEmpty()) return refused;
+  if (info.Length() < 3 || !info[1].IsNumber() || !info[2].IsNumber()) return ThrowType(env, kUsage);
   int flags = info[1].As<Napi::Number>().Int32Value() | O_CLOEXEC;
   mode_t mode = static_cast<mode_t>(info[2].As<Napi::Number>().Uint32Value());
   int fd;
@@ -72,13 +72,72 @@ Napi::Value WriteAt(const Napi::CallbackInfo& info) {
 // canAccess(path, mode): access(2) with this process's real ids; throws its errno, as accessSync does.
 Napi::Value CanAccess(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  static const char kUsage[] = "canAccess(path: string | Buffer, mode: number)";
   std::string path;
-  if (info.Length() < 2 || !ReadNodePath(info[0], &path) || !info[1].IsNumber()) {
-    return ThrowType(env, "canAccess(path: string | Buffer, mode: number)");
-  }
-  if (path.find('\0') != std::string::npos) return ThrowErrno(env, EINVAL, "access");
+  Napi::Value refused = PathArgument(info, &path, kUsage, "access");
+  if (!refused.IsEmpty()) return refused;
+  if (info.Length() < 2 || !info[1].IsNumber()) return ThrowType(env, kUsage);
   if (access(path.c_str(), info[1].As<Napi::Number>().Int32Value()) != 0) return ThrowErrno(env, errno, "access");
   return env.Undefined();
+}
+
+// readText(path, maxBytes): the whole file decoded as UTF-8 (as readFileSync(path, 'utf8') decodes it), for
+// the small files a verb reads (a status record, /proc/PID/cmdline, whose stat tells no size). Opened
+// without waiting, so a FIFO in the file's place reads as empty instead of hanging the command; a file
+// longer than maxBytes throws EFBIG.
+Napi::Value ReadText(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  static const char kUsage[] = "readText(path: string | Buffer, maxBytes: number)";
+  std::string path;
+  Napi::Value refused = PathArgument(info, &path, kUsage, "open");
+  if (!refused.IsEmpty()) return refused;
+  if (info.Length() < 2 || !info[1].IsNumber()) return ThrowType(env, kUsage);
+  double limit = info[1].As<Napi::Number>().DoubleValue();
+  if (!(limit >= 0 && limit <= 64.0 * 1024 * 1024)) return ThrowType(env, "readText: maxBytes out of range");
+  int fd;
+  do {
+    fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) return ThrowErrno(env, errno, "open");
+  std::string text;
+  char chunk[8192];
+  for (;;) {
+    ssize_t n = read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) break;  // a FIFO with a writer but nothing written: what there is
+    if (n < 0) {
+      int err = errno;
+      close(fd);
+      return ThrowErrno(env, err, "read");
+    }
+    if (n == 0) break;
+    if (text.size() + static_cast<size_t>(n) > static_cast<size_t>(limit)) {
+      close(fd);
+      return ThrowErrno(env, EFBIG, "read");
+    }
+    text.append(chunk, static_cast<size_t>(n));
+  }
+  close(fd);
+  return Napi::String::New(env, text);
+}
+
+// writeOut(fd, text): all of the text's UTF-8 bytes with write(2), as long as the descriptor takes them.
+// Returns how many bytes were left when it would have blocked (EAGAIN: a non-blocking pipe that is full),
+// 0 when all were written; any other failure throws (EPIPE, EBADF), as writeSync does.
+Napi::Value WriteOut(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !IsDescriptor(info[0]) || !info[1].IsString()) return ThrowType(env, "writeOut(fd: number, text: string)");
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  std::string text = info[1].As<Napi::String>().Utf8Value();
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    if (n < 0) return ThrowErrno(env, errno, "write");
+    done += static_cast<size_t>(n);
+  }
+  return Napi::Number::New(env, static_cast<double>(text.size() - done));
 }
 
 }  // namespace daemonize

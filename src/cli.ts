@@ -5,12 +5,11 @@ import { Command, CommanderError } from 'commander';
 
 import { DaemonizeError, unable } from './errors';
 import { ExitCode, type ExitCodeValue } from './exit-codes';
-import { exitProcess } from './native';
 import { DESCRIPTION, EXAMPLES, USAGE } from './help';
 import { nonUtf8FileOption, rawArgv, rawEnvironment } from './raw-bytes';
 import { settle, type DaemonOptions, type Settings } from './settings';
 import { isSyslogValue, takeSyslogOptions, type SyslogStreams } from './syslog';
-import { writeTo } from './std-streams';
+import { exitProcess, writeTo } from './std-streams';
 import { setVerbose } from './verbose';
 
 // bin/daemonize.cjs hands over the addon it loaded to read these modules' files (native/file-copy.cc).

@@ -1,10 +1,10 @@
-// open(2), close(2), pwrite(2) and access(2) through the addon (native/file-calls.cc), for the files a start
-// opens and the program it looks for. The first call of each of Node's fs functions in a process runs
-// JavaScript it compiles then (openSync, fstatSync, writeSync, accessSync: a few tenths of a millisecond
-// each here); the addon's cost their system call. They behave as Node's: descriptors close-on-exec, a
+// open(2), close(2), pwrite(2), access(2), a small file's text and the CLI's output, through the addon
+// (native/file-calls.cc): what a start and a verb do with files. The first call of each of Node's fs
+// functions in a process runs JavaScript it compiles then (openSync, fstatSync, readFileSync, writeSync: a
+// few tenths of a millisecond each here); the addon's cost their system calls. They behave as Node's: descriptors close-on-exec, a
 // string path encoded as Node encodes it, errors with code, errno and syscall. Where the addon cannot load
 // or predates them (a working tree not rebuilt), Node's own answer.
-import { accessSync, closeSync, openSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, readFileSync, writeSync } from 'node:fs';
 
 import { addonFunction } from './native';
 
@@ -13,6 +13,8 @@ const calls = {
   close: undefined as ReturnType<typeof addonFunction<'closeFile'>> | undefined,
   write: undefined as ReturnType<typeof addonFunction<'writeAt'>> | undefined,
   access: undefined as ReturnType<typeof addonFunction<'canAccess'>> | undefined,
+  read: undefined as ReturnType<typeof addonFunction<'readText'>> | undefined,
+  out: undefined as ReturnType<typeof addonFunction<'writeOut'>> | undefined,
 };
 
 /** open(2) of `path` with `flags` (fs.constants) and, for a created file, `mode`: a close-on-exec descriptor. */
@@ -38,4 +40,39 @@ export function checkAccess(path: string | Buffer, mode: number): void {
   if (calls.access === undefined) calls.access = addonFunction('canAccess');
   if (calls.access === null) accessSync(path, mode);
   else calls.access(path, mode);
+}
+
+/**
+ * A small file's whole text, decoded as UTF-8 as readFileSync(path, 'utf8') does; opened without waiting,
+ * so a FIFO in its place reads as empty rather than hanging. Throws EFBIG past `maxBytes`.
+ */
+export function readText(path: string | Buffer, maxBytes: number): string {
+  if (calls.read === undefined) calls.read = addonFunction('readText');
+  if (calls.read !== null) return calls.read(path, maxBytes);
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  let text: string;
+  try {
+    text = readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+  if (Buffer.byteLength(text) > maxBytes) throw Object.assign(new Error(`${String(path)}: larger than ${maxBytes} bytes`), { code: 'EFBIG' });
+  return text;
+}
+
+/**
+ * Writes all of `text` to `fd` while it takes it: the bytes left when it would block (EAGAIN, a full
+ * non-blocking pipe), else 0. Any other failure throws (EPIPE...).
+ */
+export function writeOut(fd: number, text: string): number {
+  if (calls.out === undefined) calls.out = addonFunction('writeOut');
+  if (calls.out !== null) return calls.out(fd, text);
+  const bytes = Buffer.from(text);
+  let done = 0;
+  try {
+    while (done < bytes.length) done += writeSync(fd, bytes, done);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+  }
+  return bytes.length - done;
 }

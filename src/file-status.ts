@@ -76,10 +76,13 @@ export function statPathIfAny(path: string | Buffer, follow = true): FileStatus 
   return fileStatus(path, follow, true);
 }
 
+/** The addon's fdStatus, or null where it has none (looked for once). */
+let addonFdStat: ReturnType<typeof addonFunction<'fdStatus'>> | undefined;
+
 /** fstat(2) of a descriptor, as fstatSync gives it. */
 export function statFd(fd: number): FileStatus {
-  if (addonStat === undefined) addonStat = addonFunction('fileStatus');
-  return addonStat === null ? fstatSync(fd) : new PathStatus(addonStat(fd));
+  if (addonFdStat === undefined) addonFdStat = addonFunction('fdStatus');
+  return addonFdStat === null ? fstatSync(fd) : new PathStatus(addonFdStat(fd));
 }
 
 /** Whether anything is at `path`, following links: false where a system call fails, as existsSync answers. */

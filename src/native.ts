@@ -3,7 +3,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { usedNodeStreams } from './std-streams';
 
 export interface SpawnIds {
   uid: number;
@@ -145,12 +144,16 @@ interface Addon {
   /** stat(2) (`follow`) or lstat(2) of a path; null when nothing is there and `nullIfMissing` (src/file-status.ts). */
   fileStatus(path: string | Buffer, follow: boolean, nullIfMissing: boolean): RawFileStatus | null;
   /** fstat(2) of a descriptor. */
-  fileStatus(fd: number): RawFileStatus;
+  fdStatus(fd: number): RawFileStatus;
   /** open(2), close-on-exec; close(2); one pwrite(2) (the bytes written); access(2). See src/file-calls.ts. */
   openFile(path: string | Buffer, flags: number, mode: number): number;
   closeFile(fd: number): void;
   writeAt(fd: number, text: string, position: number): number;
   canAccess(path: string | Buffer, mode: number): void;
+  /** A small file's text (UTF-8), opened without waiting; EFBIG past maxBytes. See src/file-calls.ts. */
+  readText(path: string | Buffer, maxBytes: number): string;
+  /** write(2) of all of the text to fd: the bytes left when it would block (EAGAIN), else 0. */
+  writeOut(fd: number, text: string): number;
 }
 
 /** What fileStatus gives: stat(2)'s numbers, as doubles like those of Node's own Stats. */
@@ -245,13 +248,7 @@ export function addonFunction<K extends keyof Addon>(name: K): Addon[K] | null {
   }
 }
 
-/**
- * Ends the CLI. With _exit(2) when the addon is loaded anyway (a start, a verb) and the CLI wrote only
- * straight to its descriptors (src/std-streams.ts): nothing is left to flush then, and Node's teardown
- * costs a millisecond or more. Else with process.exit: not to load the addon for this (--help, a usage
- * error), or so that Node finishes its stdout and stderr streams and sets back the descriptors' flags.
- */
-export function exitProcess(code: number): never {
-  if (addon !== undefined && !usedNodeStreams()) addon.exitNow(code);
-  process.exit(code);
+/** The addon if this process has loaded it already (never loads it): for src/std-streams.ts exitProcess. */
+export function loadedAddon(): Pick<Addon, 'exitNow'> | undefined {
+  return addon;
 }

@@ -2,6 +2,7 @@
 // machines whose PID 1 reaps nothing it may never go away.
 import { readFileSync } from 'node:fs';
 
+import { readText } from './file-calls';
 import { native } from './native';
 
 export interface ProcessEntry {
@@ -125,10 +126,13 @@ export function ownerOf(pid: number): number | null {
   }
 }
 
+/** The most /proc/PID/cmdline is read of: the addon's limit, far past any argv the kernel allows by default (ARG_MAX). */
+const MAX_COMMAND_BYTES = 64 * 1024 * 1024;
+
 /** Its argv, or null when it is gone or shows none (a kernel thread, a zombie). */
 export function commandOf(pid: number): string[] | null {
   try {
-    const words = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const words = readText(`/proc/${pid}/cmdline`, MAX_COMMAND_BYTES).split('\0');
     if (words[words.length - 1] === '') words.pop();
     return words.length > 0 ? words : null;
   } catch {

@@ -8,7 +8,7 @@ const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 const { describe, it, after } = require('node:test');
 
-const { checkAccess, closeFile, openFile, writeAt } = require('../dist/file-calls');
+const { checkAccess, closeFile, openFile, readText, writeAt, writeOut } = require('../dist/file-calls');
 const { Scratch } = require('./helpers/harness');
 
 const scratch = new Scratch();
@@ -98,20 +98,85 @@ describe('openFile(), closeFile(), writeAt() and checkAccess()', () => {
     assert.equal(run.stdout, 'EACCES', run.stderr);
   });
 
-  it('fall back to Node\'s fs where the addon predates them (a stale working tree)', () => {
+  it('readText reads as readFileSync(utf8) does, never waits on a FIFO, and stops at its limit', () => {
     const dir = scratch.dir();
-    const probe = `const path = require('node:path'); const fs = require('node:fs');
-      const native = require(${JSON.stringify(path.resolve(__dirname, '..', 'dist', 'native'))});
-      const built = path.resolve(${JSON.stringify(path.resolve(__dirname, '..'))}, 'build', 'Release', 'daemonize.node');
-      const addon = { exports: {} }; process.dlopen(addon, built);
-      const { openFile: a, closeFile: b, writeAt: c, canAccess: d, fileStatus: e, ...older } = addon.exports;
-      native.adoptAddon(built, older);
-      const calls = require(${JSON.stringify(path.resolve(__dirname, '..', 'dist', 'file-calls'))});
-      const fd = calls.openFile(path.join(process.argv[1], 'f'), fs.constants.O_WRONLY | fs.constants.O_CREAT, 0o600);
-      const wrote = calls.writeAt(fd, 'hello', 0); calls.closeFile(fd); calls.checkAccess('/bin/sh', fs.constants.X_OK);
-      process.stdout.write(JSON.stringify({ wrote, text: fs.readFileSync(path.join(process.argv[1], 'f'), 'utf8'), native: typeof native.native.openFile }));`;
-    const run = spawnSync(process.execPath, ['-e', probe, dir], { encoding: 'utf8' });
-    assert.equal(run.status, 0, run.stderr);
-    assert.deepEqual(JSON.parse(run.stdout), { wrote: 5, text: 'hello', native: 'undefined' });
+    const file = path.join(dir, 'record');
+    // Valid UTF-8, a lone 0xff, a cut sequence: decoded as Node decodes them (U+FFFD each).
+    fs.writeFileSync(file, Buffer.concat([Buffer.from('{"a":"caf\u00e9"} '), Buffer.from([0xff, 0x41, 0xe2, 0x82])]));
+    assert.equal(readText(file, 1000), fs.readFileSync(file, 'utf8'));
+    assert.equal(readText(`/proc/${process.pid}/cmdline`, 1 << 20), fs.readFileSync(`/proc/${process.pid}/cmdline`, 'utf8'));
+    const big = path.join(dir, 'big');
+    fs.writeFileSync(big, 'x'.repeat(20000));
+    assert.equal(readText(big, 20000).length, 20000);
+    assert.throws(() => readText(big, 19999), { code: 'EFBIG' });
+    spawnSync('mkfifo', [path.join(dir, 'fifo')]);
+    assert.equal(readText(path.join(dir, 'fifo'), 100), '');
+    assert.throws(() => readText(path.join(dir, 'none'), 100), { code: 'ENOENT', syscall: 'open' });
+  });
+
+  it('writeOut writes all it can, says what a full non-blocking pipe left, and throws EPIPE', () => {
+    const [readEnd, writeEnd] = require('../dist/native').native.openPipe();
+    try {
+      // The pipe made non-blocking through /proc (a test's way; the CLI never sets it).
+      const flags = fs.openSync(`/proc/self/fd/${writeEnd}`, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+      const text = 'é'.repeat(50000);
+      const left = writeOut(flags, text);
+      assert.ok(left > 0 && left < Buffer.byteLength(text), `left ${left}`);
+      // Drained through a non-blocking reader of the same pipe: EAGAIN once empty.
+      const reader = fs.openSync(`/proc/self/fd/${readEnd}`, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+      const drain = () => {
+        const got = [];
+        const buffer = Buffer.alloc(1 << 20);
+        for (;;) {
+          try {
+            const n = fs.readSync(reader, buffer);
+            if (n === 0) break;
+            got.push(Buffer.from(buffer.subarray(0, n)));
+          } catch (error) {
+            if (error.code === 'EAGAIN') break;
+            throw error;
+          }
+        }
+        return Buffer.concat(got);
+      };
+      assert.equal(drain().length, Buffer.byteLength(text) - left);
+      assert.equal(writeOut(flags, 'ok\n'), 0);
+      assert.equal(drain().toString(), 'ok\n');
+      fs.closeSync(flags);
+      fs.closeSync(reader);
+      closeFile(readEnd);
+      assert.throws(() => writeOut(writeEnd, 'nobody reads\n'), { code: 'EPIPE' });
+    } finally {
+      for (const fd of [readEnd, writeEnd]) try { fs.closeSync(fd); } catch { /* closed */ }
+    }
+  });
+
+  it('fall back to Node\'s fs where the addon predates them (a stale working tree), whichever it lacks', () => {
+    // An addon from before any of them, and one from between (fileStatus, not the rest: d5e6fbd's).
+    const shapes = [['fileStatus', 'fdStatus', 'openFile', 'closeFile', 'writeAt', 'canAccess', 'readText', 'writeOut'],
+      ['fdStatus', 'openFile', 'closeFile', 'writeAt', 'canAccess', 'readText', 'writeOut']];
+    for (const missing of shapes) {
+      const dir = scratch.dir();
+      const probe = `const path = require('node:path');
+        const dist = ${JSON.stringify(path.resolve(__dirname, '..', 'dist'))};
+        const native = require(path.join(dist, 'native'));
+        const built = path.resolve(dist, '..', 'build', 'Release', 'daemonize.node');
+        const addon = { exports: {} }; process.dlopen(addon, built);
+        const older = { ...addon.exports }; for (const name of JSON.parse(process.argv[2])) delete older[name];
+        native.adoptAddon(built, older);
+        const calls = require(path.join(dist, 'file-calls'));
+        const { Pidfile } = require(path.join(dist, 'pidfile'));
+        const pidfile = Pidfile.acquire(path.join(process.argv[1], 'x.pid'));
+        pidfile.write(4242);
+        const text = calls.readText(path.join(process.argv[1], 'x.pid'), 100);
+        pidfile.remove(); pidfile.close();
+        calls.checkAccess('/bin/sh', 1);
+        const left = calls.writeOut(1, JSON.stringify({ text, native: typeof native.native.openFile }));
+        process.exitCode = left;`;
+      const run = spawnSync(process.execPath, ['-e', probe, dir, JSON.stringify(missing)], { encoding: 'utf8' });
+      assert.equal(run.status, 0, run.stderr);
+      assert.deepEqual(JSON.parse(run.stdout), { text: '4242\n', native: 'undefined' }, missing.join(' '));
+      assert.deepEqual(fs.readdirSync(dir), []);
+    }
   });
 });

@@ -2,6 +2,7 @@
 // file that was found stale (same device and inode): a daemon that started since owns its own file.
 import * as fs from 'node:fs';
 
+import { pathExists } from '../file-status';
 import type { FileId } from '../identity';
 import { native } from '../native';
 
@@ -15,7 +16,7 @@ function same(a: fs.BigIntStats, b: FileId): boolean {
 export function removeStalePidfile(path: string, expected: FileId): boolean {
   // Mostly gone already (a supervisor removes its own at its end): asked without a thrown ENOENT, which
   // costs more than the system call at the very end of a --stop.
-  if (!fs.existsSync(path)) return false;
+  if (!pathExists(path)) return false;
   let fd: number;
   try {
     fd = fs.openSync(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);

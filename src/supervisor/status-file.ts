@@ -3,9 +3,10 @@
 // control verbs read it, and treat a missing or unreadable record as "status unknown".
 // Its directory is the pidfile's, which a root start has checked no other user can write (or is sticky,
 // like /tmp, where another user can still plant a name but not remove or rename root's files).
-import { closeSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, writeSync } from 'node:fs';
 
 import { DaemonizeError, describe } from '../errors';
+import { readText } from '../file-calls';
 import type { LastExit } from './forensics';
 import { besidePidfile } from '../pidfile-location';
 import { openOperatorFile, removeLeftover, renameInDirectory } from '../safe-open';
@@ -92,9 +93,12 @@ function removeQuietly(path: string): void {
   }
 }
 
+/** Larger than any record a supervisor writes (its fields and a few quoted lines of stderr): anything past it is not one. */
+const MAX_RECORD_BYTES = 1024 * 1024;
+
 export function readStatus(path: string): StatusRecord | null {
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as StatusRecord;
+    return JSON.parse(readText(path, MAX_RECORD_BYTES)) as StatusRecord;
   } catch {
     return null;
   }
