@@ -19,6 +19,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setSubreaper", Napi::Function::New(env, SetSubreaper, "setSubreaper"));
   exports.Set("hasChildren", Napi::Function::New(env, HasChildren, "hasChildren"));
   exports.Set("exitNow", Napi::Function::New(env, ExitNow, "exitNow"));
+  exports.Set("dieOfBrokenPipe", Napi::Function::New(env, DieOfBrokenPipe, "dieOfBrokenPipe"));
   exports.Set("isMainThread", Napi::Function::New(env, IsMainThread, "isMainThread"));
   exports.Set("seekEnd", Napi::Function::New(env, SeekEnd, "seekEnd"));
   exports.Set("poll", Napi::Function::New(env, Poll, "poll"));

@@ -16,6 +16,7 @@ Napi::Value Dup2(const Napi::CallbackInfo& info);       // process.cc
 Napi::Value SetSubreaper(const Napi::CallbackInfo& info);  // process.cc
 Napi::Value HasChildren(const Napi::CallbackInfo& info);   // process.cc
 Napi::Value ExitNow(const Napi::CallbackInfo& info);       // process.cc
+Napi::Value DieOfBrokenPipe(const Napi::CallbackInfo& info);  // process.cc
 Napi::Value IsMainThread(const Napi::CallbackInfo& info);  // process.cc
 bool OnMainThread();                                       // process.cc: the same, for the addon's own checks
 Napi::Value SeekEnd(const Napi::CallbackInfo& info);       // process.cc

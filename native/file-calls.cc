@@ -6,6 +6,7 @@
 // encoded as Node encodes one, and errors thrown with code, errno and syscall.
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <string>
@@ -121,9 +122,10 @@ Napi::Value ReadText(const Napi::CallbackInfo& info) {
   return Napi::String::New(env, text);
 }
 
-// writeOut(fd, text): all of the text's UTF-8 bytes with write(2), as long as the descriptor takes them.
-// Returns how many bytes were left when it would have blocked (EAGAIN: a non-blocking pipe that is full),
-// 0 when all were written; any other failure throws (EPIPE, EBADF), as writeSync does.
+// writeOut(fd, text): all of the text's UTF-8 bytes with write(2). A descriptor someone else made
+// non-blocking (a pipe the caller shares) that is full is waited for with poll(2), as a blocking write
+// would wait: every line goes out whole and in order, and nothing is left behind at the exit. Any other
+// failure throws (EPIPE, ENOSPC, EBADF), as writeSync does.
 Napi::Value WriteOut(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 2 || !IsDescriptor(info[0]) || !info[1].IsString()) return ThrowType(env, "writeOut(fd: number, text: string)");
@@ -133,11 +135,15 @@ Napi::Value WriteOut(const Napi::CallbackInfo& info) {
   while (done < text.size()) {
     ssize_t n = write(fd, text.data() + done, text.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      struct pollfd ready = {fd, POLLOUT, 0};
+      if (poll(&ready, 1, -1) < 0 && errno != EINTR) return ThrowErrno(env, errno, "poll");
+      continue;
+    }
     if (n < 0) return ThrowErrno(env, errno, "write");
     done += static_cast<size_t>(n);
   }
-  return Napi::Number::New(env, static_cast<double>(text.size() - done));
+  return env.Undefined();
 }
 
 }  // namespace daemonize

@@ -3,6 +3,7 @@
 // child-subreaper flag that makes orphans of the supervised program come back to be reaped.
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #ifdef __linux__
@@ -89,6 +90,21 @@ Napi::Value ExitNow(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsNumber()) return ThrowType(env, "exitNow(code: number)");
   _exit(info[0].As<Napi::Number>().Int32Value() & 0xff);
+}
+
+// dieOfBrokenPipe(): ends this process by SIGPIPE, as a C program whose reader went away ends (Node ignores
+// the signal, so the CLI saw EPIPE instead): without a word, and a shell's $? says 141. _exit(141) should
+// the signal not end it.
+Napi::Value DieOfBrokenPipe(const Napi::CallbackInfo& info) {
+  struct sigaction action = {};
+  action.sa_handler = SIG_DFL;
+  sigaction(SIGPIPE, &action, nullptr);
+  sigset_t pipe;
+  sigemptyset(&pipe);
+  sigaddset(&pipe, SIGPIPE);
+  pthread_sigmask(SIG_UNBLOCK, &pipe, nullptr);
+  raise(SIGPIPE);
+  _exit(128 + SIGPIPE);
 }
 
 // openPipe(): [readFd, writeFd], both close-on-exec; spawn's keepFds makes one end inheritable.

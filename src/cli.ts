@@ -146,6 +146,9 @@ export function buildCommand(): Command {
     // One line in one shape: commander's "(Did you mean --logs?)" would be a second line, and a poor guess.
     .showSuggestionAfterError(false)
     .configureOutput({
+      // Help and errors straight to the descriptors too, never through Node's streams (src/std-streams.ts).
+      writeOut: (text) => writeTo(1, text),
+      writeErr: (text) => writeTo(2, text),
       // One line in one shape for every failure: "daemonize: usage: ..."
       outputError: (message, write) => write(`${PROGRAM}: usage: ${message.replace(/^error: /, '').trimEnd()}${TRY_HELP}\n`),
     });

@@ -60,19 +60,26 @@ export function readText(path: string | Buffer, maxBytes: number): string {
   return text;
 }
 
+/** Sleeps the fallback's write between tries on a full non-blocking descriptor. */
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
 /**
- * Writes all of `text` to `fd` while it takes it: the bytes left when it would block (EAGAIN, a full
- * non-blocking pipe), else 0. Any other failure throws (EPIPE...).
+ * Writes all of `text` (UTF-8) to `fd`, in order, waiting while a descriptor someone made non-blocking is
+ * full (as a blocking write would wait); any other failure throws (EPIPE, ENOSPC...), as writeSync does.
  */
-export function writeOut(fd: number, text: string): number {
+export function writeOut(fd: number, text: string): void {
   if (calls.out === undefined) calls.out = addonFunction('writeOut');
-  if (calls.out !== null) return calls.out(fd, text);
-  const bytes = Buffer.from(text);
-  let done = 0;
-  try {
-    while (done < bytes.length) done += writeSync(fd, bytes, done);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+  if (calls.out !== null) {
+    calls.out(fd, text);
+    return;
   }
-  return bytes.length - done;
+  const bytes = Buffer.from(text);
+  for (let done = 0; done < bytes.length;) {
+    try {
+      done += writeSync(fd, bytes, done);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+      Atomics.wait(pause, 0, 0, 1);
+    }
+  }
 }

@@ -9,6 +9,7 @@ import { explainSpawnFailure, basePlan } from './launch';
 import { FOREGROUND_ENV } from './library/foreground';
 import { native } from './native';
 import { resolveProgramFor } from './program';
+import { writeTo } from './std-streams';
 import type { Settings } from './settings';
 import { supervisorConfig, type SupervisionSettings } from './supervisor/launch-supervisor';
 import { runSupervisor } from './supervisor/run';
@@ -70,7 +71,7 @@ export function superviseForeground(command: string[], given: Settings, choices:
       pidfile?.close();
       exit(code);
     }, pidfile, (outcome) => {
-      if (!outcome.ok) process.stderr.write(`daemonize: fatal: ${outcome.error.message}\n`);
+      if (!outcome.ok) writeTo(2, `daemonize: fatal: ${outcome.error.message}\n`);
     });
     tx.keepPidfile(pidfile);
   });

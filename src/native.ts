@@ -101,6 +101,8 @@ interface Addon {
   hasChildren(): boolean;
   /** _exit(2): no 'exit' listeners, no teardown; for a process whose every write was synchronous. */
   exitNow(code: number): never;
+  /** Ends the process by SIGPIPE (default action), as a C program whose reader went away ends. */
+  dieOfBrokenPipe(): never;
   /** Whether the caller is the process's first thread (not a worker thread). */
   isMainThread(): boolean;
   /** lseek(fd, 0, SEEK_END). */
@@ -152,8 +154,8 @@ interface Addon {
   canAccess(path: string | Buffer, mode: number): void;
   /** A small file's text (UTF-8), opened without waiting; EFBIG past maxBytes. See src/file-calls.ts. */
   readText(path: string | Buffer, maxBytes: number): string;
-  /** write(2) of all of the text to fd: the bytes left when it would block (EAGAIN), else 0. */
-  writeOut(fd: number, text: string): number;
+  /** write(2) of all of the text to fd, waiting (poll) while a non-blocking one is full. */
+  writeOut(fd: number, text: string): void;
 }
 
 /** What fileStatus gives: stat(2)'s numbers, as doubles like those of Node's own Stats. */

@@ -39,6 +39,23 @@ function connects(file) {
   });
 }
 
+/** Whether no thread of `pid` still runs: each has ended (gone from /proc, or a zombie, as PID 1 here reaps none). */
+function everyThreadEnded(pid) {
+  let tids;
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return true;
+  }
+  return tids.every((tid) => {
+    try {
+      return /\) [ZX] /.test(fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'latin1'));
+    } catch {
+      return true;
+    }
+  });
+}
+
 /** The socket inode a descriptor of `pid` points at ("socket:[123]"), for each fd. */
 function socketsOf(pid) {
   return Object.values(proc.fds(pid)).filter((target) => target.startsWith('socket:'));
@@ -60,8 +77,10 @@ describe('a Unix --listen socket a killed supervisor left behind', () => {
     const child = JSON.parse(fs.readFileSync(path.join(dir, 'app.status'), 'utf8')).child;
     scratch.track(child);
     process.kill(supervisor, 'SIGKILL');
-    // The child dies with its supervisor (PDEATHSIG); the socket file stays, and nobody listens on it.
-    await waitFor(() => !proc.isAlive(supervisor) && !proc.isAlive(child), 'the supervisor and its child to be gone');
+    // The child dies with its supervisor (PDEATHSIG); the socket file stays, and nobody listens on it. The
+    // supervisor's main thread shows Z while its other threads may still be exiting with its descriptors
+    // open (the socket among them): gone means every thread of it.
+    await waitFor(() => !proc.isAlive(supervisor) && everyThreadEnded(supervisor) && !proc.isAlive(child), 'the supervisor and its child to be gone');
     assert.ok(fs.lstatSync(socket).isSocket(), 'the killed supervisor left its socket file');
     assert.equal(await connects(socket), false);
 

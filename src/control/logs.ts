@@ -145,11 +145,28 @@ export function follow(files: Followed[], write: Write): Promise<number> {
       }
     }
   };
-  return new Promise((resolve) => {
-    const timer = setInterval(look, FOLLOW_MS);
-    const end = (): void => {
+  return new Promise((resolve, reject) => {
+    const stop = (): void => {
       clearInterval(timer);
-      look();
+      process.removeListener('SIGINT', end);
+      process.removeListener('SIGTERM', end);
+    };
+    // A failure (the reader of stdout gone: EPIPE) ends the follow with its error, in the one shape.
+    const lookOrFail = (): boolean => {
+      try {
+        look();
+        return true;
+      } catch (error) {
+        stop();
+        closeLogs(files);
+        reject(error);
+        return false;
+      }
+    };
+    const timer = setInterval(lookOrFail, FOLLOW_MS);
+    const end = (): void => {
+      stop();
+      if (!lookOrFail()) return;
       closeLogs(files);
       resolve(0);
     };

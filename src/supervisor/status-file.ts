@@ -93,8 +93,11 @@ function removeQuietly(path: string): void {
   }
 }
 
-/** Larger than any record a supervisor writes (its fields and a few quoted lines of stderr): anything past it is not one. */
-const MAX_RECORD_BYTES = 1024 * 1024;
+/**
+ * Larger than any record a supervisor writes: its command's argv is in it, which the kernel lets reach
+ * several MB (a quarter of the stack limit), and JSON may escape each byte into six.
+ */
+const MAX_RECORD_BYTES = 64 * 1024 * 1024;
 
 export function readStatus(path: string): StatusRecord | null {
   try {
