@@ -50,11 +50,8 @@ class PathStatus implements FileStatus {
   }
 }
 
-/** The addon's fileStatus, or null where it has none (looked for once). */
-let addonStat: ReturnType<typeof addonFunction<'fileStatus'>> | undefined;
-
 function fileStatus(path: string | Buffer, follow: boolean, nullIfMissing: boolean): FileStatus | undefined {
-  if (addonStat === undefined) addonStat = addonFunction('fileStatus');
+  const addonStat = addonFunction('fileStatus');
   if (addonStat === null) {
     const options = { throwIfNoEntry: !nullIfMissing };
     return (follow ? statSync(path, options) : lstatSync(path, options)) ?? undefined;
@@ -76,12 +73,9 @@ export function statPathIfAny(path: string | Buffer, follow = true): FileStatus 
   return fileStatus(path, follow, true);
 }
 
-/** The addon's fdStatus, or null where it has none (looked for once). */
-let addonFdStat: ReturnType<typeof addonFunction<'fdStatus'>> | undefined;
-
 /** fstat(2) of a descriptor, as fstatSync gives it. */
 export function statFd(fd: number): FileStatus {
-  if (addonFdStat === undefined) addonFdStat = addonFunction('fdStatus');
+  const addonFdStat = addonFunction('fdStatus');
   return addonFdStat === null ? fstatSync(fd) : new PathStatus(addonFdStat(fd));
 }
 

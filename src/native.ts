@@ -242,13 +242,20 @@ export const native: Addon = new Proxy({} as Addon, {
  * file-calls.ts): Node's answer is then the fallback, since those paths never needed the addon before.
  */
 export function addonFunction<K extends keyof Addon>(name: K): Addon[K] | null {
-  try {
-    const found = native[name];
-    return typeof found === 'function' ? found : null;
-  } catch {
-    return null;  // not loadable: whatever needs the addon for more reports that
+  if (!looked.has(name)) {
+    let found: unknown = null;
+    try {
+      found = native[name];
+    } catch {
+      // not loadable: whatever needs the addon for more reports that
+    }
+    looked.set(name, typeof found === 'function' ? found : null);
   }
+  return looked.get(name) as Addon[K] | null;
 }
+
+/** addonFunction's answers, each looked for once. */
+const looked = new Map<keyof Addon, unknown>();
 
 /** The addon if this process has loaded it already (never loads it): for src/std-streams.ts exitProcess. */
 export function loadedAddon(): Pick<Addon, 'exitNow'> | undefined {
