@@ -1,4 +1,4 @@
-// procStats(): every /proc/PID/stat line in one call, as one Buffer of NUL-separated records. The
+// procStats([unread]): every /proc/PID/stat line in one call, as one Buffer of NUL-separated records. The
 // supervisor and --stop read the whole process table several times while a daemon stops (who is left
 // of it, who holds its lock); from JavaScript each file costs an open, a stat, two reads and a close
 // through the fs layer, a few milliseconds for a table of a hundred processes. Here it is one openat,
@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 
 #include "bindings.h"
@@ -61,12 +62,32 @@ void AppendStat(int proc, const char* name, std::string* out) {
   out->push_back('\0');
 }
 
+// Whether the process named `name` (decimal) is one of `pids` (ascending).
+bool Listed(const char* name, const int32_t* pids, size_t count) {
+  if (count == 0) return false;
+  char* end;
+  long pid = strtol(name, &end, 10);
+  return *end == '\0' && std::binary_search(pids, pids + count, static_cast<int32_t>(pid));
+}
+
 }  // namespace
 
-// procStats(): Buffer "stat line\0stat line\0..." for every process /proc lists; throws when /proc
-// cannot be read (no /proc, no descriptor left).
+// procStats([unread]): Buffer "stat line\0stat line\0..." for every process /proc lists but those whose pid
+// is in `unread` (an ascending Int32Array): a caller that knows some processes cannot concern it saves
+// their reads, most of the cost (the kernel composes each line). Throws when /proc cannot be read (no
+// /proc, no descriptor left).
 Napi::Value ProcStats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  const int32_t* unread = nullptr;
+  size_t unreadCount = 0;
+  if (info.Length() > 0 && !info[0].IsUndefined()) {
+    if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+      return ThrowType(env, "procStats(unread?: Int32Array)");
+    }
+    Napi::Int32Array pids = info[0].As<Napi::Int32Array>();
+    unread = pids.Data();
+    unreadCount = pids.ElementLength();
+  }
   int proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (proc < 0) return ThrowErrno(env, errno, "open");
   std::string out;
@@ -84,7 +105,9 @@ Napi::Value ProcStats(const Napi::CallbackInfo& info) {
     for (long at = 0; at < got;) {
       const DirEntry* entry = reinterpret_cast<const DirEntry*>(entries + at);
       at += entry->reclen;
-      if (entry->name[0] >= '1' && entry->name[0] <= '9') AppendStat(proc, entry->name, &out);
+      if (entry->name[0] >= '1' && entry->name[0] <= '9' && !Listed(entry->name, unread, unreadCount)) {
+        AppendStat(proc, entry->name, &out);
+      }
     }
   }
   close(proc);

@@ -131,8 +131,11 @@ interface Addon {
   listenSocket(address: { host: string; port: number } | { path: string }, backlog: number): number;
   /** Connects to a Unix stream socket and closes at once; throws its errno (ECONNREFUSED: nobody listens). */
   connectUnix(path: string): void;
-  /** Every /proc/PID/stat line, NUL-separated, read in one call (src/process-table.ts parses them). */
-  procStats(): Buffer;
+  /**
+   * Every /proc/PID/stat line, NUL-separated, read in one call (src/process-table.ts parses them); those of
+   * the pids in `unread` (ascending) are not read. An addon built before `unread` reads them all.
+   */
+  procStats(unread?: Int32Array): Buffer;
   /** One /proc/PID/stat line (Latin-1), or null when there is no such process. */
   procStat(pid: number): string | null;
   /** A pidfile opened without following a link at its last component: its identity and first 64 bytes (latin1). */

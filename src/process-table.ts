@@ -52,16 +52,18 @@ export function isAlive(pid: number): boolean {
 /**
  * Every process /proc lists, zombies included, read in one call to the addon: the whole table is read
  * several times while a daemon stops, and file by file from here it costs several times as much.
+ * `unread`: pids, ascending, the caller knows cannot concern it; they may be left out (the kernel composing
+ * each line is most of the cost), though an addon built before this reads them too.
  */
-export function processTable(): ProcessEntry[] {
-  const records = native.procStats().toString('latin1').split('\0');
+export function processTable(unread?: Int32Array): ProcessEntry[] {
+  const records = native.procStats(unread).toString('latin1').split('\0');
   records.pop();
   return records.map(parseStat);
 }
 
-/** Every live process the predicate accepts. */
-export function liveProcesses(accept: (entry: ProcessEntry) => boolean): ProcessEntry[] {
-  return processTable().filter((entry) => isLive(entry) && accept(entry));
+/** Every live process the predicate accepts; `unread` as for processTable. */
+export function liveProcesses(accept: (entry: ProcessEntry) => boolean, unread?: Int32Array): ProcessEntry[] {
+  return processTable(unread).filter((entry) => isLive(entry) && accept(entry));
 }
 
 /**

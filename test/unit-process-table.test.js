@@ -58,4 +58,29 @@ describe('processTable()', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('leaves out unread the pids it is told cannot matter, and reads every other', () => {
+    const spawnSleep = () => native.spawn({ mode: 'child', file: '/bin/sleep', argv: ['sleep', '30'], env: [] });
+    const pids = [spawnSleep(), spawnSleep(), spawnSleep()];
+    try {
+      const [kept, ...skipped] = pids;
+      const table = processTable(Int32Array.from(skipped).sort());
+      const listed = new Set(table.map((entry) => entry.pid));
+      assert.equal(listed.has(kept), true);
+      assert.equal(listed.has(process.pid), true);
+      for (const pid of skipped) assert.equal(listed.has(pid), false, `pid ${pid} was read`);
+      assert.deepEqual(table.find((entry) => entry.pid === kept), readEntry(kept));
+      // liveProcesses passes them on; an empty list reads everything.
+      assert.deepEqual(liveProcesses((entry) => pids.includes(entry.pid), Int32Array.of(skipped[0])).map((e) => e.pid).sort(),
+        [kept, skipped[1]].sort());
+      assert.equal(processTable(new Int32Array(0)).filter((entry) => pids.includes(entry.pid)).length, 3);
+      // Anything but an Int32Array is a caller's mistake, not "read all".
+      for (const bad of [skipped, Uint32Array.from(skipped), 'x']) assert.throws(() => native.procStats(bad), TypeError);
+    } finally {
+      for (const pid of pids) {
+        process.kill(pid, 'SIGKILL');
+        native.waitpid(pid, true);
+      }
+    }
+  });
 });

@@ -33,12 +33,28 @@ export interface StopResult {
   killed: boolean;
 }
 
+/** Who --stop waits for, and kills after the timeout. */
+interface Scope {
+  has(entry: ProcessEntry): boolean;
+  /**
+   * Pids of the first look that can never come into scope, ascending: outside it then, and in no session of
+   * anyone in it. A process leaves its session only for a new one of its own (setsid) and changes group
+   * only within its session, so a later look reads only the scope's sessions and the pids new since: on a
+   * busy machine the rest is most of a look. (A pid recycled in between would be missed; the kernel hands
+   * pids out in turn, and a stop lasts milliseconds, not a turn of pid_max.)
+   */
+  unread: Int32Array;
+}
+
+/** A scope whose every look reads the whole table. */
+const READ_ALL = new Int32Array(0);
+
 /**
  * Who to wait for, and kill after the timeout: the holders, their descendants (even those that left the
  * session with setsid), and everyone in the holders' sessions; narrower when a session is also ours (a
  * foreground run): then the holder's process group. Never this process.
  */
-function scopeOf(pids: number[]): (entry: ProcessEntry) => boolean {
+function scopeOf(pids: number[]): Scope {
   const self = readEntry(process.pid);
   const sessions = new Set<number>();
   const groups = new Set<number>();
@@ -48,9 +64,13 @@ function scopeOf(pids: number[]): (entry: ProcessEntry) => boolean {
     if (entry.session !== self?.session && entry.session !== 0) sessions.add(entry.session);
     else if (entry.pgrp !== self?.pgrp) groups.add(entry.pgrp);
   }
-  const family = new Set(pids.flatMap((pid) => members({ root: pid, session: null })));
-  return (entry) => entry.pid !== process.pid &&
+  const table = pids.length > 0 ? liveProcesses(() => true) : [];
+  const family = new Set(pids.flatMap((pid) => members({ root: pid, session: null }, table)));
+  const has = (entry: ProcessEntry): boolean => entry.pid !== process.pid &&
     (sessions.has(entry.session) || groups.has(entry.pgrp) || family.has(entry.pid));
+  const theirSessions = new Set(table.filter(has).map((entry) => entry.session));
+  const unread = table.filter((entry) => !has(entry) && !theirSessions.has(entry.session)).map((entry) => entry.pid);
+  return { has, unread: Int32Array.from(unread).sort() };
 }
 
 /**
@@ -114,25 +134,25 @@ async function stopSubject(found: StopSubject, deadline: () => number): Promise<
   // while it stops: the table read no longer delays the signal.
   const plainScope = found.supervised ? null : scopeOf(holders);
   send(identity.daemon, 'SIGTERM', what);
-  let inScope = plainScope ?? scopeOf(holders);
+  let scope = plainScope ?? scopeOf(holders);
   // The cheap checks first. A plain daemon's children inherit its lock, and one that left its tree before
   // the stop may hold it still: only the kernel's list tells (/proc/locks, an RCU grace period to read).
   // A supervisor gives its descriptor to no child (they start with stdio and held sockets only), so once
   // it and its tree are gone, so is its lock.
   const lockFree = found.supervised ? () => true : () => !isHeld(file);
-  const gone = (): boolean => holders.every((pid) => !isAlive(pid)) && liveProcesses(inScope).length === 0 && lockFree();
+  const gone = (): boolean => holders.every((pid) => !isAlive(pid)) && liveProcesses(scope.has, scope.unread).length === 0 && lockFree();
   let killed = false;
   if (!(await pollUntil(gone, deadline() * 1000, LOOK_MS))) {
     killed = true;
     // Every holder now, with their sessions and descendants: all of them are SIGKILLed.
     const more = lockHolders(file).holders.map((entry) => entry.pid).filter((pid) => !holders.includes(pid));
     // Added to what was in scope before SIGTERM: a descendant the daemon's death reparented to init is
-    // no longer found under it.
-    const before = inScope;
-    const theirs = scopeOf(more);
-    inScope = (entry) => before(entry) || theirs(entry);
+    // no longer found under it. Every look from now on reads the whole table.
+    const before = scope.has;
+    const theirs = scopeOf(more).has;
+    scope = { has: (entry) => before(entry) || theirs(entry), unread: READ_ALL };
     holders = [...holders, ...more];
-    const left = new Set([...liveProcesses(inScope).map((entry) => entry.pid), ...holders.filter(isAlive)]);
+    const left = new Set([...liveProcesses(scope.has).map((entry) => entry.pid), ...holders.filter(isAlive)]);
     // Every one of them, even when one may not be killed (EPERM): that one is reported after.
     let refused: unknown = null;
     for (const pid of left) {
