@@ -34,6 +34,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openPty", Napi::Function::New(env, OpenPty, "openPty"));
   exports.Set("procStats", Napi::Function::New(env, ProcStats, "procStats"));
   exports.Set("procStat", Napi::Function::New(env, ProcStat, "procStat"));
+  exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen, "pidfdOpen"));
   exports.Set("readPidfile", Napi::Function::New(env, ReadPidfile, "readPidfile"));
   exports.Set("holdsLock", Napi::Function::New(env, HoldsLock, "holdsLock"));
   exports.Set("readFileAfter", Napi::Function::New(env, ReadFileAfter, "readFileAfter"));

@@ -15,6 +15,7 @@ Napi::Value OpenPipe(const Napi::CallbackInfo& info);   // process.cc
 Napi::Value Dup2(const Napi::CallbackInfo& info);       // process.cc
 Napi::Value SetSubreaper(const Napi::CallbackInfo& info);  // process.cc
 Napi::Value HasChildren(const Napi::CallbackInfo& info);   // process.cc
+Napi::Value PidfdOpen(const Napi::CallbackInfo& info);     // process.cc
 Napi::Value ExitNow(const Napi::CallbackInfo& info);       // process.cc
 Napi::Value DieOfBrokenPipe(const Napi::CallbackInfo& info);  // process.cc
 Napi::Value IsMainThread(const Napi::CallbackInfo& info);  // process.cc

@@ -50,6 +50,23 @@ Napi::Value WaitPid(const Napi::CallbackInfo& info) {
   return result;
 }
 
+// pidfdOpen(pid): a close-on-exec descriptor that becomes readable when process `pid` has ended (a
+// zombie, or reaped), or null when none can be had: no such process, a kernel without pidfd_open (Linux
+// before 5.3, another system), no descriptor left. The caller then looks at /proc in steps, as it can
+// always; with the descriptor, one who waits for a process that is not its child wakes at its end.
+Napi::Value PidfdOpen(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) return ThrowType(env, "pidfdOpen(pid: number)");
+  int32_t pid = info[0].As<Napi::Number>().Int32Value();
+  if (pid <= 0) return env.Null();
+#if defined(__linux__) && defined(SYS_pidfd_open)
+  // Close-on-exec always (the kernel's only flag before 6.9 is PIDFD_NONBLOCK).
+  long fd = syscall(SYS_pidfd_open, pid, 0);
+  if (fd >= 0) return Napi::Number::New(env, static_cast<double>(fd));
+#endif
+  return env.Null();
+}
+
 // hasChildren(): whether this process has any child, alive or a zombie not yet reaped (waitid with
 // WNOWAIT reaps nothing). For a child subreaper an empty answer means its whole tree is gone: an orphan
 // anywhere below comes back to it, so every descendant has a chain of parents up to one of its children.

@@ -99,6 +99,11 @@ interface Addon {
   setSubreaper(on: boolean): boolean;
   /** Whether this process has a child, alive or a zombie not yet reaped; reaps nothing. */
   hasChildren(): boolean;
+  /**
+   * A close-on-exec descriptor that becomes readable when process `pid` has ended, or null when none can be
+   * had (no such process, Linux before 5.3, no descriptor left): then look at /proc in steps.
+   */
+  pidfdOpen(pid: number): number | null;
   /** _exit(2): no 'exit' listeners, no teardown; for a process whose every write was synchronous. */
   exitNow(code: number): never;
   /** Ends the process by SIGPIPE (default action), as a C program whose reader went away ends. */

@@ -7,6 +7,7 @@ import { DaemonizeError } from '../errors';
 import { ExitCode } from '../exit-codes';
 import { members } from '../core/process-tree';
 import { identify, isHeld, lockHolders, type FileId, type PidfileIdentity } from '../identity';
+import { watchExit } from '../process-exit';
 import { isAlive, liveProcesses, readEntry, type ProcessEntry } from '../process-table';
 import { inspectIdentified, looksLikeSupervisor, nameOf, readRecord, type Inspection } from './inspect';
 import { permissionDenied, send } from './send';
@@ -142,7 +143,18 @@ async function stopSubject(found: StopSubject, deadline: () => number): Promise<
   const lockFree = found.supervised ? () => true : () => !isHeld(file);
   const gone = (): boolean => holders.every((pid) => !isAlive(pid)) && liveProcesses(scope.has, scope.unread).length === 0 && lockFree();
   let killed = false;
-  if (!(await pollUntil(gone, deadline() * 1000, LOOK_MS))) {
+  // Woken as the daemon ends, where the kernel can tell, rather than at the next look.
+  let endStep: (() => void) | null = null;
+  const unwatch = watchExit(identity.daemon, () => endStep?.());
+  let inTime: boolean;
+  try {
+    inTime = await pollUntil(gone, deadline() * 1000, LOOK_MS, (wake) => {
+      endStep = wake;
+    });
+  } finally {
+    unwatch?.();
+  }
+  if (!inTime) {
     killed = true;
     // Every holder now, with their sessions and descendants: all of them are SIGKILLed.
     const more = lockHolders(file).holders.map((entry) => entry.pid).filter((pid) => !holders.includes(pid));
