@@ -2,9 +2,11 @@
 // counters then; at its end, the sentence (with the OOM killer when the evidence says so), its last words
 // (the last lines it wrote to its --stderr/--output file, read from the file after its death: nothing is
 // copied through a pipe while it runs) and the `lastExit` of the status record.
-import { closeSync, fstatSync, openSync } from 'node:fs';
+import { constants } from 'node:fs';
 
 import { endSentence, type ChildEnd } from './child-end';
+import { closeFile, openFile } from '../file-calls';
+import { statFd } from '../file-status';
 import { signalName } from './exit-description';
 import { lastLines, readTailText } from '../file-tail';
 import { followKernelLog, judgeOom, oomBaseline, oomFindings, releaseOomBaseline, type OomBaseline } from './oom-evidence';
@@ -84,8 +86,9 @@ export class Forensics {
     let stderr: Run['stderr'] = null;
     if (stderrFd !== undefined) {
       try {
-        const stat = fstatSync(stderrFd);
-        if (stat.isFile()) stderr = { fd: openSync(`/proc/self/fd/${stderrFd}`, 'r'), from: stat.size };
+        // Through the addon, as every respawn does it: Node's fstatSync and openSync are JavaScript each time.
+        const stat = statFd(stderrFd);
+        if (stat.isFile()) stderr = { fd: openFile(`/proc/self/fd/${stderrFd}`, constants.O_RDONLY), from: stat.size };
       } catch {
         stderr = null; // no last words then; the program runs all the same
       }
@@ -155,6 +158,6 @@ export class Forensics {
 }
 
 function close(run: Run | null): void {
-  if (run?.stderr) closeSync(run.stderr.fd);
+  if (run?.stderr) closeFile(run.stderr.fd);
   if (run) releaseOomBaseline(run.oom);
 }

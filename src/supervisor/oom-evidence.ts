@@ -3,8 +3,9 @@
 // /dev/kmsg); the OOM-kill count of the memory cgroup it was born in rising while it ran (cgroup v2
 // memory.events, or v1's memory.oom_control); else the system-wide count in /proc/vmstat rising while it
 // ran, which is only a guess: another process may have been the one killed.
-import { closeSync, constants, openSync, readFileSync, readSync } from 'node:fs';
+import { constants, readSync } from 'node:fs';
 
+import { closeFile, openFile, readText } from '../file-calls';
 import { native } from '../native';
 
 /** An OOM-kill counter file and its count when the child started. */
@@ -42,9 +43,13 @@ export interface OomFindings {
   system: number | null;
 }
 
+/** More than any of these files holds: mountinfo, the longest, is some tens of KB on a host with many containers. */
+const MAX_READ = 16 * 1024 * 1024;
+
+/** A file's text, or null when it cannot be read (through the addon: this is on every respawn's path). */
 function readOrNull(path: string): string | null {
   try {
-    return readFileSync(path, 'utf8');
+    return readText(path, MAX_READ);
   } catch {
     return null;
   }
@@ -108,7 +113,7 @@ export function counterFiles(procCgroup: string, mountinfo: string): { cgroup: s
 function kernelLogFromNow(): number | null {
   let fd: number;
   try {
-    fd = openSync('/dev/kmsg', constants.O_RDONLY | constants.O_NONBLOCK);
+    fd = openFile('/dev/kmsg', constants.O_RDONLY | constants.O_NONBLOCK);
   } catch {
     return null;
   }
@@ -116,9 +121,25 @@ function kernelLogFromNow(): number | null {
     native.seekEnd(fd);
     return fd;
   } catch {
-    closeSync(fd);
+    closeFile(fd);
     return null;
   }
+}
+
+/**
+ * counterFiles' last answer and the /proc/self/cgroup text it was for. Where the cgroup file systems are
+ * mounted does not change under a running service, and mountinfo was the longest read before each spawn;
+ * a supervisor moved to another cgroup (its /proc/self/cgroup changes) resolves its files again.
+ */
+let resolved: { procCgroup: string; files: { cgroup: string; file: string }[] } | null = null;
+
+function counterFilesOf(procCgroup: string): { cgroup: string; file: string }[] {
+  if (resolved?.procCgroup !== procCgroup) {
+    const mountinfo = readOrNull('/proc/self/mountinfo');
+    if (mountinfo === null) return [];
+    resolved = { procCgroup, files: counterFiles(procCgroup, mountinfo) };
+  }
+  return resolved.files;
 }
 
 /**
@@ -127,10 +148,9 @@ function kernelLogFromNow(): number | null {
  */
 export function oomBaseline(): OomBaseline {
   const procCgroup = readOrNull('/proc/self/cgroup');
-  const mountinfo = readOrNull('/proc/self/mountinfo');
   const cgroups: CgroupCounter[] = [];
-  if (procCgroup !== null && mountinfo !== null) {
-    for (const { cgroup, file } of counterFiles(procCgroup, mountinfo)) {
+  if (procCgroup !== null) {
+    for (const { cgroup, file } of counterFilesOf(procCgroup)) {
       const count = oomKillCount(readOrNull(file));
       if (count !== null) cgroups.push({ cgroup, file, count });
     }
@@ -145,7 +165,7 @@ export function followKernelLog(baseline: OomBaseline): void {
 
 /** Closes what followKernelLog() opened. */
 export function releaseOomBaseline(baseline: OomBaseline): void {
-  if (baseline.kernelLog !== null) closeSync(baseline.kernelLog);
+  if (baseline.kernelLog !== null) closeFile(baseline.kernelLog);
   baseline.kernelLog = null;
 }
 
