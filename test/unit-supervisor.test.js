@@ -237,6 +237,7 @@ const CELLS = {
       assert.equal(r.next.deadline, NOW + 5000);
       assert.deepEqual(r.signals, ['-100:SIGTERM']);
       assert.equal(r.lines[0], 'SIGTERM received: stopping app (pid 100)');
+      assert.deepEqual(r.does, ['signal', 'log', 'check-empty'], 'the program hears of its stop before the line is written');
       assert.deepEqual(run(C.followed, E.stop).signals, ['812:SIGTERM'], 'a followed daemon stops its own workers');
     },
     hup: () => {
@@ -363,7 +364,7 @@ const CELLS = {
     stop: () => {
       const r = run(C.paused, E.stop);
       assert.equal(r.next.state, 'stopping');
-      assert.deepEqual(r.does, ['log', 'signal-all', 'check-empty']);
+      assert.deepEqual(r.does, ['signal-all', 'log', 'check-empty'], 'the signals go before the line is written');
     },
     hup: () => assert.deepEqual(run(C.paused, E.hup).does, ['reopen-log']),
     restart: () => {

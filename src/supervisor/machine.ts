@@ -246,7 +246,11 @@ function enterDraining(context: Readonly<Context>, after: After, now: number, se
 }
 
 /** `cause`: why the service is told to go, for its end's sentence (stopCause(signal) for a stop). */
-function enterStopping(context: Readonly<Context>, now: number, settings: MachineSettings, cause: string): Step {
+/**
+ * The stop: the signals, then `line` (after them: the program hears of its stop without waiting for the
+ * line's write), then a look at what is left.
+ */
+function enterStopping(context: Readonly<Context>, now: number, settings: MachineSettings, cause: string, line: string): Step {
   // Already SIGKILLed (stopped while draining past its deadline): keep killing, no new grace period.
   const deadline = now + (context.killed ? KILL_AGAIN_MS : settings.stopTimeout * 1000);
   const term: Action[] = context.child !== null ? toService(context, stopSignal(settings), true) : [{ do: 'signal-all', signal: 'SIGTERM' }];
@@ -260,7 +264,7 @@ function enterStopping(context: Readonly<Context>, now: number, settings: Machin
   ];
   return {
     context: { ...context, state: 'stopping', old: null, retiring, after: null, deadline, pausedUntil: null, cause },
-    actions: [...(context.state === 'draining' ? [] : term), { do: 'check-empty' }],
+    actions: [...(context.state === 'draining' ? [] : term), log(line), { do: 'check-empty' }],
   };
 }
 
@@ -380,8 +384,7 @@ function waitForReady(context: Readonly<Context>, pid: number, restarts: number,
 /** The first child will never be ready: stop what it started, then end with exit 4 and `reason`. */
 function neverReady(context: Readonly<Context>, reason: string, now: number, settings: MachineSettings, childGone: boolean): Step {
   const gone = childGone ? { ...context, child: null, childStarted: null } : context;
-  const step = enterStopping({ ...gone, notReady: reason }, now, settings, `not ready within ${settings.readyTimeout ?? 60} s (--ready-timeout)`);
-  return { context: step.context, actions: [log(reason), ...step.actions] };
+  return enterStopping({ ...gone, notReady: reason }, now, settings, `not ready within ${settings.readyTimeout ?? 60} s (--ready-timeout)`, reason);
 }
 
 /** An exit while starting: a replaced child, the new child of an overlapping restart, the first, or a later one. */
@@ -565,8 +568,7 @@ export const TABLE: { [S in StateName]: Row } = {
       : readyTimedOut(context, now, settings)),
     stop: (context, event, now, settings) => {
       if (context.child === null) return finish(context, 0);
-      const step = enterStopping(context, now, settings, stopCause(event.signal));
-      return { context: step.context, actions: [log(`${signalName(event)} received: stopping ${settings.label} (pid ${context.child})`), ...step.actions] };
+      return enterStopping(context, now, settings, stopCause(event.signal), `${signalName(event)} received: stopping ${settings.label} (pid ${context.child})`);
     },
     hup: reopenAndForward,
     restart: (context, _event, now, settings) => (context.old !== null
@@ -600,8 +602,7 @@ export const TABLE: { [S in StateName]: Row } = {
     empty: nothing,
     deadline: killRetiring,
     stop: (context, event, now, settings) => {
-      const step = enterStopping(context, now, settings, stopCause(event.signal));
-      return { context: step.context, actions: [log(`${signalName(event)} received: stopping ${settings.label} (pid ${context.child})`), ...step.actions] };
+      return enterStopping(context, now, settings, stopCause(event.signal), `${signalName(event)} received: stopping ${settings.label} (pid ${context.child})`);
     },
     hup: reopenAndForward,
     restart: (context, _event, now, settings) => {
@@ -635,8 +636,7 @@ export const TABLE: { [S in StateName]: Row } = {
     },
     deadline: killLeft,
     stop: (context, event, now, settings) => {
-      const step = enterStopping(context, now, settings, stopCause(event.signal));
-      return { context: step.context, actions: [log(`${signalName(event)} received: stopping once the processes ${settings.label} left are gone`), ...step.actions] };
+      return enterStopping(context, now, settings, stopCause(event.signal), `${signalName(event)} received: stopping once the processes ${settings.label} left are gone`);
     },
     hup: reopenAndForward,
     // The one start happens when the drain ends: starting now would put two copies side by side.
@@ -662,8 +662,7 @@ export const TABLE: { [S in StateName]: Row } = {
       return { context: step.context, actions: [log(`pause over: starting ${settings.label}`), ...step.actions] };
     },
     stop: (context, event, now, settings) => {
-      const step = enterStopping(context, now, settings, stopCause(event.signal));
-      return { context: step.context, actions: [log(`${signalName(event)} received while paused: stopping`), ...step.actions] };
+      return enterStopping(context, now, settings, stopCause(event.signal), `${signalName(event)} received while paused: stopping`);
     },
     hup: reopenOnly,
     restart: (context, _event, _now, settings) => {
