@@ -344,6 +344,35 @@ void UnmapStack(char* top) {
 pid_t CloneLeader(LeaderStart* leader, char* stack_top) {
   return clone(RunSessionLeader, stack_top, CLONE_VM | CLONE_VFORK | SIGCHLD, leader);
 }
+
+// What a supervisor's child needs up to its exec.
+struct ChildStart {
+  const Plan* plan;
+  int report_read;  // the caller's end, not the child's to keep
+  int report_write;
+};
+
+[[noreturn]] void RunChild(const Plan& plan, int report_fd);
+
+[[noreturn]] int RunChildUntilExec(void* arg) {
+  const ChildStart* start = static_cast<const ChildStart*>(arg);
+  close(start->report_read);
+  ResetSignalDispositions();
+  RunChild(*start->plan, start->report_write);
+}
+
+// A supervisor's child, sharing this process's memory until its exec (CLONE_VM, on a stack mapped for it),
+// as the daemon does (StartDaemon): a fork copied the page tables of the supervisor's whole memory (0.7 ms
+// of every respawn here), the child's exec tore its copy down, and each page the supervisor wrote after it
+// took a copy-on-write fault. Not CLONE_VFORK: the caller keeps its deadline, killing a child stuck before
+// its exec. Safe because the caller, meanwhile, only waits on the report pipe with every signal blocked
+// (so none of its calls fails and reads errno, which the child's calls write in the thread storage they
+// share), and reaps a child that failed or was killed before it lets go of the stack; the child only makes
+// system calls, on its own stack. Not with --user: see StartDaemon. Returns -1 where the kernel refuses
+// (the caller then forks).
+pid_t CloneChild(ChildStart* start, char* stack_top) {
+  return clone(RunChildUntilExec, stack_top, CLONE_VM | SIGCHLD, start);
+}
 #endif
 
 [[noreturn]] void RunChild(const Plan& plan, int report_fd) {
@@ -388,6 +417,8 @@ Napi::Value ForkAndWait(Napi::Env env, const Plan& plan, bool daemon, bool* plan
     leader.daemon_stack_top = MapStack();
     if (leader.daemon_stack_top != nullptr) leader_stack = MapStack();
   }
+  char* child_stack = !daemon && !plan.has_ids ? MapStack() : nullptr;
+  ChildStart child = {&plan, report[0], report[1]};
 #endif
   // Blocked around fork, so no handler of Node's runs in the child before the dispositions are reset.
   sigset_t all, previous;
@@ -400,6 +431,11 @@ Napi::Value ForkAndWait(Napi::Env env, const Plan& plan, bool daemon, bool* plan
     pid = CloneLeader(&leader, leader_stack);
     shared = pid > 0;
   }
+  bool child_shares = false;
+  if (child_stack != nullptr) {
+    pid = CloneChild(&child, child_stack);
+    child_shares = pid > 0;
+  }
 #endif
   if (pid < 0) pid = ForkForExec();
   if (pid == 0) {
@@ -409,13 +445,19 @@ Napi::Value ForkAndWait(Napi::Env env, const Plan& plan, bool daemon, bool* plan
     RunChild(plan, report[1]);
   }
   int fork_errno = errno;
+#ifdef __linux__
+  // A child on this memory: every signal stays blocked until it has exec'd or been reaped (CloneChild).
+  if (!child_shares) pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+#else
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+#endif
   close(report[1]);
   if (pid < 0) {
     close(report[0]);
 #ifdef __linux__
     UnmapStack(leader_stack);
     UnmapStack(leader.daemon_stack_top);
+    UnmapStack(child_stack);
 #endif
     return ThrowErrno(env, fork_errno, "fork");
   }
@@ -463,7 +505,20 @@ Napi::Value ForkAndWait(Napi::Env env, const Plan& plan, bool daemon, bool* plan
   // caller reaps it (its pid is the session returned) once it has written the pidfile. A supervisor's
   // live child is reaped when it ends.
   bool reported = outcome == kReadDone && !failed && result > 0;
+#ifdef __linux__
+  // A child on this memory whose pipe could not be read may still be before its exec: it goes, and is
+  // reaped, before its stack does.
+  if (child_shares && outcome == kReadFailed) {
+    kill(pid, SIGKILL);
+    WaitFor(pid);
+  }
+#endif
   if (failed || (daemon && !reported)) WaitFor(pid);
+#ifdef __linux__
+  // Exec'd, or reaped: nothing runs on the child's stack any more.
+  UnmapStack(child_stack);
+  if (child_shares) pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+#endif
   if (outcome == kReadFailed) return ThrowErrno(env, read_errno, "read");
   if (failed) return ThrowFailure(env, failure);
   if (result <= 0) return ThrowErrno(env, ECHILD, "fork");

@@ -89,6 +89,24 @@ describe('a daemon\'s first child in the launcher\'s own memory (CLONE_VM | CLON
   });
 });
 
+describe('a supervisor\'s child in the supervisor\'s own memory until its exec (CLONE_VM)', () => {
+  it('200 spawns without ids while worker threads start and exit, each within its deadline, all exec\'d', async () => {
+    const { code, lines } = await churn('child', 200, 'none');
+    assert.deepEqual(lines.filter((line) => !line.startsWith('ok ') && !line.startsWith('mappings ')), ['done']);
+    assert.equal(lines.filter((line) => line.startsWith('ok ')).length, 200);
+    assert.equal(code, 0);
+  });
+
+  it('leaves no stack mapped: 100 spawns, no more mappings than Node\'s own heap adds', async () => {
+    // One stack with a guard page per spawn: a leak would be a hundred mappings or more.
+    const { code, lines } = await churn('child', 100, 'none', 0);
+    assert.equal(code, 0);
+    assert.equal(lines.at(-1), 'done');
+    const grown = Number(lines.at(-2).match(/^mappings \+(\d+)$/)[1]);
+    assert.ok(grown < 10, `${grown} more mappings after 99 more spawns`);
+  });
+});
+
 describe('dropping to --user', () => {
   it('runs the daemon with every uid and gid of the user, no other groups and no capabilities', async () => {
     const pidfile = path.join(scratch.dir(), 'u.pid');
