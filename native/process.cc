@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #ifdef __linux__
@@ -52,7 +53,7 @@ Napi::Value WaitPid(const Napi::CallbackInfo& info) {
 
 // pidfdOpen(pid): a close-on-exec descriptor that becomes readable when process `pid` has ended (a
 // zombie, or reaped), or null when none can be had: no such process, a kernel without pidfd_open (Linux
-// before 5.3, another system), no descriptor left. The caller then looks at /proc in steps, as it can
+// before 5.3, another system), too few descriptors left. The caller then looks at /proc in steps, as it can
 // always; with the descriptor, one who waits for a process that is not its child wakes at its end.
 Napi::Value PidfdOpen(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -60,11 +61,23 @@ Napi::Value PidfdOpen(const Napi::CallbackInfo& info) {
   int32_t pid = info[0].As<Napi::Number>().Int32Value();
   if (pid <= 0) return env.Null();
 #if defined(__linux__) && defined(SYS_pidfd_open)
+  constexpr rlim_t kLooksNeed = 2;
   // Close-on-exec always (the kernel's only flag before 6.9 is PIDFD_NONBLOCK).
   long fd = syscall(SYS_pidfd_open, pid, 0);
-  if (fd >= 0) return Napi::Number::New(env, static_cast<double>(fd));
-#endif
+  if (fd < 0) return env.Null();
+  // Never one of the last descriptors the limit allows: the waiter's looks at /proc need two at a time,
+  // and a look that cannot open its file fails the wait (descriptors are handed out lowest first, so
+  // every one below this is taken).
+  struct rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY &&
+      static_cast<rlim_t>(fd) + kLooksNeed >= limit.rlim_cur) {
+    close(static_cast<int>(fd));
+    return env.Null();
+  }
+  return Napi::Number::New(env, static_cast<double>(fd));
+#else
   return env.Null();
+#endif
 }
 
 // hasChildren(): whether this process has any child, alive or a zombie not yet reaped (waitid with

@@ -141,7 +141,7 @@ interface Addon {
    * the pids in `unread` (ascending) are not read. An addon built before `unread` reads them all.
    */
   procStats(unread?: Int32Array): Buffer;
-  /** One /proc/PID/stat line (Latin-1), or null when there is no such process. */
+  /** One /proc/PID/stat line (Latin-1), or null when there is no such process (or it is hidden); throws EMFILE and the like. */
   procStat(pid: number): string | null;
   /** A pidfile opened without following a link at its last component: its identity and first 64 bytes (latin1). */
   readPidfile(path: string): { dev: bigint; ino: bigint; regular: boolean; text: string };

@@ -61,6 +61,20 @@ export function processTable(unread?: Int32Array): ProcessEntry[] {
   return records.map(parseStat);
 }
 
+/**
+ * The last pid handed out in this pid namespace (/proc/sys/kernel/ns_last_pid), or null where the kernel
+ * does not say. It only grows until pids come round again from the bottom: a caller that keeps pids it
+ * read earlier learns so from a smaller number.
+ */
+export function lastPid(): number | null {
+  try {
+    const text = readText('/proc/sys/kernel/ns_last_pid', 64).trim();
+    return /^\d+$/.test(text) ? Number(text) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Every live process the predicate accepts; `unread` as for processTable. */
 export function liveProcesses(accept: (entry: ProcessEntry) => boolean, unread?: Int32Array): ProcessEntry[] {
   return processTable(unread).filter((entry) => isLive(entry) && accept(entry));

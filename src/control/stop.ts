@@ -3,12 +3,12 @@
 // in the holders' sessions (all of a daemon's descendants live there unless they made sessions of their
 // own), so nothing survives to hold its port. No holder: nothing is signalled, ever.
 import { DEFAULT_STOP_TIMEOUT } from '../durations';
-import { DaemonizeError } from '../errors';
+import { DaemonizeError, unable } from '../errors';
 import { ExitCode } from '../exit-codes';
 import { members } from '../core/process-tree';
 import { identify, isHeld, lockHolders, type FileId, type PidfileIdentity } from '../identity';
 import { watchExit } from '../process-exit';
-import { isAlive, liveProcesses, readEntry, type ProcessEntry } from '../process-table';
+import { isAlive, lastPid, liveProcesses, readEntry, type ProcessEntry } from '../process-table';
 import { inspectIdentified, looksLikeSupervisor, nameOf, readRecord, type Inspection } from './inspect';
 import { permissionDenied, send } from './send';
 import { removeStalePidfile } from './stale-pidfile';
@@ -41,10 +41,12 @@ interface Scope {
    * Pids of the first look that can never come into scope, ascending: outside it then, and in no session of
    * anyone in it. A process leaves its session only for a new one of its own (setsid) and changes group
    * only within its session, so a later look reads only the scope's sessions and the pids new since: on a
-   * busy machine the rest is most of a look. (A pid recycled in between would be missed; the kernel hands
-   * pids out in turn, and a stop lasts milliseconds, not a turn of pid_max.)
+   * busy machine the rest is most of a look. Valid only while none of those pids can have been handed out
+   * again (stillUnread): then READ_ALL, for good.
    */
   unread: Int32Array;
+  /** The namespace's last pid, read before the first look and at every look since (lastPid). */
+  lastPid: number | null;
 }
 
 /** A scope whose every look reads the whole table. */
@@ -65,13 +67,28 @@ function scopeOf(pids: number[]): Scope {
     if (entry.session !== self?.session && entry.session !== 0) sessions.add(entry.session);
     else if (entry.pgrp !== self?.pgrp) groups.add(entry.pgrp);
   }
+  const last = lastPid();
   const table = pids.length > 0 ? liveProcesses(() => true) : [];
   const family = new Set(pids.flatMap((pid) => members({ root: pid, session: null }, table)));
   const has = (entry: ProcessEntry): boolean => entry.pid !== process.pid &&
     (sessions.has(entry.session) || groups.has(entry.pgrp) || family.has(entry.pid));
   const theirSessions = new Set(table.filter(has).map((entry) => entry.session));
   const unread = table.filter((entry) => !has(entry) && !theirSessions.has(entry.session)).map((entry) => entry.pid);
-  return { has, unread: Int32Array.from(unread).sort() };
+  return { has, unread: Int32Array.from(unread).sort(), lastPid: last };
+}
+
+/**
+ * The scope's `unread`, while no pid of it can belong to another process by now: the kernel hands pids out
+ * in turn, so one comes back only after the namespace's last pid has gone round to the bottom, which a
+ * look every millisecond sees as a smaller number (a stop may last long enough, with a daemon that forks
+ * in a loop as it ends). Then, or where the number cannot be read, every look reads everything.
+ */
+function stillUnread(scope: Scope): Int32Array {
+  if (scope.unread.length === 0) return scope.unread;
+  const last = lastPid();
+  if (last === null || scope.lastPid === null || last < scope.lastPid) scope.unread = READ_ALL;
+  else scope.lastPid = last;
+  return scope.unread;
 }
 
 /**
@@ -118,8 +135,19 @@ export async function stopPidfile(pidfile: string, timeoutSeconds?: number): Pro
     () => stopTimeoutFor({ supervised: true, record: readRecord(pidfile, daemon) }, timeoutSeconds));
 }
 
-/** The stop itself: `deadline()`, asked right after SIGTERM, gives the seconds before SIGKILL. */
+/**
+ * The stop itself: `deadline()`, asked right after SIGTERM, gives the seconds before SIGKILL. A look that
+ * fails (no descriptor left for /proc) ends it as this stop's failure, never as "gone".
+ */
 async function stopSubject(found: StopSubject, deadline: () => number): Promise<StopResult> {
+  try {
+    return await stopAndWait(found, deadline);
+  } catch (error) {
+    throw error instanceof DaemonizeError ? error : unable(`stop ${found.name}`, error);
+  }
+}
+
+async function stopAndWait(found: StopSubject, deadline: () => number): Promise<StopResult> {
   const { identity } = found;
   const what = `stop ${found.name}`;
   if (identity.daemon === null && identity.hidden !== null) throw permissionDenied(what, identity.hidden.pid);
@@ -141,7 +169,10 @@ async function stopSubject(found: StopSubject, deadline: () => number): Promise<
   // A supervisor gives its descriptor to no child (they start with stdio and held sockets only), so once
   // it and its tree are gone, so is its lock.
   const lockFree = found.supervised ? () => true : () => !isHeld(file);
-  const gone = (): boolean => holders.every((pid) => !isAlive(pid)) && liveProcesses(scope.has, scope.unread).length === 0 && lockFree();
+  const gone = (): boolean => {
+    const unread = stillUnread(scope);
+    return holders.every((pid) => !isAlive(pid)) && liveProcesses(scope.has, unread).length === 0 && lockFree();
+  };
   let killed = false;
   // Woken as the daemon ends, where the kernel can tell, rather than at the next look.
   let endStep: (() => void) | null = null;
@@ -162,7 +193,7 @@ async function stopSubject(found: StopSubject, deadline: () => number): Promise<
     // no longer found under it. Every look from now on reads the whole table.
     const before = scope.has;
     const theirs = scopeOf(more).has;
-    scope = { has: (entry) => before(entry) || theirs(entry), unread: READ_ALL };
+    scope = { has: (entry) => before(entry) || theirs(entry), unread: READ_ALL, lastPid: null };
     holders = [...holders, ...more];
     const left = new Set([...liveProcesses(scope.has).map((entry) => entry.pid), ...holders.filter(isAlive)]);
     // Every one of them, even when one may not be killed (EPERM): that one is reported after.
