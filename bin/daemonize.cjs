@@ -198,7 +198,7 @@ function systemProgram(name) {
  * runs the common paths where they cannot touch anything, in a new empty directory, with exit and output
  * stubbed: a start whose pidfile directory does not exist, the verbs on a pidfile nobody holds, --running
  * and --status on one this process holds (heldPidfile()), and, where this process can be the subreaper
- * that reaps them, a start of `true` as a daemon, which exits at once, and of `sleep 60`, stopped at
+ * that reaps them, a start of `true` as a daemon, which exits at once, and of `sleep 5`, stopped at
  * once with --stop. Returns false when there is no bundle.
  */
 async function writeCache() {
@@ -239,9 +239,11 @@ async function writeCache() {
         if (addon.exports.setSubreaper(true)) {
           reaping = before;
           runs.push(['--pidfile', path.join(dir, 'started.pid'), '--', program]);
-          // A stop, its wait and its looks at the table: a daemon that sleeps, stopped at once.
+          // A stop, its wait and its looks at the table: a daemon that sleeps, stopped at once. Five
+          // seconds: time enough on a slow machine, and no longer a leftover should the build be killed
+          // between the two (it is then init's to reap).
           const sleeping = path.join(dir, 'sleeping.pid');
-          if (sleep !== null) runs.push(['--pidfile', sleeping, '--', sleep, '60'], ['--stop', '--pidfile', sleeping]);
+          if (sleep !== null) runs.push(['--pidfile', sleeping, '--', sleep, '5'], ['--stop', '--pidfile', sleeping]);
         }
       }
     }
