@@ -139,6 +139,75 @@ describe('--stop reaches everything the daemon started', () => {
   });
 });
 
+describe('--stop\'s looks at the table, pushed', () => {
+  /** A daemon that, on SIGTERM, first runs `before` (shell), then starts a sleeper in its session that keeps no descriptor, and exits. */
+  function lateDaemon(dir, before = 'true') {
+    const pidfile = path.join(dir, 'late.pid');
+    const late = path.join(dir, 'late-child');
+    const token = scratch.token();
+    const sleeper = `python3 -c 'import os; os.closerange(3, 65536); os.execvp("sleep", ["sleep", "1000.${token}"])'`;
+    const script = `trap '${before}; ${sleeper.replace(/'/g, `'"'"'`)} & echo $! > ${late}; exit 0' TERM; while :; do sleep 0.05; done`;
+    return { pidfile, late, token, script };
+  }
+
+  it('under ulimit -n 16 to 24 it finds what the daemon leaves as it stops, or says it cannot: never 0 with it alive', async () => {
+    // Node itself needs most of these descriptors (it may not even start at the lowest); at one of them a
+    // look at /proc has a single descriptor left.
+    let stopped = 0;
+    for (let limit = 16; limit <= 24; limit++) {
+      const { pidfile, late, token, script } = lateDaemon(scratch.dir());
+      const result = runCli(['--pidfile', pidfile, '--', 'sh', '-c', script]);
+      assert.equal(result.status, 0, result.stderr);
+      scratch.track(readPidfile(pidfile));
+      const stop = spawnSync('sh', ['-c', `ulimit -n ${limit}; exec "${process.execPath}" "${CLI}" --pidfile "${pidfile}" --stop --stop-timeout 0.5`],
+        { encoding: 'utf8', timeout: 30000 });
+      if (stop.status === 0) {
+        stopped += 1;
+        await waitFor(() => fs.existsSync(late) && fs.readFileSync(late, 'utf8').endsWith('\n'), 'the late sleeper\'s pid');
+        const child = scratch.track(Number(fs.readFileSync(late, 'utf8')));
+        assert.equal(proc.isAlive(child), false, `ulimit -n ${limit}: --stop said 0 with the daemon's sleeper alive`);
+        assert.deepEqual(proc.findByToken(token), []);
+      } else if (/^daemonize: /m.test(stop.stderr)) {
+        assert.match(stop.stderr, /^daemonize: fatal: unable to stop late: /m, `ulimit -n ${limit}`);
+        assert.doesNotMatch(stop.stderr, /\n\s+at /, 'a message, not a stack');
+      }
+      // Whatever is left of this round goes before the next.
+      runCli(['--pidfile', pidfile, '--stop', '--stop-timeout', '0.5']);
+      if (fs.existsSync(late)) scratch.track(Number(fs.readFileSync(late, 'utf8')));
+      for (const pid of proc.findByToken(token)) process.kill(pid, 'SIGKILL');
+    }
+    assert.ok(stopped >= 3, `--stop worked under ${stopped} of the limits`);
+  });
+
+  it('a pid handed out again during the stop (ns_last_pid set back) is read again: the sleeper that took a stranger\'s pid is waited for', {
+    skip: process.getuid() !== 0 ? 'needs root (a pid namespace of its own)' : false,
+  }, async () => {
+    const dir = scratch.dir();
+    // In a pid namespace of its own (its PID 1, this shell, reaps): a stranger in a session of its own is
+    // alive at --stop's first look and gone soon after; on SIGTERM the daemon waits for it to be reaped,
+    // sets the namespace's last pid to just below the stranger's and starts its sleeper, which gets that pid.
+    const daemon = lateDaemon(dir, 'while kill -0 $STRANGER 2>/dev/null; do sleep 0.05; done; echo $((STRANGER - 1)) > /proc/sys/kernel/ns_last_pid');
+    const outcome = path.join(dir, 'outcome');
+    const inside = [
+      'setsid sleep 0.6 & export STRANGER=$!',
+      `"${process.execPath}" "${CLI}" --pidfile "${daemon.pidfile}" -- sh -c "$SCRIPT" || exit 2`,
+      `"${process.execPath}" "${CLI}" --pidfile "${daemon.pidfile}" --stop --stop-timeout 3 2>"${dir}/stop.err"; code=$?`,
+      `late=$(cat "${daemon.late}")`,
+      'state=$(cut -d" " -f3 /proc/$late/stat 2>/dev/null || echo gone)',
+      `echo "$code $STRANGER $late $state" > "${outcome}"`,
+      'kill -9 $late 2>/dev/null; true',
+    ].join('\n');
+    const run = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'sh', '-c', inside],
+      { encoding: 'utf8', timeout: 60000, env: { ...process.env, SCRIPT: daemon.script } });
+    assert.equal(run.status, 0, run.stderr);
+    const [code, stranger, late, state] = fs.readFileSync(outcome, 'utf8').trim().split(' ');
+    assert.equal(late, stranger, 'the sleeper took the stranger\'s pid (else this proves nothing)');
+    assert.equal(code, '0', fs.readFileSync(path.join(dir, 'stop.err'), 'utf8'));
+    assert.match(fs.readFileSync(path.join(dir, 'stop.err'), 'utf8'), /did not stop in time: sent SIGKILL/, '--stop waited for it');
+    assert.ok(state === 'gone' || state === 'Z', `the sleeper is ${state} after --stop returned`);
+  });
+});
+
 describe('a locked pidfile that names no holder', () => {
   it('0 in the file: --signal HUP reaches the lock holder, not the caller\'s process group', async () => {
     const dir = scratch.dir();
