@@ -188,9 +188,9 @@ function reapWarmupDaemon(cli, addon, before) {
   }
 }
 
-/** The system's `name` (true, sleep) by its absolute path (not one a PATH of npm's could name), or null. */
-function systemProgram(name) {
-  return [`/bin/${name}`, `/usr/bin/${name}`].find((file) => fs.existsSync(file)) ?? null;
+/** The system's `true` by its absolute path (not one a PATH of npm's could name), or null. */
+function systemTrue() {
+  return ['/bin/true', '/usr/bin/true'].find((file) => fs.existsSync(file)) ?? null;
 }
 
 /**
@@ -198,8 +198,7 @@ function systemProgram(name) {
  * runs the common paths where they cannot touch anything, in a new empty directory, with exit and output
  * stubbed: a start whose pidfile directory does not exist, the verbs on a pidfile nobody holds, --running
  * and --status on one this process holds (heldPidfile()), and, where this process can be the subreaper
- * that reaps them, a start of `true` as a daemon, which exits at once, and of `sleep 5`, stopped at
- * once with --stop. Returns false when there is no bundle.
+ * that reaps it, a start of `true` as a daemon, which exits at once. Returns false when there is no bundle.
  */
 async function writeCache() {
   const source = bundleSource();
@@ -232,18 +231,12 @@ async function writeCache() {
     if (addon !== null) {
       held = heldPidfile(dir, addon);
       if (held !== null) runs.push(['--running', '--pidfile', held.pidfile], ['--status', '--pidfile', held.pidfile]);
-      const program = systemProgram('true');
-      const sleep = systemProgram('sleep');
+      const program = systemTrue();
       if (program !== null) {
         const before = new Set(ownChildren(cli).map((entry) => entry.pid));
         if (addon.exports.setSubreaper(true)) {
           reaping = before;
           runs.push(['--pidfile', path.join(dir, 'started.pid'), '--', program]);
-          // A stop, its wait and its looks at the table: a daemon that sleeps, stopped at once. Five
-          // seconds: time enough on a slow machine, and no longer a leftover should the build be killed
-          // between the two (it is then init's to reap).
-          const sleeping = path.join(dir, 'sleeping.pid');
-          if (sleep !== null) runs.push(['--pidfile', sleeping, '--', sleep, '5'], ['--stop', '--pidfile', sleeping]);
         }
       }
     }
