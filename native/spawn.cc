@@ -408,6 +408,22 @@ Napi::Value ThrowFailure(Napi::Env env, const Failure& failure) {
 Napi::Value ForkAndWait(Napi::Env env, const Plan& plan, bool daemon, bool* plan_in_use) {
   int report[2];
   if (PipeCloseOnExec(report) < 0) return ThrowErrno(env, errno, "pipe");
+  // Above every descriptor the child sets before its exec (0-2, then its held sockets at 3, 4, ...): a
+  // dup2 onto the write end would close it, and its end of file would read as the exec while the child
+  // still ran (on a stack this process then unmaps, when it shares this memory).
+  int floor = 3 + static_cast<int>(plan.listen_fds.size());
+  for (int& end : report) {
+    if (end >= floor) continue;
+    int moved = fcntl(end, F_DUPFD_CLOEXEC, floor);
+    if (moved < 0) {
+      int err = errno;
+      close(report[0]);
+      close(report[1]);
+      return ThrowErrno(env, err, "fcntl");
+    }
+    close(end);
+    end = moved;
+  }
   LeaderStart leader = {&plan, report[0], report[1], nullptr, false, 0};
   char* leader_stack = nullptr;
 #ifdef __linux__

@@ -94,6 +94,39 @@ for (const [mode, title] of [['daemon', 'a daemon\'s first child and the daemon'
   });
 }
 
+describe('held sockets placed where the report pipe would be', () => {
+  it('the exec is still told apart from a failure, and no child dies on its stack (a supervisor with --listen)', () => {
+    // Two free descriptors low down (where pipe(2) puts the report pipe), 30 "held sockets" above them: the
+    // child's dup2 of the sockets onto 3.. would close the pipe's write end if it were there.
+    const script = `
+      const { native } = require(${JSON.stringify(path.join(__dirname, '..', 'dist', 'native.js'))});
+      const fs = require('node:fs');
+      native.setSubreaper(true);
+      const low = [fs.openSync('/dev/null', 'r'), fs.openSync('/dev/null', 'r')];
+      const held = [];
+      for (let i = 0; i < 30; i++) held.push(fs.openSync('/dev/null', 'r'));
+      for (const fd of low) fs.closeSync(fd);
+      const ends = [];
+      for (let i = 0; i < 50; i++) {
+        const pid = native.spawn({ mode: 'child', env: [], keepFds: [], listenFds: held, file: '/bin/true', argv: ['true'] });
+        let end;
+        do end = native.waitpid(pid, true); while (!end);
+        ends.push(end.signal === null ? 'exit ' + end.code : 'signal ' + end.signal);
+      }
+      let missing = 'started';
+      try {
+        native.spawn({ mode: 'child', env: [], keepFds: [], listenFds: held, file: '/nonexistent/program', argv: ['x'] });
+      } catch (error) {
+        missing = error.code;
+      }
+      console.log(JSON.stringify({ ends: [...new Set(ends)], missing }));
+    `;
+    const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60000 });
+    assert.equal(run.status, 0, run.stderr);
+    assert.deepEqual(JSON.parse(run.stdout), { ends: ['exit 0'], missing: 'ENOENT' });
+  });
+});
+
 describe('dropping to --user', () => {
   it('runs the daemon with every uid and gid of the user, no other groups and no capabilities', async () => {
     const pidfile = path.join(scratch.dir(), 'u.pid');
