@@ -175,6 +175,23 @@ describe('--on-exit under attack', () => {
     assert.deepEqual(survivors(token), []);
   });
 
+  it('a program that exits at once, with a hook and no delay between restarts: --stop is heard, no SIGKILL needed', async () => {
+    // Each reap once handled every child that had ended by the time it asked, the respawn and the hook it
+    // had just started among them: the supervisor never returned to its event loop, and the SIGTERM waited
+    // until --stop's deadline (about 25 s) and its SIGKILL.
+    const dir = scratch.dir();
+    const events = path.join(dir, 'events.log');
+    const d = supervise(scratch, ['--errlog', events, '--attempts', '1000000', '--delay', '0', '--on-exit', 'true'],
+      ['sh', '-c', 'exit 1'], dir);
+    await waitFor(() => (d.readStatus()?.restarts ?? 0) >= 50, 'a crash loop with a hook after each end');
+    const stop = runCli(['--stop', '--pidfile', d.pidfile, '--stop-timeout', '5'], { timeout: 60000 });
+    assert.equal(stop.status, 0, stop.stderr);
+    assert.doesNotMatch(stop.stderr, /did not stop in time/, 'the supervisor was SIGKILLed by --stop');
+    assert.equal(proc.isAlive(d.supervisor), false);
+    assert.match(d.logText(), /SIGTERM received|stopped/);
+    assert.equal(fs.existsSync(d.pidfile), false, 'the pidfile removed by the supervisor itself');
+  });
+
   it('SIGHUP then SIGTERM to the supervisor while a hook hangs: HUP changes nothing, TERM ends it all within --stop-timeout', async () => {
     const dir = scratch.dir();
     const token = scratch.token();

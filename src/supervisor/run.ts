@@ -10,7 +10,7 @@ import { explainSpawnFailure } from '../launch';
 import { FOREGROUND_ENV } from '../library/foreground';
 import { notifier } from '../library/notify';
 import { startWatchdog } from '../library/watchdog';
-import { native } from '../native';
+import { native, type WaitResult } from '../native';
 import { Pidfile, readPid } from '../pidfile';
 import { signalQuietly } from '../process-table';
 import { pinDirectories } from '../safe-open';
@@ -393,7 +393,12 @@ export function runSupervisor(config: SupervisorConfig, onFinish: (code: number)
   }, ignoredNotifications(config.label, (line) => log.write(line)));
 
   const reap = (): void => {
-    for (let ended = native.waitpid(-1, false); ended !== null; ended = native.waitpid(-1, false)) {
+    // Every child that has ended by now first, then what each end means. A child started meanwhile (a
+    // respawn, the next hook) that ends at once is the next SIGCHLD's: reaped in the same loop, a program
+    // that exits at once kept the supervisor in this function for good, and a SIGTERM went unheard.
+    const ends: WaitResult[] = [];
+    for (let ended = native.waitpid(-1, false); ended !== null; ended = native.waitpid(-1, false)) ends.push(ended);
+    for (const ended of ends) {
       if (hook?.reaped(ended.pid, ended.code, ended.signal)) continue;
       if (!probes.reaped(ended.pid, ended.code, ended.signal)) driver.reaped(ended.pid, ended.code, ended.signal, ended.core);
     }
