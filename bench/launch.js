@@ -73,7 +73,6 @@ module.exports = {
   id: 'launch',
   title: 'Launcher start-up',
   async run(ctx) {
-    const pairs = ctx.quick ? 5 : 21;
     const node = nodePath(); // as the shebang of bin/daemonize.cjs finds it, so both sides start the same binary
     const rows = [];
     for (const spec of subjects()) {
@@ -84,6 +83,7 @@ module.exports = {
         Object.assign(row, { status: 'not installed', notes: [] });
         continue;
       }
+      const pairs = ctx.quick ? goals.pairs.quick : spec.goal ? goals.pairs.judged : goals.pairs.other;
       const dir = makeTmpDir('daemonize-bench-launch-');
       const stats = { readyAtExit: 0, readyMs: [] };
       ctx.log(`launch: ${spec.subject} vs node -e 0, ${pairs} pairs`);

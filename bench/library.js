@@ -35,7 +35,7 @@ module.exports = {
   id: 'library',
   title: 'Library mode start-up',
   async run(ctx) {
-    const pairs = ctx.quick ? 5 : 21;
+    const pairs = ctx.quick ? goals.pairs.quick : goals.pairs.judged;
     const node = nodePath();
     const row = nodeRow(node, { measure: 'library: node app.js -> launcher exit 0 (daemon ready)', subject: 'daemonize()',
       command: 'node app.js (daemonize({ pidfile }) on its first lines)', baseline: 'app in foreground + node -e 0',

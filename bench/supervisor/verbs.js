@@ -20,7 +20,7 @@ function withDaemon(start, fn) {
 
 /** `--status` and `--running` of one running `daemonize -r` daemon, each in its own pairs. */
 async function queryRows(ctx, dir) {
-  const pairs = ctx.quick ? 9 : 21;
+  const pairs = ctx.quick ? 9 : goals.pairs.judged;
   const node = nodePath();
   const h = startDaemonize(dir, sleepArgv);
   const rows = [];
@@ -43,13 +43,14 @@ async function queryRows(ctx, dir) {
 
 async function stopRows(ctx, dir, daemon) {
   const pairs = ctx.quick ? 9 : 15;
+  const judgedPairs = ctx.quick ? 9 : goals.pairs.judged;
   const node = nodePath();
   const row = (fields) => nodeRow(node, { measure: '--stop: wall time', ...fields });
   const ours = row({ subject: 'daemonize -r --stop', compare: { line: 'stop', tool: 'daemonize' }, goal: goals.stop,
     command: 'bin/daemonize.cjs -F P --stop  (of daemonize -r -F P -- sleep 1000.N)' });
   let leftovers = 0;
-  ctx.log(`supervisor: daemonize --stop vs node -e 0, ${pairs} pairs`);
-  await measureInto(ours, () => runPairs({ pairs, baseline: () => nodeBaselineOnce(node),
+  ctx.log(`supervisor: daemonize --stop vs node -e 0, ${judgedPairs} pairs`);
+  await measureInto(ours, () => runPairs({ pairs: judgedPairs, baseline: () => nodeBaselineOnce(node),
     subject: () => withDaemon(() => startDaemonize(dir, sleepArgv), (h, child) => {
       const ms = h.stop();
       // --stop returns once everything is gone: check at once, no grace.
@@ -58,7 +59,7 @@ async function stopRows(ctx, dir, daemon) {
     }) }));
   if (ours.status === 'ok') {
     ours.notes.push('daemonize -r --stop: returns once supervisor and child are gone; found something alive right after it returned in '
-      + `${leftovers} of ${pairs + 1} runs`);
+      + `${leftovers} of ${judgedPairs + 1} runs`);
   }
 
   const returns = row({ subject: 'daemon (libslack) --stop', compare: { line: 'stop', tool: 'libslack', qualifier: 'returns' },
