@@ -9,7 +9,7 @@ const { spawn, spawnSync } = require('node:child_process');
 const { describe, it, after } = require('node:test');
 
 const proc = require('./helpers/proc');
-const { CLI, Scratch, waitFor, readPidfile } = require('./helpers/harness');
+const { ROOT, CLI, Scratch, waitFor, readPidfile } = require('./helpers/harness');
 
 const scratch = new Scratch();
 after(() => scratch.cleanup());
@@ -177,6 +177,75 @@ describe('closing inherited descriptors', () => {
     const held = await daemonFds(['--fd', '150', '--fd', 'top', '--soft-nofile', '64'], { DAEMONIZE_TEST_NO_CLOSE_RANGE: '1' });
     assert.equal(held.length, 1);
     assert.match(held[0], /fd\.pid$/);
+  });
+});
+
+/**
+ * The functions `entries` reach through direct calls in the addon's code (objdump), and every call
+ * among them through the PLT, as `caller -> callee@plt`.
+ */
+function reachedFrom(addonFile, entries) {
+  const listing = spawnSync('objdump', ['-d', '--no-show-raw-insn', addonFile], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  assert.equal(listing.status, 0, listing.stderr);
+  const calls = new Map();
+  const throughGot = new Set();
+  let current = null;
+  for (const line of listing.stdout.split('\n')) {
+    const start = /^[0-9a-f]+ <(.+)>:$/.exec(line);
+    if (start) {
+      current = start[1];
+      calls.set(current, []);
+    } else if (current !== null) {
+      const direct = /\s(?:call|jmp)\s+[0-9a-f]+ <([^>+]+)(?:\+0x[0-9a-f]+)?>/.exec(line);
+      if (direct) calls.get(current).push(direct[1]);
+      // A function whose address is taken (a callback, such as ForEachOpenFd's visitor) counts as called.
+      const address = /\slea\s.*# [0-9a-f]+ <([^>+]+)>$/.exec(line);
+      if (address) calls.get(current).push(address[1]);
+      if (/\scall\s+\*0x[0-9a-f]+\(%rip\)/.test(line)) throughGot.add(current);
+    }
+  }
+  const names = [...calls.keys()];
+  const queue = entries.map((entry) => {
+    const found = names.find((name) => name.includes(entry));
+    assert.ok(found, `${entry} is in the addon as a function of its own`);
+    return found;
+  });
+  const reached = new Set();
+  const plt = [];
+  while (queue.length > 0) {
+    const name = queue.shift();
+    if (reached.has(name)) continue;
+    reached.add(name);
+    for (const callee of calls.get(name)) {
+      if (callee.endsWith('@plt')) plt.push(`${name} -> ${callee}`);
+      // One of the addon's own functions, called directly or (default visibility) through the PLT.
+      const own = callee.replace(/@plt$/, '');
+      if (calls.has(own)) queue.push(own);
+    }
+  }
+  return { reached, plt, throughGot };
+}
+
+describe('the code a child runs before its exec, in the launcher\'s memory', () => {
+  // A CLONE_VM child shares the launcher's memory and thread storage: a first call through the PLT would run
+  // the dynamic linker's lazy binder in it, beside Node's threads. binding.gyp builds that code without
+  // the PLT (the fork_to_exec library), the rest of the addon binds lazily.
+  it('calls nothing through the PLT: every function it reaches is bound when the addon loads', {
+    skip: process.arch !== 'x64' && 'the listing is read as x86-64 code',
+  }, () => {
+    // DAEMONIZE_TEST_ADDON: another build to check (this test's own knob, to see it fail on one linked lazily).
+    const addon = process.env.DAEMONIZE_TEST_ADDON ?? path.join(ROOT, 'build', 'Release', 'daemonize.node');
+    const { reached, plt, throughGot } = reachedFrom(addon, ['RunChildUntilExec', 'RunDaemonUntilExec', 'RunSessionLeader']);
+    // Calls through the PLT are bound at load too when the whole addon is (-z now): then any may stay.
+    const dynamic = spawnSync('readelf', ['-d', addon], { encoding: 'utf8' });
+    assert.equal(dynamic.status, 0, dynamic.stderr);
+    const boundAtLoad = /\(FLAGS(?:_1)?\)\s+Flags:.*\bNOW\b/.test(dynamic.stdout);
+    // Not a pass by finding nothing: the walk reaches the code that makes the children's system calls.
+    assert.ok(reached.size >= 5, `reached only ${[...reached].join(', ')}`);
+    if (!boundAtLoad) {
+      assert.deepEqual(plt, []);
+      assert.ok([...reached].some((name) => throughGot.has(name)), 'the children\'s calls go through the GOT');
+    }
   });
 });
 
