@@ -32,9 +32,12 @@ export function withProfiles<T extends ConfigChoice & { name?: string }>(command
   repeatable: readonly string[], env: NodeJS.ProcessEnv, baseDir: string): T {
   const files = configFiles(given, env, baseDir);
   if (files.length === 0) return given;
-  const { kinds, table } = tableOf(command, repeatable);
-  const entries = loadProfiles(files, kinds, env);
+  // The table walks every option commander has: made only when a file has something to parse.
+  let options: ReturnType<typeof tableOf> | undefined;
+  const optionTable = () => (options ??= tableOf(command, repeatable));
+  const entries = loadProfiles(files, () => optionTable().kinds, env);
   if (entries.length === 0) return given;
+  const { table } = optionTable();
   const layers = profileLayers(entries, given.name, table);
   verbose(`profile options: ${layers.map((layer) => Object.keys(layer).join(' ') || '(none)').join(', then ')}; then the command line's`);
   const merged = mergeLayers([...layers, given as unknown as OptionValues], table);

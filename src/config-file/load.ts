@@ -66,8 +66,11 @@ export function configFiles(choice: ConfigChoice, env: NodeJS.ProcessEnv, baseDi
   ];
 }
 
-/** Reads and parses the files in order; variables set in one file hold in the ones after it. */
-export function loadProfiles(files: readonly ConfigFile[], kinds: OptionKinds, env: NodeJS.ProcessEnv): ProfileEntry[] {
+/**
+ * Reads and parses the files in order; variables set in one file hold in the ones after it. `kinds` is
+ * asked for only once a file has text: most machines have no profile file at all.
+ */
+export function loadProfiles(files: readonly ConfigFile[], kinds: () => OptionKinds, env: NodeJS.ProcessEnv): ProfileEntry[] {
   const variables = new Map<string, string>();
   const entries: ProfileEntry[] = [];
   for (const file of files) {
@@ -78,7 +81,7 @@ export function loadProfiles(files: readonly ConfigFile[], kinds: OptionKinds, e
     }
     verbose(`profile ${file.path} read`);
     try {
-      entries.push(...parseConfig(text, { file: file.path, kinds, variables, environment: env, home: home(env) }));
+      entries.push(...parseConfig(text, { file: file.path, kinds: kinds(), variables, environment: env, home: home(env) }));
     } catch (error) {
       if (error instanceof ConfigSyntaxError) throw new DaemonizeError(error.message, ExitCode.USAGE);
       throw error;
