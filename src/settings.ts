@@ -114,12 +114,13 @@ export function settle(options: DaemonOptions, baseDir: string, callerEnv: NodeJ
   }
   const user = options.user === undefined ? undefined : resolveUser(String(options.user));
   const root = options.chroot === undefined ? undefined : checkChroot(options.chroot, baseDir);
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(callerEnv)) if (value !== undefined) env[name] = value;
-  if (user) Object.assign(env, { HOME: user.home, USER: user.name, LOGNAME: user.name });
+  // What the program's environment adds to the caller's, in order; read and checked here, so their errors come first.
+  const added: Record<string, string> = {};
+  if (user) Object.assign(added, { HOME: user.home, USER: user.name, LOGNAME: user.name });
   const envFiles = typeof options.envFile === 'string' ? [options.envFile] : options.envFile ?? [];
-  Object.assign(env, readEnvFiles(envFiles.map((file) => absolute(checkPath('--env-file', file), baseDir) as string), user));
-  Object.assign(env, parseEnv(options.env));
+  Object.assign(added, readEnvFiles(envFiles.map((file) => absolute(checkPath('--env-file', file), baseDir) as string), user));
+  Object.assign(added, parseEnv(options.env));
+  let env: Record<string, string> | undefined;
   return {
     pidfile: pidfilePath({
       pidfile: checkPath('--pidfile', options.pidfile),
@@ -132,7 +133,16 @@ export function settle(options: DaemonOptions, baseDir: string, callerEnv: NodeJ
     umask: parseUmask(options.umask),
     stdout: absolute(output ?? stdoutOption, baseDir),
     stderr: absolute(output ?? stderrOption, baseDir),
-    env,
+    // The caller's environment is copied on first use: a control verb never reads it, and reading every
+    // variable of process.env is a fifth of what --status does itself.
+    get env(): Record<string, string> {
+      if (env === undefined) {
+        env = {};
+        for (const [name, value] of Object.entries(callerEnv)) if (value !== undefined) env[name] = value;
+        Object.assign(env, added);
+      }
+      return env;
+    },
     user,
     rlimitCore: options.core === undefined ? undefined : options.core ? -1 : 0,
     root,
