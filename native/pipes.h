@@ -7,7 +7,9 @@
 
 namespace daemonize {
 
-inline int PipeCloseOnExec(int fds[2]) {
+// static: each file gets its own copy, so the fork-to-exec library's (compiled without the PLT, see
+// binding.gyp) is never swapped by the linker for a lazily bound one from another file (as in a -O0 build).
+static inline int PipeCloseOnExec(int fds[2]) {
 #if defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__) || defined(__DragonFly__)
   return pipe2(fds, O_CLOEXEC);
 #else
