@@ -139,6 +139,21 @@ describe('honest answers for a supervised daemon', () => {
     assert.equal(runCli(['--pidfile', pidfile, '--stop']).status, 0);
   });
 
+  it('--restart of a program that ends a few milliseconds after its exec says it ended at once, every time', async () => {
+    // Up for 30 ms: a look every 25 ms sees it running; --restart still waits to see it run for 100 ms.
+    const dir = scratch.dir();
+    const pidfile = path.join(dir, 'brief.pid');
+    const supervisor = start(pidfile, ['--respawn', '-A', '1', '-L', '30'], ['sh', '-c', 'sleep 0.03; exit 3']);
+    await waitFor(() => JSON.parse(fs.readFileSync(path.join(dir, 'brief.status'), 'utf8')).state === 'paused', 'the pause');
+    for (let i = 0; i < 3; i++) {
+      const restart = runCli(['--pidfile', pidfile, '--restart']);
+      assert.equal(restart.status, 1, restart.stderr);
+      assert.match(restart.stderr, /^daemonize: fatal: unable to restart brief: its new child ended at once: paused after /);
+    }
+    assert.ok(proc.isAlive(supervisor));
+    assert.equal(runCli(['--pidfile', pidfile, '--stop']).status, 0);
+  });
+
   it('without its status record, --status and --running read the supervisor\'s child from /proc', async () => {
     const dir = scratch.dir();
     const pidfile = path.join(dir, 'norec.pid');

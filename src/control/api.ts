@@ -150,12 +150,21 @@ export async function signal(target: Target, signalName: string | number): Promi
  * Waits for a supervisor (still holding the lock) to run a child other than `before`. Fails early when the
  * supervisor ends, or when its record shows a new start that already ended in a crash-loop pause.
  */
+/**
+ * How long --restart sees a new child running before it calls it up. One that ends sooner "ended at once":
+ * else a look that fell in the millisecond between its exec and its crash would report a restart of a
+ * program that never stays up, and the same command would say otherwise the next time.
+ */
+const UP_AFTER_MS = 100;
+
 async function awaitNewChild(found: Inspection, before: number | null, seconds: number): Promise<number> {
   const startsBefore = found.record?.restarts ?? null;
   const overlapsBefore = found.record?.overlaps ?? 0;
   let child: number | null = null;
   let failed: string | null = null;
   let notReady: OverlapFailure | null = null;
+  let candidate: number | null = null;
+  let candidateSince = 0;
   const settled = await pollUntil(() => {
     const now = inspect(found.pidfile);
     child = now.child;
@@ -166,7 +175,15 @@ async function awaitNewChild(found: Inspection, before: number | null, seconds: 
     else if (now.state === 'paused' && startsBefore !== null && (now.record?.restarts ?? 0) > startsBefore) {
       failed = `its new child ended at once: ${describeInspection(now).replace(`${now.name}: `, '')}`;
     }
-    return failed !== null || notReady !== null || (now.state === 'running' && child !== null && child !== before);
+    // Up: seen running, and still the same live child UP_AFTER_MS later (this process's monotonic clock).
+    if (now.state !== 'running' || child === null || child === before) {
+      candidate = null;
+    } else if (child !== candidate) {
+      candidate = child;
+      candidateSince = performance.now();
+    }
+    const up = candidate !== null && performance.now() - candidateSince >= UP_AFTER_MS;
+    return failed !== null || notReady !== null || up;
   }, seconds * 1000, 25);
   if (notReady !== null) {
     // Its last words, as a first start that fails shows them (the lines are quoted safe by the supervisor).
