@@ -77,6 +77,17 @@ describe('--pty under attack', () => {
     assert.deepEqual(proc.findByToken(token), []);
   });
 
+  it('a crash loop of a program that exits at once: the supervisor holds one terminal at a time, after hundreds of children', async () => {
+    const dir = scratch.dir();
+    const d = supervise(scratch, ['--pty', '--attempts', '1000000', '--delay', '0'], ['sh', '-c', 'exit 1'], dir);
+    await waitFor(() => (d.readStatus()?.restarts ?? 0) >= 300, 'three hundred restarts', 60000);
+    assert.ok(masters(d.supervisor).length <= 2, `${masters(d.supervisor).length} masters open`);
+    const open = Object.keys(proc.fds(d.supervisor)).length;
+    assert.ok(open < 40, `the supervisor holds ${open} descriptors`);
+    assert.equal(d.logLines().filter((l) => /EMFILE|Too many open files/.test(l)).length, 0);
+    assert.equal(runCli(['--stop', '--pidfile', d.pidfile]).status, 0);
+  });
+
   it('a full disk under the output file: the log says output is lost (once), the program runs on', async (t) => {
     if (!isRoot) return t.skip('needs root to mount a tmpfs');
     const full = disks.make();
