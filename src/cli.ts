@@ -385,10 +385,10 @@ export function main(argv: string[], end: (code: number) => never = exitProcess)
     if (badPath !== undefined) throw usage(`${badPath} must name a file by a UTF-8 path`);
     // `syslog[:FACILITY.LEVEL]` in --output, --stdout, --stderr, --errlog: no file (src/syslog.ts).
     const { files, syslog } = takeSyslogOptions(daemonOptions, options.name ?? PROGRAM);
-    // Only a start (or a --restart, which may start) hands a program the caller's environment: a verb reads
-    // process.env for the pidfile directory alone, with no copy checked for bytes Node could not decode.
+    // Only a start (or a --restart, which may start) hands a program the caller's environment, copied with
+    // the bytes Node could not decode: a verb makes no copy.
     const startsProgram = verbs.length === 0 || verbs[0] === 'restart';
-    const settings = settle(verbs[0] === 'list' ? { ...files, pidfiles: undefined } : files, cwd,
+    const settings = settle(verbs[0] === 'list' ? { ...files, pidfiles: undefined } : files, cwd, process.env,
       startsProgram ? rawEnvironment(process.env) : process.env);
     if (verbs.length === 1) {
       code = runVerb(verbs[0], options, settings, words, syslog);

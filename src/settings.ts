@@ -104,8 +104,14 @@ function parseEnv(env: DaemonOptions['env']): Record<string, string> {
   return result;
 }
 
-/** Checks options and fills in defaults; `baseDir` is the caller's directory, `callerEnv` its environment. */
-export function settle(options: DaemonOptions, baseDir: string, callerEnv: NodeJS.ProcessEnv): Settings {
+/**
+ * Checks options and fills in defaults; `baseDir` is the caller's directory, `callerEnv` its environment as
+ * Node decoded it, where the default pidfile directory is found (as --list, the control API and the
+ * directory's creation find it), and `programEnv` the one the program inherits (with the exact bytes of
+ * values Node could not decode: rawEnvironment), read only when a program is started.
+ */
+export function settle(options: DaemonOptions, baseDir: string, callerEnv: NodeJS.ProcessEnv,
+  programEnv: NodeJS.ProcessEnv = callerEnv): Settings {
   const output = checkPath('--output', options.output);
   const stdoutOption = checkPath('--stdout', options.stdout);
   const stderrOption = checkPath('--stderr', options.stderr);
@@ -138,7 +144,7 @@ export function settle(options: DaemonOptions, baseDir: string, callerEnv: NodeJ
     get env(): Record<string, string> {
       if (env === undefined) {
         env = {};
-        for (const [name, value] of Object.entries(callerEnv)) if (value !== undefined) env[name] = value;
+        for (const [name, value] of Object.entries(programEnv)) if (value !== undefined) env[name] = value;
         Object.assign(env, added);
       }
       return env;

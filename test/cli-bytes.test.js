@@ -81,6 +81,28 @@ describe('bytes that are not UTF-8', () => {
     assert.deepEqual(fs.readdirSync(dir), []);
   });
 
+  it('a named daemon of a user whose XDG_RUNTIME_DIR is not UTF-8: a start, --status, --list and --stop find the same pidfile', (t) => {
+    if (process.getuid() !== 0) return t.skip('needs root to run the CLI as nobody');
+    const dir = scratch.dir();
+    fs.chmodSync(dir, 0o777);
+    const token = scratch.token();
+    // As nobody (root's pidfiles are in /run), with the directory's name cut off in the middle of a character.
+    const run = (args) => spawnSync('bash', ['-c', `XDG_RUNTIME_DIR=${quoted([...Buffer.from(`${dir}/rt-`), 0xe2, 0x82])} exec setpriv `
+      + `--reuid nobody --regid nogroup --clear-groups "${process.execPath}" "${CLI}" ${args}`], { encoding: 'utf8' });
+    const start = run(`--name bytes -- sleep 1000.${token}`);
+    assert.equal(start.status, 0, start.stderr);
+    const [pidfile] = fs.readdirSync(dir).map((name) => path.join(dir, name, 'daemonize', 'bytes.pid')).filter((file) => fs.existsSync(file));
+    assert.ok(pidfile, 'the pidfile is in one directory under the scratch directory');
+    scratch.track(readPidfile(pidfile));
+    const status = run('--name bytes --status');
+    assert.equal(status.status, 0, status.stdout + status.stderr);
+    assert.match(status.stdout, /^bytes: running as pid \d+/);
+    assert.match(run('--list').stdout, /^bytes: running as pid \d+/m);
+    const stop = run('--name bytes --stop');
+    assert.equal(stop.status, 0, stop.stderr);
+    assert.equal(fs.existsSync(pidfile), false);
+  });
+
   it('decodeBytes and encodeBytes are inverses on any bytes, and agree with UTF-8 where the bytes are UTF-8', () => {
     let seed = 7;
     const random = () => {

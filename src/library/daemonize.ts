@@ -79,7 +79,7 @@ export function daemonize(options?: DaemonizeOptions): DaemonHandle {
       return startWorker(foregroundRequested(checked.choices.foreground, process.env));
     }
   }
-  const settings = settleLibrary(checked.options, process.cwd(), rawEnvironment(process.env));
+  const settings = settleLibrary(checked.options, process.cwd(), process.env, rawEnvironment(process.env));
   state.called = true;
   try {
     if (foregroundRequested(checked.choices.foreground, process.env)) {

@@ -89,10 +89,11 @@ export function checkOptions(options: unknown): { options: DaemonizeOptions; cho
  * Unlike the CLI's `/`, the daemon's working directory is `baseDir`, the app's own, unless `chdir` says
  * otherwise: an app reads its files relative to it (express.static('public'), dotenv's .env).
  */
-export function settleLibrary(options: DaemonizeOptions, baseDir: string, env: NodeJS.ProcessEnv): Settings {
+export function settleLibrary(options: DaemonizeOptions, baseDir: string, env: NodeJS.ProcessEnv,
+  programEnv: NodeJS.ProcessEnv = env): Settings {
   const { ready: _ready, readyTimeout: _timeout, foreground: _foreground, ...shared } = options;
   try {
-    const settings = settle(shared, baseDir, env);
+    const settings = settle(shared, baseDir, env, programEnv);
     return shared.chdir === undefined ? { ...settings, cwd: baseDir } : settings;
   } catch (error) {
     if (error instanceof DaemonizeError && error.exitCode === ExitCode.USAGE) {
