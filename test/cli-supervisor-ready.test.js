@@ -116,6 +116,24 @@ describe('--listen with readiness at exec (no --ready)', () => {
   });
 });
 
+describe('--restart while a replacement is under way', () => {
+  it('three at once with --listen and --ready notify: each returns 0 with the one new child, none waits for another', async () => {
+    const port = await freePort();
+    const dir = scratch.dir();
+    const web = startServer(dir, port, ['--listen', `127.0.0.1:${port}`]);
+    assert.equal(web.result.status, 0, web.result.stderr);
+    const old = web.status().child;
+    // The supervisor starts one replacement and ignores the other SIGUSR1s meanwhile: the other two join it.
+    const results = await Promise.all([0, 1, 2].map(() => runCliAsync(['--pidfile', web.pidfile, '--restart'])));
+    for (const r of results) assert.equal(r.status, 0, r.stderr);
+    const record = web.status();
+    scratch.track(record.child);
+    assert.notEqual(record.child, old);
+    assert.equal(record.state, 'running');
+    assert.equal(runCli(['--stop', '--pidfile', web.pidfile]).status, 0);
+  });
+});
+
 describe('zero-downtime restarts with held sockets (--listen)', () => {
   it('serves every request during 20 restarts with --listen and --ready notify; counts a plain restart\'s failures', async (t) => {
     const port = await freePort();

@@ -175,8 +175,9 @@ async function awaitNewChild(found: Inspection, before: number | null, seconds: 
     else if (now.state === 'paused' && startsBefore !== null && (now.record?.restarts ?? 0) > startsBefore) {
       failed = `its new child ended at once: ${describeInspection(now).replace(`${now.name}: `, '')}`;
     }
-    // Up: seen running, and still the same live child UP_AFTER_MS later (this process's monotonic clock).
-    if (now.state !== 'running' || child === null || child === before) {
+    // Up: seen running, and still the same live child UP_AFTER_MS later (this process's monotonic clock). Not
+    // a child the supervisor is already stopping (draining, which --status shows as running).
+    if ((now.record?.state ?? now.state) !== 'running' || child === null || child === before) {
       candidate = null;
     } else if (child !== candidate) {
       candidate = child;
@@ -209,7 +210,9 @@ export async function restart(target: Target, options?: RestartOptions): Promise
   const what = `restart ${found.name}`;
   if (daemon === null && hidden !== null) throw permissionDenied(what, hidden.pid);
   if (daemon !== null && found.supervised) {
-    const before = found.child;
+    // A replacement already under way (a --restart a moment ago: with --listen the supervisor ignores another
+    // SIGUSR1 until it ends) is joined: its child is the new one, whichever pid the record names now.
+    const before = found.record?.state === 'starting' ? null : found.child;
     send(daemon, 'SIGUSR1', what);
     const child = await awaitNewChild(found, before,
       stopTimeoutFor(found, timeout) + (found.record?.readyTimeout ?? 0) + SUPERVISOR_MARGIN_SECONDS);
