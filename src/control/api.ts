@@ -147,16 +147,17 @@ export async function signal(target: Target, signalName: string | number): Promi
 }
 
 /**
- * Waits for a supervisor (still holding the lock) to run a child other than `before`. Fails early when the
- * supervisor ends, or when its record shows a new start that already ended in a crash-loop pause.
- */
-/**
  * How long --restart sees a new child running before it calls it up. One that ends sooner "ended at once":
  * else a look that fell in the millisecond between its exec and its crash would report a restart of a
  * program that never stays up, and the same command would say otherwise the next time.
  */
 const UP_AFTER_MS = 100;
 
+/**
+ * Waits for a supervisor (still holding the lock) to run a child other than `before` (null: any child) for
+ * UP_AFTER_MS. Fails early when the supervisor ends, or when its record shows a new start that already ended
+ * in a crash-loop pause.
+ */
 async function awaitNewChild(found: Inspection, before: number | null, seconds: number): Promise<number> {
   const startsBefore = found.record?.restarts ?? null;
   const overlapsBefore = found.record?.overlaps ?? 0;
