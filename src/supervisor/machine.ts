@@ -245,10 +245,10 @@ function enterDraining(context: Readonly<Context>, after: After, now: number, se
   };
 }
 
-/** `cause`: why the service is told to go, for its end's sentence (stopCause(signal) for a stop). */
 /**
  * The stop: the signals, then `line` (after them: the program hears of its stop without waiting for the
- * line's write), then a look at what is left.
+ * line's write), then a look at what is left. `cause`: why the service is told to go, for its end's
+ * sentence (stopCause(signal) for a stop).
  */
 function enterStopping(context: Readonly<Context>, now: number, settings: MachineSettings, cause: string, line: string): Step {
   // Already SIGKILLed (stopped while draining past its deadline): keep killing, no new grace period.

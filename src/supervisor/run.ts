@@ -34,12 +34,6 @@ import { removeStatus, writeStatus } from './status-file';
 import { SyslogEventLog } from './syslog-event-log';
 import { HELPER_VARIABLE, startedByHelper } from './helper-mark';
 
-/**
- * Opens the child's stdio: named files, else /dev/null, or in the foreground the supervisor's own. The
- * program runs in the foreground under its supervisor: a Node app using the library's daemonize() must not
- * fork away from it, so it gets DAEMONIZE_FOREGROUND=1 (as under -f).
- * `onRefused`: a log file refused as untrusted gives that stream /dev/null (see openStdio).
- */
 /** Variables the supervisor sets for each child itself; the caller's own (systemd's) must not leak through. */
 const OWN_VARIABLES = ['NOTIFY_SOCKET', 'LISTEN_FDS', 'LISTEN_FDNAMES', 'LISTEN_PID', 'WATCHDOG_USEC', 'WATCHDOG_PID'];
 
@@ -50,6 +44,12 @@ interface ChildExtras {
   pidVariables: string[];
 }
 
+/**
+ * Starts a child. Its stdio: named files, else /dev/null, or in the foreground the supervisor's own. The
+ * program runs in the foreground under its supervisor: a Node app using the library's daemonize() must not
+ * fork away from it, so it gets DAEMONIZE_FOREGROUND=1 (as under -f).
+ * `onRefused`: a log file refused as untrusted gives that stream /dev/null (see openStdio).
+ */
 function spawnChild(config: SupervisorConfig, forensics: Forensics, extra: ChildExtras, syslog: SyslogSender,
   log: (line: string) => void, onRefused?: OnRefused): number {
   const stdio = openStdio(config.stdout, config.stderr, config.owner, onRefused);
